@@ -1,0 +1,19 @@
+/**
+ * Tests run on the `tsc` build of src/ and test/ (`.test-build/`), in bare Node through
+ * jest-light-runner: NestJS 12 and TypeORM 1 are ES modules that CommonJS libraries such as
+ * @nestjs/throttler and nestjs-pino `require()`, which Jest's own module VM cannot do on Node 20
+ * (docs/adr/0004-esm-and-test-runner.md). tsc keeps the decorator metadata Nest's DI needs.
+ */
+const shared = {
+  runner: 'jest-light-runner',
+  testEnvironment: 'node',
+  rootDir: '.test-build',
+  transform: {},
+};
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.js', '<rootDir>/scripts/**/*.spec.js'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.js'] },
+  ],
+};

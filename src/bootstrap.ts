@@ -1,0 +1,26 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/index.js';
+import { configureHttp } from './platform/index.js';
+
+/**
+ * Builds the application for `config`; `main.ts` and the end-to-end tests share it, so tests
+ * boot the real pipeline. `root` lets tests wrap {@link AppModule} with probe controllers.
+ */
+export async function createApp(
+  config: AppConfig,
+  root: DynamicModule = AppModule.register(config),
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(root, {
+    bufferLogs: true,
+    bodyParser: false,
+    rawBody: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  configureHttp(app, config);
+  return app;
+}

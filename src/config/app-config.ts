@@ -1,0 +1,209 @@
+/**
+ * Typed configuration read from the environment (`API.md`, "Configuration").
+ * Parsing collects every problem before failing, so one start shows them all.
+ */
+export const APP_ROLES = ['api', 'relay', 'worker', 'scheduler'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  databaseUrl: string;
+  dbCreate: boolean;
+  dbMigrationsRun: boolean;
+  dbStatementTimeoutMs: number;
+  dbIdleInTransactionTimeoutMs: number;
+  redisUrl: string;
+  /** Allows a Redis whose `maxmemory-policy` is not `noeviction`, with a loud warning (local use only). */
+  redisAllowEviction: boolean;
+  queuePrefix: string;
+  port: number;
+  roles: ReadonlySet<AppRole>;
+  authJwtSecret: string;
+  adminUsername: string | undefined;
+  adminPassword: string | undefined;
+  gatewayWebhookSecret: string;
+  gatewaySim: {
+    latencyMs: number;
+    declineRate: number;
+    timeoutAfterChargeRate: number;
+    errorRate: number;
+  };
+  idempotencyTtlHours: number;
+  httpBodyLimit: string;
+  rateLimitPerMinute: number;
+  corsOrigins: string[];
+  metricsToken: string | undefined;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Thrown when the environment does not describe a valid configuration; one message per problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+const DEV_WEBHOOK_SECRET = 'dev-only-webhook-secret';
+const MIN_SECRET_LENGTH = 32;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration; throws {@link ConfigError} listing every problem. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const r = new EnvReader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const development = nodeEnv !== 'production';
+
+  const config: AppConfig = {
+    nodeEnv,
+    databaseUrl: r.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/debts_hub', ['postgres:', 'postgresql:']),
+    dbCreate: r.bool('DB_CREATE', development),
+    dbMigrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
+    dbStatementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 30_000, 1),
+    dbIdleInTransactionTimeoutMs: r.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 1),
+    redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisAllowEviction: r.bool('REDIS_ALLOW_EVICTION', false),
+    queuePrefix: r.pattern('QUEUE_PREFIX', 'debts-hub', /^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "-" or "_" (no ":")'),
+    port: r.int('PORT', 3000, 0, 65_535),
+    roles: r.roles('APP_ROLES'),
+    authJwtSecret: r.secret('AUTH_JWT_SECRET', development ? DEV_JWT_SECRET : undefined, MIN_SECRET_LENGTH),
+    adminUsername: r.optional('ADMIN_USERNAME'),
+    adminPassword: r.optional('ADMIN_PASSWORD'),
+    gatewayWebhookSecret: r.secret('GATEWAY_WEBHOOK_SECRET', development ? DEV_WEBHOOK_SECRET : undefined, 16),
+    gatewaySim: {
+      latencyMs: r.int('GATEWAY_SIM_LATENCY_MS', 0, 0),
+      declineRate: r.rate('GATEWAY_SIM_DECLINE_RATE'),
+      timeoutAfterChargeRate: r.rate('GATEWAY_SIM_TIMEOUT_AFTER_CHARGE_RATE'),
+      errorRate: r.rate('GATEWAY_SIM_ERROR_RATE'),
+    },
+    idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1),
+    httpBodyLimit: r.pattern('HTTP_BODY_LIMIT', '100kb', /^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb'),
+    rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1),
+    corsOrigins: r.list('CORS_ORIGINS'),
+    metricsToken: r.optional('METRICS_TOKEN'),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
+  };
+  if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {
+    r.problem('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** Reads one variable at a time, recording a problem instead of throwing so all are reported. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    this.problem(`${name} must be "true" or "false" (got "${value}")`);
+    return fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      this.problem(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  rate(name: string): number {
+    const value = this.optional(name);
+    if (value === undefined) return 0;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+      this.problem(`${name} must be a number from 0 to 1 (got "${value}")`);
+      return 0;
+    }
+    return parsed;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problem(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+    return fallback;
+  }
+
+  pattern(name: string, fallback: string, re: RegExp, expected: string): string {
+    const value = this.optional(name) ?? fallback;
+    if (re.test(value)) return value;
+    this.problem(`${name} must be ${expected} (got "${value}")`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const value = this.optional(name) ?? fallback;
+    let protocol: string;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      // The value may hold a password: never echo it.
+      this.problem(`${name} is not a valid URL`);
+      return fallback;
+    }
+    if (!protocols.includes(protocol)) {
+      this.problem(`${name} must use ${protocols.map((p) => `${p}//`).join(' or ')} (got ${protocol}//)`);
+    }
+    return value;
+  }
+
+  secret(name: string, devFallback: string | undefined, minLength: number): string {
+    const value = this.optional(name);
+    if (value === undefined) {
+      if (devFallback !== undefined) return devFallback;
+      this.problem(`${name} is required outside development`);
+      return '';
+    }
+    if (value.length < minLength) this.problem(`${name} must be at least ${minLength} characters long`);
+    return value;
+  }
+
+  list(name: string): string[] {
+    const value = this.optional(name);
+    if (value === undefined) return [];
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+
+  roles(name: string): ReadonlySet<AppRole> {
+    const values = this.list(name);
+    if (values.length === 0) return new Set(APP_ROLES);
+    const unknown = values.filter((v) => !(APP_ROLES as readonly string[]).includes(v));
+    if (unknown.length > 0) {
+      this.problem(`${name} has unknown roles ${unknown.join(', ')}; allowed: ${APP_ROLES.join(', ')}`);
+      return new Set(APP_ROLES);
+    }
+    return new Set(values as AppRole[]);
+  }
+}

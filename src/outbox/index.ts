@@ -1,0 +1,2 @@
+export { OutboxModule } from './outbox.module.js';
+export { RedisConnections, RedisEvictionPolicyError } from './redis/redis-connections.js';

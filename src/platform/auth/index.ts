@@ -1,0 +1,7 @@
+export { AccessGuard } from './access.guard.js';
+export { CurrentPrincipal, Public, Roles } from './access.decorators.js';
+export { AuthModule } from './auth.module.js';
+export type { AuthenticatedRequest } from './authentication.middleware.js';
+export { hasAnyRole, ROLES } from './principal.js';
+export type { Principal, Role } from './principal.js';
+export { InvalidTokenError, TokenService } from './token.service.js';

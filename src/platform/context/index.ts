@@ -1,0 +1,2 @@
+export { correlationIdFrom, currentCorrelation, runWithCorrelation } from './correlation-context.js';
+export type { CorrelationContext } from './correlation-context.js';

@@ -1,0 +1,38 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import type { AppConfig } from '../../config/index.js';
+import { correlationIdFrom, runWithCorrelation } from '../context/index.js';
+
+export const CORRELATION_HEADER = 'X-Correlation-Id';
+
+/**
+ * HTTP concerns that live outside Nest's module graph: the correlation context (first, so every
+ * log line of the request carries it), body limits, CORS and the OpenAPI document. The app and
+ * the end-to-end tests both call this, so tests exercise the real pipeline.
+ */
+export function configureHttp(app: INestApplication, config: AppConfig): void {
+  const express = app as NestExpressApplication;
+  express.use((request: Request, response: Response, next: NextFunction) => {
+    const correlationId = correlationIdFrom(request.headers['x-correlation-id']);
+    response.setHeader(CORRELATION_HEADER, correlationId);
+    runWithCorrelation({ correlationId }, next);
+  });
+  express.set('trust proxy', false);
+  express.disable('x-powered-by');
+  express.useBodyParser('json', { limit: config.httpBodyLimit });
+  express.useBodyParser('urlencoded', { limit: config.httpBodyLimit, extended: false });
+  express.enableCors(config.corsOrigins.length > 0 ? { origin: config.corsOrigins, exposedHeaders: [CORRELATION_HEADER, 'Retry-After', 'Idempotent-Replayed'] } : { origin: false });
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Debts Hub')
+      .setDescription('REST contract v1 (see API.md)')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,79 @@
+import { createHmac } from 'node:crypto';
+import request from 'supertest';
+import { ProbeController } from '../support/probe.controller.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+function base64url(value: object | string): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+/** Hand-made tokens, to send what the app itself would never sign. */
+function handMadeToken(header: object, claims: object, secret: string | null): string {
+  const unsigned = `${base64url(header)}.${base64url(claims)}`;
+  const signature = secret === null ? '' : createHmac('sha256', secret).update(unsigned).digest('base64url');
+  return `${unsigned}.${signature}`;
+}
+
+describe('authentication and roles', () => {
+  let t: TestApp;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    t = await startTestApp({ controllers: [ProbeController] });
+  });
+  afterAll(() => t.close());
+
+  async function expect401(authorization?: string) {
+    const req = request(t.url).get('/probe/me');
+    const res = await (authorization === undefined ? req : req.set('Authorization', authorization));
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: '/problems/unauthenticated', status: 401 });
+    return res;
+  }
+
+  it('accepts a valid token and exposes the principal', async () => {
+    const res = await request(t.url)
+      .get('/probe/me')
+      .set('Authorization', `Bearer ${t.token({ sub: 'citizen-1', roles: ['citizen'] })}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ sub: 'citizen-1', roles: ['citizen'] });
+  });
+
+  it('refuses a missing token', () => expect401());
+  it('refuses a malformed Authorization header', () => expect401('Token abc'));
+  it('refuses a token that is not a JWT', () => expect401('Bearer not-a-jwt'));
+
+  it('refuses an expired token', async () => {
+    const token = handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', roles: ['citizen'], exp: now() - 10 }, t.config.authJwtSecret);
+    const res = await expect401(`Bearer ${token}`);
+    expect(res.body.detail).toMatch(/expired/);
+  });
+
+  it('refuses a token signed with another secret', () =>
+    expect401(`Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['citizen'], exp: now() + 60 }, 'another-secret-another-secret-123')}`));
+
+  it('refuses alg: none', () =>
+    expect401(`Bearer ${handMadeToken({ alg: 'none', typ: 'JWT' }, { sub: 'c', roles: ['admin'], exp: now() + 60 }, null)}`));
+
+  it('refuses a token without exp', () =>
+    expect401(`Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['citizen'] }, t.config.authJwtSecret)}`));
+
+  it('refuses a token with unknown roles', () =>
+    expect401(`Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['root'], exp: now() + 60 }, t.config.authJwtSecret)}`));
+
+  it('answers 403 problem+json when the role is wrong', async () => {
+    const res = await request(t.url)
+      .get('/probe/admin')
+      .set('Authorization', `Bearer ${t.token({ sub: 'citizen-1', roles: ['citizen'] })}`);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ type: '/problems/forbidden', status: 403 });
+  });
+
+  it('lets the right role through', async () => {
+    const res = await request(t.url)
+      .get('/probe/admin')
+      .set('Authorization', `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`);
+    expect(res.status).toBe(200);
+  });
+});
