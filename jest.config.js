@@ -12,6 +12,8 @@ const shared = {
 };
 
 export default {
+  // With one worker the light runner falls back to the main thread, which cannot serve two projects.
+  maxWorkers: 2,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.js', '<rootDir>/scripts/**/*.spec.js'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.js'] },

@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually } from './eventually.js';
+
+/** The compiled entry point that `npm test` builds before running the suites. */
+const MAIN = join(process.cwd(), '.test-build', 'src', 'main.js');
+
+/** A real app process, with everything it printed. */
+export interface AppProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+export function spawnApp(env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Waits until the process answers `/health/ready` on `port`. */
+export async function waitUntilReady(port: number, app: AppProcess): Promise<void> {
+  await eventually(
+    async () => {
+      if (app.child.exitCode !== null) throw new Error(`app exited early:\n${app.output()}`);
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      if (response.status !== 200) throw new Error(`not ready: ${response.status}`);
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+/** A free local TCP port. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
