@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/index.js';
+import { mountBullBoard } from './outbox/index.js';
 import { configureHttp } from './platform/index.js';
 
 /**
@@ -22,5 +23,6 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   app.flushLogs();
   configureHttp(app, config);
+  mountBullBoard(app);
   return app;
 }

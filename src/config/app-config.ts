@@ -37,6 +37,26 @@ export interface AppConfig {
   metricsToken: string | undefined;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
+  outbox: OutboxConfig;
+}
+
+/** Delivery tuning (README, "Configuration"). */
+export interface OutboxConfig {
+  /** Outbox rows claimed per relay batch. */
+  relayBatchSize: number;
+  /** Polling fallback for when a LISTEN/NOTIFY wake-up is missed. */
+  relayPollIntervalMs: number;
+  /** A delivery not handled this long after its last progress is re-driven by the sweeper. */
+  sweepAfterMs: number;
+  sweepIntervalMs: number;
+  /** Inbox rows (and handled history) are kept at least this long. */
+  dedupeWindowHours: number;
+  retentionIntervalMs: number;
+  /** An ordered delivery whose predecessor is missing this long becomes a `sequence-gap` dead letter. */
+  sequenceGapTimeoutMs: number;
+  /** How long an out-of-order delivery waits before checking for its predecessor again. */
+  sequenceRecheckMs: number;
+  laneConcurrency: { critical: number; default: number; bulk: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -91,6 +111,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metricsToken: r.optional('METRICS_TOKEN'),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
+    outbox: {
+      relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 500, 1, 10_000),
+      relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', 1000, 10),
+      sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 60_000, 100),
+      sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),
+      dedupeWindowHours: r.int('OUTBOX_DEDUPE_WINDOW_HOURS', 168, 1),
+      retentionIntervalMs: r.int('OUTBOX_RETENTION_INTERVAL_MS', 3_600_000, 1000),
+      sequenceGapTimeoutMs: r.int('OUTBOX_SEQUENCE_GAP_TIMEOUT_MS', 300_000, 100),
+      sequenceRecheckMs: r.int('OUTBOX_SEQUENCE_RECHECK_MS', 250, 10),
+      laneConcurrency: {
+        critical: r.int('LANE_CONCURRENCY_CRITICAL', 16, 1, 1000),
+        default: r.int('LANE_CONCURRENCY_DEFAULT', 8, 1, 1000),
+        bulk: r.int('LANE_CONCURRENCY_BULK', 4, 1, 1000),
+      },
+    },
   };
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {
     r.problem('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');

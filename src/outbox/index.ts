@@ -1,2 +1,19 @@
+/**
+ * The outbox's public API. Modules append events with {@link OutboxWriter} in their own
+ * transaction, declare contracts with {@link defineEvent} and subscriptions with {@link subscribe},
+ * and bind handlers with {@link HandlesEvents}. Nothing else here is for modules.
+ */
+export { mountBullBoard } from './admin/bull-board.js';
+export { EventCatalogue } from './catalogue/event-catalogue.js';
+export { defineEvent, InvalidEventPayloadError, LANES } from './catalogue/event-contract.js';
+export type { Envelope, EventContract, Lane } from './catalogue/event-contract.js';
+export { renderEventsDoc } from './catalogue/events-doc.js';
+export { subscribe } from './catalogue/subscription.js';
+export type { RetryPolicy, Subscription, SubscriptionOptions } from './catalogue/subscription.js';
+export { HandlesEvents } from './delivery/handler-registry.js';
+export type { EventHandler } from './delivery/handler-registry.js';
+export { NonRetryableError } from './delivery/non-retryable.error.js';
 export { OutboxModule } from './outbox.module.js';
 export { RedisConnections, RedisEvictionPolicyError } from './redis/redis-connections.js';
+export { OutboxTransactionRequiredError, OutboxWriter } from './writer/outbox-writer.js';
+export type { NewEvent } from './writer/outbox-writer.js';

@@ -1,6 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+
+const READY_TIMEOUT_MS = 10_000;
 
 /** Thrown at start when Redis may evict keys, which silently drops queued jobs. */
 export class RedisEvictionPolicyError extends Error {}
@@ -19,13 +23,21 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
-    await this.producer().connect();
+    const producer = this.producer();
+    if (producer.status !== 'ready') {
+      await Promise.race([
+        once(producer, 'ready'),
+        delay(READY_TIMEOUT_MS).then(() => {
+          throw new Error(`Redis did not answer within ${READY_TIMEOUT_MS} ms at start`);
+        }),
+      ]);
+    }
     await this.assertNoEviction();
   }
 
   /** The shared fail-fast connection for enqueueing, health checks and rate limits. */
   producer(): Redis {
-    this.sharedProducer ??= this.open({ enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    this.sharedProducer ??= this.open({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     return this.sharedProducer;
   }
 

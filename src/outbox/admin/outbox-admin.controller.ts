@@ -1,0 +1,70 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { DataSource } from 'typeorm';
+import { Roles } from '../../platform/auth/index.js';
+import { type DeadLetter, DeadLetters } from '../dead-letters/dead-letters.service.js';
+
+export class DeadLetterFilterDto {
+  @IsOptional() @IsString() @MaxLength(100) subscriber?: string;
+  @IsOptional() @IsString() @MaxLength(200) type?: string;
+  @IsOptional() @IsString() @MaxLength(500) error?: string;
+}
+
+export class DeadLetterListQuery extends DeadLetterFilterDto {
+  @IsOptional() @IsIn(['dead', 'replayed']) status?: 'dead' | 'replayed';
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) cursor?: number;
+}
+
+/** The outbox's admin API (API.md, "Admin"). */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin')
+export class OutboxAdminController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deadLetters: DeadLetters,
+  ) {}
+
+  @Get('outbox')
+  async outbox(): Promise<{ pending: number; oldestPendingAgeSeconds: number; deliveriesNotDone: number; deadLetters: number }> {
+    const [row] = await this.dataSource.query(`
+      SELECT (SELECT count(*) FROM outbox_message) AS pending,
+             (SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0) FROM outbox_message) AS oldest,
+             (SELECT count(*) FROM outbox_delivery WHERE state IN ('pending', 'enqueued')) AS not_done,
+             (SELECT count(*) FROM outbox_dead_letter WHERE status = 'dead') AS dead`);
+    return {
+      pending: Number(row.pending),
+      oldestPendingAgeSeconds: Math.round(Number(row.oldest)),
+      deliveriesNotDone: Number(row.not_done),
+      deadLetters: Number(row.dead),
+    };
+  }
+
+  @Get('dead-letters')
+  async list(@Query() query: DeadLetterListQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const offset = query.cursor ?? 0;
+    const items = await this.deadLetters.list({ ...query, status: query.status ?? 'dead' }, limit + 1, offset);
+    return {
+      items: items.slice(0, limit),
+      nextCursor: items.length > limit ? String(offset + limit) : null,
+    };
+  }
+
+  @Post('dead-letters/replay')
+  @HttpCode(202)
+  async replayMatching(@Body() filter: DeadLetterFilterDto): Promise<{ replayed: number }> {
+    return { replayed: await this.deadLetters.replayMatching(filter) };
+  }
+
+  @Post('dead-letters/:id/replay')
+  @HttpCode(202)
+  async replayOne(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ replayed: number }> {
+    if (!(await this.deadLetters.get(id))) throw new NotFoundException(`dead letter ${id} not found`);
+    return { replayed: await this.deadLetters.replayOne(id) };
+  }
+}

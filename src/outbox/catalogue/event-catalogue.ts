@@ -1,0 +1,63 @@
+import type { EventContract } from './event-contract.js';
+import type { Subscription } from './subscription.js';
+
+/**
+ * The single registry of event contracts and their subscribers. Built once at the composition
+ * root; inconsistencies (duplicate types, unregistered subscriptions) throw at construction, so
+ * they fail the start, and `docs/events.md` is rendered from it.
+ */
+export class EventCatalogue {
+  private readonly contracts = new Map<string, EventContract>();
+  private readonly subscriptionsByName = new Map<string, Subscription>();
+
+  constructor(contracts: readonly EventContract[], subscriptions: readonly Subscription[]) {
+    for (const contract of contracts) {
+      const key = EventCatalogue.key(contract.type, contract.version);
+      if (this.contracts.has(key)) throw new Error(`event ${key} is registered twice`);
+      this.contracts.set(key, contract);
+    }
+    for (const subscription of subscriptions) {
+      if (this.subscriptionsByName.has(subscription.name)) {
+        throw new Error(`subscriber "${subscription.name}" is registered twice`);
+      }
+      for (const contract of subscription.contracts) {
+        if (this.contracts.get(EventCatalogue.key(contract.type, contract.version)) !== contract) {
+          throw new Error(`subscriber "${subscription.name}" subscribes to unregistered event ${contract.type} v${contract.version}`);
+        }
+      }
+      this.subscriptionsByName.set(subscription.name, subscription);
+    }
+  }
+
+  private static key(type: string, version: number): string {
+    return `${type}@${version}`;
+  }
+
+  /** The registered contract, or an error naming the unregistered event. */
+  contract(type: string, version: number): EventContract {
+    const contract = this.contracts.get(EventCatalogue.key(type, version));
+    if (!contract) throw new Error(`event ${type} v${version} is not registered in the catalogue`);
+    return contract;
+  }
+
+  isRegistered(contract: EventContract): boolean {
+    return this.contracts.get(EventCatalogue.key(contract.type, contract.version)) === contract;
+  }
+
+  allContracts(): EventContract[] {
+    return [...this.contracts.values()].sort((a, b) => a.type.localeCompare(b.type) || a.version - b.version);
+  }
+
+  allSubscriptions(): Subscription[] {
+    return [...this.subscriptionsByName.values()];
+  }
+
+  subscription(name: string): Subscription | undefined {
+    return this.subscriptionsByName.get(name);
+  }
+
+  /** The subscriptions that receive `contract`. */
+  subscribersOf(contract: EventContract): Subscription[] {
+    return this.allSubscriptions().filter((s) => s.contracts.includes(contract));
+  }
+}

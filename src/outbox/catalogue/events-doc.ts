@@ -1,0 +1,31 @@
+import { getMetadataStorage } from 'class-validator';
+import type { EventCatalogue } from './event-catalogue.js';
+import type { EventContract } from './event-contract.js';
+
+/** Renders `docs/events.md` from the catalogue; a test fails when the committed file differs. */
+export function renderEventsDoc(catalogue: EventCatalogue): string {
+  const lines = [
+    '# Event catalogue',
+    '',
+    'Generated from the catalogue in code (`src/event-catalogue.ts`) by `npm run docs:events`; do not edit by hand.',
+    '',
+    '| type | version | owner | aggregate | payload fields | subscribers (lane) | description |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const contract of catalogue.allContracts()) {
+    const subscribers = catalogue
+      .subscribersOf(contract)
+      .map((s) => `${s.name} (${s.lane}${s.ordered ? ', ordered' : ''})`)
+      .join('<br>');
+    lines.push(
+      `| \`${contract.type}\` | ${contract.version} | ${contract.owner} | ${contract.aggregateType} | ${payloadFields(contract).join(', ')} | ${subscribers || '—'} | ${contract.description} |`,
+    );
+  }
+  if (catalogue.allContracts().length === 0) lines.push('| — | | | | | | no events registered yet |');
+  return `${lines.join('\n')}\n`;
+}
+
+function payloadFields(contract: EventContract): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(contract.payload, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
+}

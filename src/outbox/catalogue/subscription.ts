@@ -1,0 +1,65 @@
+import type { EventContract, Lane } from './event-contract.js';
+
+/** Retry settings; delays grow exponentially with jitter (BullMQ's own backoff). */
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  attempts: number;
+  /** Delay before the first retry, in ms; doubled for each further one. */
+  backoffMs: number;
+  /** Share of each delay that is randomised, 0 to 1. */
+  jitter: number;
+}
+
+/** How a subscriber wants its events delivered. */
+export interface SubscriptionOptions {
+  /**
+   * Stable, unique name: the inbox and the delivery ledger are keyed by it, so renaming a
+   * subscriber replays history into it. Lowercase letters, digits, `.` and `-`.
+   */
+  name: string;
+  /** The owning module, for the catalogue. */
+  module: string;
+  lane?: Lane;
+  retry?: Partial<RetryPolicy>;
+  /** Handle one aggregate's events in `aggregateSeq` order. */
+  ordered?: boolean;
+  /** Error classes that can never succeed on retry: they go straight to dead letters. */
+  nonRetryable?: ReadonlyArray<new (...args: never[]) => Error>;
+}
+
+/** A subscriber of one or more event contracts, as the catalogue knows it. */
+export interface Subscription {
+  readonly name: string;
+  readonly module: string;
+  readonly contracts: readonly EventContract[];
+  readonly lane: Lane;
+  readonly retry: RetryPolicy;
+  readonly ordered: boolean;
+  readonly nonRetryable: ReadonlyArray<new (...args: never[]) => Error>;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 1000, jitter: 0.5 };
+const NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{0,99}$/;
+
+/** Declares a subscription of `contracts`; register it in the catalogue and bind a handler with `@HandlesEvents`. */
+export function subscribe(contracts: EventContract | readonly EventContract[], options: SubscriptionOptions): Subscription {
+  if (!NAME_PATTERN.test(options.name)) {
+    throw new Error(`subscriber name "${options.name}" must match ${NAME_PATTERN} (no ":")`);
+  }
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new Error(`${options.name}: attempts must be >= 1`);
+  return Object.freeze({
+    name: options.name,
+    module: options.module,
+    contracts: Object.freeze(Array.isArray(contracts) ? [...contracts] : [contracts as EventContract]),
+    lane: options.lane ?? 'default',
+    retry: Object.freeze(retry),
+    ordered: options.ordered ?? false,
+    nonRetryable: Object.freeze([...(options.nonRetryable ?? [])]),
+  });
+}
+
+/** The longest time, in ms, between a delivery's first attempt and its last retry (jitter only shortens delays). */
+export function retryHorizonMs({ attempts, backoffMs }: RetryPolicy): number {
+  return backoffMs * (2 ** (attempts - 1) - 1);
+}

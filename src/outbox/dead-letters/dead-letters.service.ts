@@ -1,0 +1,198 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { EventCatalogue } from '../catalogue/event-catalogue.js';
+import type { Envelope } from '../catalogue/event-contract.js';
+import { deliveryJobId, LaneQueues } from '../delivery/lane-queues.js';
+import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+
+export type DeadLetterReason = 'exhausted' | 'non-retryable' | 'sequence-gap';
+
+/** A delivery that could not succeed, as admins see it. */
+export interface DeadLetter {
+  id: string;
+  eventId: string;
+  subscriber: string;
+  type: string;
+  envelope: Envelope;
+  reason: DeadLetterReason;
+  errorClass: string;
+  errorMessage: string;
+  attempts: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  status: 'dead' | 'replayed';
+  replayCount: number;
+  replayedAt: string | null;
+}
+
+/** Filters for listing and bulk replay; `error` matches a substring of the message or the class. */
+export interface DeadLetterFilter {
+  subscriber?: string;
+  type?: string;
+  error?: string;
+  status?: 'dead' | 'replayed';
+}
+
+interface DeadLetterRow {
+  id: string;
+  event_id: string;
+  subscriber: string;
+  type: string;
+  envelope: Envelope;
+  reason: DeadLetterReason;
+  error_class: string;
+  error_message: string;
+  attempts: number;
+  first_failed_at: Date;
+  last_failed_at: Date;
+  status: 'dead' | 'replayed';
+  replay_count: number;
+  replayed_at: Date | null;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+const REPLAY_BATCH = 500;
+
+/** Records dead letters in Postgres and replays them with the same event id (the inbox still protects). */
+@Injectable()
+export class DeadLetters {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly queues: LaneQueues,
+    private readonly catalogue: EventCatalogue,
+    private readonly metrics: OutboxMetrics,
+  ) {}
+
+  /** Writes (or refreshes, after a replay failed again) the dead letter and marks the delivery dead. */
+  async record(input: { envelope: Envelope; subscriber: string; reason: DeadLetterReason; error: unknown; attempts: number }): Promise<void> {
+    const error = input.error instanceof Error ? input.error : new Error(String(input.error));
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO outbox_dead_letter
+           (id, event_id, subscriber, type, envelope, reason, error_class, error_message, attempts, first_failed_at, last_failed_at, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), 'dead')
+         ON CONFLICT (event_id, subscriber) DO UPDATE SET
+           reason = EXCLUDED.reason, error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message,
+           attempts = outbox_dead_letter.attempts + EXCLUDED.attempts, last_failed_at = now(), status = 'dead'`,
+        [
+          uuidv7(),
+          input.envelope.id,
+          input.subscriber,
+          input.envelope.type,
+          JSON.stringify(input.envelope),
+          input.reason,
+          error.name,
+          error.message.slice(0, MAX_ERROR_LENGTH),
+          input.attempts,
+        ],
+      );
+      await tx.query(
+        `UPDATE outbox_delivery SET state = 'dead', attempts = attempts + 1, last_error = $3, updated_at = now()
+         WHERE event_id = $1 AND subscriber = $2 AND state <> 'handled'`,
+        [input.envelope.id, input.subscriber, error.message.slice(0, MAX_ERROR_LENGTH)],
+      );
+    });
+    this.metrics.deadLetters.inc({ subscriber: input.subscriber, reason: input.reason });
+  }
+
+  async list(filter: DeadLetterFilter, limit = 50, offset = 0): Promise<DeadLetter[]> {
+    const { where, params } = whereClause(filter);
+    const rows: DeadLetterRow[] = await this.dataSource.query(
+      `SELECT * FROM outbox_dead_letter ${where} ORDER BY last_failed_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, limit, offset],
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const rows: DeadLetterRow[] = await this.dataSource.query(`SELECT * FROM outbox_dead_letter WHERE id = $1`, [id]);
+    return rows[0] ? toDeadLetter(rows[0]) : undefined;
+  }
+
+  /** Replays one dead letter; returns how many were replayed (0 if it is unknown or not dead). */
+  replayOne(id: string): Promise<number> {
+    return this.replay(`WHERE id = $1 AND status = 'dead'`, [id]);
+  }
+
+  /** Replays every dead letter matching `filter`, in batches. */
+  async replayMatching(filter: Omit<DeadLetterFilter, 'status'>): Promise<number> {
+    const { where, params } = whereClause({ ...filter, status: 'dead' });
+    let total = 0;
+    for (;;) {
+      const replayed = await this.replay(where, params, REPLAY_BATCH);
+      total += replayed;
+      if (replayed < REPLAY_BATCH) return total;
+    }
+  }
+
+  /**
+   * Marks the matching dead letters replayed and their deliveries enqueued, then enqueues them
+   * under a fresh job id (the failed job keeps the old one, visible in Bull Board). If the process
+   * dies before the jobs are added, the sweeper re-drives the deliveries from the ledger.
+   */
+  private async replay(where: string, params: unknown[], limit = 1): Promise<number> {
+    const replayed = await this.dataSource.transaction(async (tx) => {
+      const rows: DeadLetterRow[] = await tx.query(
+        `UPDATE outbox_dead_letter SET status = 'replayed', replay_count = replay_count + 1, replayed_at = now()
+         WHERE id IN (SELECT id FROM outbox_dead_letter ${where} ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        params,
+      );
+      for (const row of rows) await this.reopenDelivery(tx, row);
+      return rows;
+    });
+    await this.queues.enqueue(
+      replayed.flatMap((row) => {
+        const subscription = this.catalogue.subscription(row.subscriber);
+        return subscription ? [{ subscription, envelope: row.envelope, jobId: replayJobId(row) }] : [];
+      }),
+    );
+    return replayed.length;
+  }
+
+  private async reopenDelivery(tx: EntityManager, row: DeadLetterRow): Promise<void> {
+    await tx.query(
+      `UPDATE outbox_delivery SET state = 'enqueued', job_id = $3, updated_at = now(), enqueued_at = now()
+       WHERE event_id = $1 AND subscriber = $2 AND state = 'dead'`,
+      [row.event_id, row.subscriber, replayJobId(row)],
+    );
+  }
+}
+
+function replayJobId(row: Pick<DeadLetterRow, 'event_id' | 'subscriber' | 'replay_count'>): string {
+  return `${deliveryJobId(row.event_id, row.subscriber)}-replay-${row.replay_count}`;
+}
+
+function whereClause(filter: DeadLetterFilter): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (n: number) => string, value: unknown) => {
+    params.push(value);
+    conditions.push(sql(params.length));
+  };
+  if (filter.status) add((n) => `status = $${n}`, filter.status);
+  if (filter.subscriber) add((n) => `subscriber = $${n}`, filter.subscriber);
+  if (filter.type) add((n) => `type = $${n}`, filter.type);
+  if (filter.error) add((n) => `(strpos(error_message, $${n}) > 0 OR error_class = $${n})`, filter.error);
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}
+
+function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    subscriber: row.subscriber,
+    type: row.type,
+    envelope: row.envelope,
+    reason: row.reason,
+    errorClass: row.error_class,
+    errorMessage: row.error_message,
+    attempts: row.attempts,
+    firstFailedAt: row.first_failed_at.toISOString(),
+    lastFailedAt: row.last_failed_at.toISOString(),
+    status: row.status,
+    replayCount: row.replay_count,
+    replayedAt: row.replayed_at?.toISOString() ?? null,
+  };
+}

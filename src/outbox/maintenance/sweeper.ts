@@ -1,0 +1,80 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { EventCatalogue } from '../catalogue/event-catalogue.js';
+import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
+import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { type ClaimedRow, toEnvelope } from '../relay/relay.js';
+
+const BATCH = 500;
+// States in which BullMQ still holds the job and will run it: re-adding would be a no-op anyway.
+const LIVE_JOB_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Re-drives every delivery that is not handled (nor dead) some time after its last progress,
+ * from the ledger in Postgres: after a relay crash, a lost job, or the loss of every Redis key.
+ * Redelivering something that did run is harmless: the inbox skips it.
+ */
+@Injectable()
+export class Sweeper {
+  private readonly logger = new Logger(Sweeper.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly catalogue: EventCatalogue,
+    private readonly queues: LaneQueues,
+    private readonly metrics: OutboxMetrics,
+  ) {}
+
+  /** Sweeps until nothing stale is left; returns how many deliveries it re-drove. */
+  async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { examined, redriven } = await this.sweepBatch();
+      total += redriven;
+      if (examined < BATCH) break;
+    }
+    if (total > 0) this.logger.warn(`re-drove ${total} deliveries`);
+    return total;
+  }
+
+  private async sweepBatch(): Promise<{ examined: number; redriven: number }> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string; job_id: string }> = await tx.query(
+        `SELECT e.*, d.subscriber, d.job_id
+         FROM outbox_delivery d JOIN outbox_event e ON e.id = d.event_id
+         WHERE d.state IN ('pending', 'enqueued') AND d.updated_at < now() - make_interval(secs => $1::double precision / 1000)
+         ORDER BY d.updated_at
+         LIMIT ${BATCH}
+         FOR UPDATE OF d SKIP LOCKED`,
+        [this.config.outbox.sweepAfterMs],
+      );
+      const lost: DeliveryToEnqueue[] = [];
+      for (const row of rows) {
+        const subscription = this.catalogue.subscription(row.subscriber);
+        if (!subscription) continue; // a subscriber this build does not know: leave it for one that does
+        const queue = this.queues.queue(subscription.lane);
+        const state = await queue.getJobState(row.job_id);
+        if (LIVE_JOB_STATES.has(state)) continue;
+        // Completed or failed without a handled/dead ledger row, or gone: remove what is left and add it again.
+        if (state !== 'unknown') await queue.remove(row.job_id);
+        lost.push({ subscription, envelope: toEnvelope(row), jobId: row.job_id });
+      }
+      await this.queues.enqueue(lost);
+      await tx.query(
+        `UPDATE outbox_delivery d SET state = 'enqueued', updated_at = now(),
+           redrive_count = redrive_count + CASE WHEN k.lost THEN 1 ELSE 0 END
+         FROM unnest($1::uuid[], $2::text[], $3::boolean[]) AS k(event_id, subscriber, lost)
+         WHERE d.event_id = k.event_id AND d.subscriber = k.subscriber`,
+        [
+          rows.map((r) => r.id),
+          rows.map((r) => r.subscriber),
+          rows.map((r) => lost.some((l) => l.envelope.id === r.id && l.subscription.name === r.subscriber)),
+        ],
+      );
+      for (const delivery of lost) this.metrics.redriven.inc({ subscriber: delivery.subscription.name });
+      return { examined: rows.length, redriven: lost.length };
+    });
+  }
+}

@@ -1,0 +1,132 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { EventCatalogue } from '../catalogue/event-catalogue.js';
+import type { Envelope } from '../catalogue/event-contract.js';
+import { deliveryJobId, type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
+import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+
+/** An envelope as stored in outbox_message / outbox_event, plus one subscriber from the claim. */
+export interface ClaimedRow {
+  id: string;
+  type: string;
+  version: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  aggregate_seq: string;
+  occurred_at: Date;
+  correlation_id: string;
+  causation_id: string | null;
+  payload: unknown;
+  subscriber: string;
+}
+
+export function toEnvelope(row: Omit<ClaimedRow, 'subscriber'>): Envelope {
+  return {
+    id: row.id,
+    type: row.type,
+    version: row.version,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    aggregateSeq: Number(row.aggregate_seq),
+    occurredAt: row.occurred_at.toISOString(),
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    payload: row.payload,
+  };
+}
+
+/**
+ * Moves committed outbox rows into the delivery ledger and enqueues them (docs/adr/0006).
+ * Step 1, one statement: claim a batch with FOR UPDATE SKIP LOCKED (any number of relays; rows
+ * of transactions not yet committed are simply not visible and are claimed later, never skipped
+ * for good), delete it from the hot table, archive it and write one `pending` delivery per
+ * subscriber. Step 2: `addBulk` per lane, job id from event and subscriber. Step 3: mark them
+ * `enqueued`. A crash after step 1 leaves `pending` deliveries, which the sweeper re-drives.
+ */
+@Injectable()
+export class Relay {
+  private readonly routeTypes: string[] = [];
+  private readonly routeVersions: number[] = [];
+  private readonly routeSubscribers: string[] = [];
+  private readonly routeLanes: string[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly catalogue: EventCatalogue,
+    private readonly queues: LaneQueues,
+    private readonly metrics: OutboxMetrics,
+  ) {
+    for (const subscription of catalogue.allSubscriptions()) {
+      for (const contract of subscription.contracts) {
+        this.routeTypes.push(contract.type);
+        this.routeVersions.push(contract.version);
+        this.routeSubscribers.push(subscription.name);
+        this.routeLanes.push(subscription.lane);
+      }
+    }
+  }
+
+  /** Relays one batch; returns how many outbox rows it claimed (0 when the outbox is empty). */
+  async relayBatch(): Promise<number> {
+    const stopTimer = this.metrics.relayBatchSeconds.startTimer();
+    const { claimed, deliveries } = await this.claim();
+    if (claimed === 0) return 0;
+    await this.queues.enqueue(deliveries);
+    await this.markEnqueued(deliveries);
+    stopTimer();
+    this.metrics.relayed.inc(claimed);
+    this.metrics.relayBatchSize.observe(claimed);
+    return claimed;
+  }
+
+  /** Step 1 alone (exposed for fault tests that stop a relay between its steps). */
+  async claim(): Promise<{ claimed: number; deliveries: DeliveryToEnqueue[] }> {
+    const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null }> = await this.dataSource.query(
+      `WITH claimed AS (
+         DELETE FROM outbox_message
+         WHERE id IN (SELECT id FROM outbox_message ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING *
+       ), archived AS (
+         INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
+         SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload FROM claimed
+         ON CONFLICT (id) DO NOTHING
+       ), deliveries AS (
+         INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
+         SELECT c.id, r.subscriber, r.lane, 'pending', c.id || '-' || r.subscriber
+         FROM claimed c
+         JOIN unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(type, version, subscriber, lane)
+           ON r.type = c.type AND r.version = c.version
+         ON CONFLICT DO NOTHING
+         RETURNING event_id, subscriber
+       )
+       SELECT c.*, d.subscriber FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
+      [this.config.outbox.relayBatchSize, this.routeTypes, this.routeVersions, this.routeSubscribers, this.routeLanes],
+    );
+    const claimedCount = new Set(rows.map((row) => row.id)).size;
+    const deliveries = rows.flatMap((row) =>
+      row.subscriber === null
+        ? []
+        : [
+            {
+              subscription: this.catalogue.subscription(row.subscriber)!,
+              envelope: toEnvelope(row),
+              jobId: deliveryJobId(row.id, row.subscriber),
+            },
+          ],
+    );
+    return { claimed: claimedCount, deliveries };
+  }
+
+  /** Step 3 alone. */
+  async markEnqueued(deliveries: readonly DeliveryToEnqueue[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE outbox_delivery d SET state = 'enqueued', enqueued_at = now(), updated_at = now()
+       FROM unnest($1::uuid[], $2::text[]) AS k(event_id, subscriber)
+       WHERE d.event_id = k.event_id AND d.subscriber = k.subscriber AND d.state = 'pending'`,
+      [deliveries.map((d) => d.envelope.id), deliveries.map((d) => d.subscription.name)],
+    );
+  }
+}
