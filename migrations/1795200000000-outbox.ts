@@ -25,9 +25,13 @@ export class Outbox1795200000000 implements MigrationInterface {
       causation_id text,
       payload jsonb NOT NULL`;
     await q.query(`CREATE TABLE outbox_message (${envelopeColumns})`);
-    await q.query(`CREATE INDEX outbox_message_aggregate_idx ON outbox_message (aggregate_type, aggregate_id, aggregate_seq)`);
+    await q.query(
+      `CREATE INDEX outbox_message_aggregate_idx ON outbox_message (aggregate_type, aggregate_id, aggregate_seq)`,
+    );
     await q.query(`CREATE TABLE outbox_event (${envelopeColumns}, relayed_at timestamptz NOT NULL DEFAULT now())`);
-    await q.query(`CREATE INDEX outbox_event_aggregate_idx ON outbox_event (aggregate_type, aggregate_id, aggregate_seq)`);
+    await q.query(
+      `CREATE INDEX outbox_event_aggregate_idx ON outbox_event (aggregate_type, aggregate_id, aggregate_seq)`,
+    );
     await q.query(`CREATE INDEX outbox_event_correlation_idx ON outbox_event (correlation_id)`);
     await q.query(`CREATE INDEX outbox_event_causation_idx ON outbox_event (causation_id)`);
     await q.query(`CREATE INDEX outbox_event_relayed_at_idx ON outbox_event (relayed_at)`);
@@ -56,7 +60,9 @@ export class Outbox1795200000000 implements MigrationInterface {
         handled_at timestamptz,
         PRIMARY KEY (event_id, subscriber)
       )`);
-    await q.query(`CREATE INDEX outbox_delivery_open_idx ON outbox_delivery (updated_at) WHERE state IN ('pending', 'enqueued')`);
+    await q.query(
+      `CREATE INDEX outbox_delivery_open_idx ON outbox_delivery (updated_at) WHERE state IN ('pending', 'enqueued')`,
+    );
     await q.query(`CREATE INDEX outbox_delivery_handled_idx ON outbox_delivery (handled_at) WHERE state = 'handled'`);
 
     await q.query(`

@@ -59,7 +59,11 @@ describe('loadConfig', () => {
       'AUTH_JWT_SECRET is required outside development',
       'GATEWAY_WEBHOOK_SECRET is required outside development',
     ]);
-    const short = problemsOf({ NODE_ENV: 'production', AUTH_JWT_SECRET: 'hunter2', GATEWAY_WEBHOOK_SECRET: 'x'.repeat(20) });
+    const short = problemsOf({
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: 'hunter2',
+      GATEWAY_WEBHOOK_SECRET: 'x'.repeat(20),
+    });
     expect(short).toEqual(['AUTH_JWT_SECRET must be at least 32 characters long']);
     expect(short.join()).not.toContain('hunter2');
   });

@@ -91,7 +91,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbIdleInTransactionTimeoutMs: r.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 1),
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisAllowEviction: r.bool('REDIS_ALLOW_EVICTION', false),
-    queuePrefix: r.pattern('QUEUE_PREFIX', 'debts-hub', /^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "-" or "_" (no ":")'),
+    queuePrefix: r.pattern(
+      'QUEUE_PREFIX',
+      'debts-hub',
+      /^[A-Za-z0-9_-]{1,64}$/,
+      'letters, digits, "-" or "_" (no ":")',
+    ),
     port: r.int('PORT', 3000, 0, 65_535),
     roles: r.roles('APP_ROLES'),
     authJwtSecret: r.secret('AUTH_JWT_SECRET', development ? DEV_JWT_SECRET : undefined, MIN_SECRET_LENGTH),

@@ -45,22 +45,32 @@ describe('authentication and roles', () => {
   it('refuses a token that is not a JWT', () => expect401('Bearer not-a-jwt'));
 
   it('refuses an expired token', async () => {
-    const token = handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', roles: ['citizen'], exp: now() - 10 }, t.config.authJwtSecret);
+    const token = handMadeToken(
+      { alg: 'HS256', typ: 'JWT' },
+      { sub: 'c', roles: ['citizen'], exp: now() - 10 },
+      t.config.authJwtSecret,
+    );
     const res = await expect401(`Bearer ${token}`);
     expect(res.body.detail).toMatch(/expired/);
   });
 
   it('refuses a token signed with another secret', () =>
-    expect401(`Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['citizen'], exp: now() + 60 }, 'another-secret-another-secret-123')}`));
+    expect401(
+      `Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['citizen'], exp: now() + 60 }, 'another-secret-another-secret-123')}`,
+    ));
 
   it('refuses alg: none', () =>
-    expect401(`Bearer ${handMadeToken({ alg: 'none', typ: 'JWT' }, { sub: 'c', roles: ['admin'], exp: now() + 60 }, null)}`));
+    expect401(
+      `Bearer ${handMadeToken({ alg: 'none', typ: 'JWT' }, { sub: 'c', roles: ['admin'], exp: now() + 60 }, null)}`,
+    ));
 
   it('refuses a token without exp', () =>
     expect401(`Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['citizen'] }, t.config.authJwtSecret)}`));
 
   it('refuses a token with unknown roles', () =>
-    expect401(`Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['root'], exp: now() + 60 }, t.config.authJwtSecret)}`));
+    expect401(
+      `Bearer ${handMadeToken({ alg: 'HS256' }, { sub: 'c', roles: ['root'], exp: now() + 60 }, t.config.authJwtSecret)}`,
+    ));
 
   it('answers 403 problem+json when the role is wrong', async () => {
     const res = await request(t.url)

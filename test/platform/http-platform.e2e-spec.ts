@@ -42,7 +42,9 @@ describe('HTTP platform: problem+json, validation, body limit, correlation', () 
   });
 
   it('answers a body over HTTP_BODY_LIMIT with 413 problem+json', async () => {
-    const res = await request(t.url).post('/probe/echo').send({ name: 'x'.repeat(2048), amount: 1 });
+    const res = await request(t.url)
+      .post('/probe/echo')
+      .send({ name: 'x'.repeat(2048), amount: 1 });
     expect(res.status).toBe(413);
     expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
     expect(res.body).toMatchObject({ type: '/problems/payload-too-large', status: 413 });

@@ -6,7 +6,22 @@ import { isolate, type TestIsolation } from '../support/test-env.js';
 
 /** A throw-away Redis whose policy may evict keys, so the shared one is never reconfigured. */
 async function startEvictingRedis(port: number): Promise<ChildProcess> {
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+  const server = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'allkeys-lru',
+    ],
+    { stdio: 'ignore' },
+  );
   await eventually(async () => {
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     try {
@@ -45,7 +60,13 @@ describe('Redis maxmemory-policy check at start', () => {
 
   it('only warns, loudly, when REDIS_ALLOW_EVICTION=true', async () => {
     const port = await freePort();
-    app = spawnApp({ ...isolation.env, REDIS_URL: redisUrl, REDIS_ALLOW_EVICTION: 'true', PORT: String(port), LOG_LEVEL: 'warn' });
+    app = spawnApp({
+      ...isolation.env,
+      REDIS_URL: redisUrl,
+      REDIS_ALLOW_EVICTION: 'true',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    });
     await waitUntilReady(port, app);
     const warnings = app
       .output()
@@ -53,7 +74,9 @@ describe('Redis maxmemory-policy check at start', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { level: number; msg: string })
       .filter((entry) => entry.level === 40);
-    expect(warnings.map((w) => w.msg)).toContainEqual(expect.stringMatching(/^!!! Redis maxmemory-policy is "allkeys-lru"/));
+    expect(warnings.map((w) => w.msg)).toContainEqual(
+      expect.stringMatching(/^!!! Redis maxmemory-policy is "allkeys-lru"/),
+    );
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   });

@@ -31,7 +31,12 @@ function adminOnly(tokens: TokenService, config: AppConfig) {
         .status(401)
         .set('WWW-Authenticate', 'Basic realm="Bull Board", charset="UTF-8"')
         .type('application/problem+json')
-        .json({ type: '/problems/unauthenticated', title: 'Unauthorized', status: 401, detail: 'Admin credentials are required.' });
+        .json({
+          type: '/problems/unauthenticated',
+          title: 'Unauthorized',
+          status: 401,
+          detail: 'Admin credentials are required.',
+        });
     }, next);
   };
 }

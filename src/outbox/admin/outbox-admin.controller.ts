@@ -30,7 +30,12 @@ export class OutboxAdminController {
   ) {}
 
   @Get('outbox')
-  async outbox(): Promise<{ pending: number; oldestPendingAgeSeconds: number; deliveriesNotDone: number; deadLetters: number }> {
+  async outbox(): Promise<{
+    pending: number;
+    oldestPendingAgeSeconds: number;
+    deliveriesNotDone: number;
+    deadLetters: number;
+  }> {
     const [row] = await this.dataSource.query(`
       SELECT (SELECT count(*) FROM outbox_message) AS pending,
              (SELECT coalesce(extract(epoch FROM now() - min(occurred_at)), 0) FROM outbox_message) AS oldest,

@@ -22,7 +22,9 @@ export class EventCatalogue {
       }
       for (const contract of subscription.contracts) {
         if (this.contracts.get(EventCatalogue.key(contract.type, contract.version)) !== contract) {
-          throw new Error(`subscriber "${subscription.name}" subscribes to unregistered event ${contract.type} v${contract.version}`);
+          throw new Error(
+            `subscriber "${subscription.name}" subscribes to unregistered event ${contract.type} v${contract.version}`,
+          );
         }
       }
       this.subscriptionsByName.set(subscription.name, subscription);

@@ -42,12 +42,16 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 1000, jitter
 const NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{0,99}$/;
 
 /** Declares a subscription of `contracts`; register it in the catalogue and bind a handler with `@HandlesEvents`. */
-export function subscribe(contracts: EventContract | readonly EventContract[], options: SubscriptionOptions): Subscription {
+export function subscribe(
+  contracts: EventContract | readonly EventContract[],
+  options: SubscriptionOptions,
+): Subscription {
   if (!NAME_PATTERN.test(options.name)) {
     throw new Error(`subscriber name "${options.name}" must match ${NAME_PATTERN} (no ":")`);
   }
   const retry = { ...DEFAULT_RETRY, ...options.retry };
-  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new Error(`${options.name}: attempts must be >= 1`);
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1)
+    throw new Error(`${options.name}: attempts must be >= 1`);
   return Object.freeze({
     name: options.name,
     module: options.module,

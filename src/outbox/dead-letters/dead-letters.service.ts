@@ -65,7 +65,13 @@ export class DeadLetters {
   ) {}
 
   /** Writes (or refreshes, after a replay failed again) the dead letter and marks the delivery dead. */
-  async record(input: { envelope: Envelope; subscriber: string; reason: DeadLetterReason; error: unknown; attempts: number }): Promise<void> {
+  async record(input: {
+    envelope: Envelope;
+    subscriber: string;
+    reason: DeadLetterReason;
+    error: unknown;
+    attempts: number;
+  }): Promise<void> {
     const error = input.error instanceof Error ? input.error : new Error(String(input.error));
     await this.dataSource.transaction(async (tx) => {
       await tx.query(
@@ -82,7 +88,7 @@ export class DeadLetters {
           input.envelope.type,
           JSON.stringify(input.envelope),
           input.reason,
-          error.name,
+          errorClass(error),
           error.message.slice(0, MAX_ERROR_LENGTH),
           input.attempts,
         ],
@@ -133,7 +139,8 @@ export class DeadLetters {
    */
   private async replay(where: string, params: unknown[], limit = 1): Promise<number> {
     const replayed = await this.dataSource.transaction(async (tx) => {
-      const rows: DeadLetterRow[] = await tx.query(
+      // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected count].
+      const [rows]: [DeadLetterRow[], number] = await tx.query(
         `UPDATE outbox_dead_letter SET status = 'replayed', replay_count = replay_count + 1, replayed_at = now()
          WHERE id IN (SELECT id FROM outbox_dead_letter ${where} ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
          RETURNING *`,
@@ -158,6 +165,11 @@ export class DeadLetters {
       [row.event_id, row.subscriber, replayJobId(row)],
     );
   }
+}
+
+/** The error's class name, or its `name` when that says more (plain errors renamed by their thrower). */
+function errorClass(error: Error): string {
+  return error.name !== 'Error' ? error.name : error.constructor.name;
 }
 
 function replayJobId(row: Pick<DeadLetterRow, 'event_id' | 'subscriber' | 'replay_count'>): string {

@@ -83,7 +83,11 @@ export class DeliveryProcessor {
   }
 
   /** Waits without spinning: the job is delayed and re-checked, unless the gap has lasted too long. */
-  private async waitForPredecessor(job: Job<DeliveryJobData>, token: string | undefined, subscription: Subscription): Promise<never> {
+  private async waitForPredecessor(
+    job: Job<DeliveryJobData>,
+    token: string | undefined,
+    subscription: Subscription,
+  ): Promise<never> {
     const { envelope } = job.data;
     const [row] = await this.dataSource.query(
       `SELECT extract(epoch FROM now() - created_at) * 1000 AS waited_ms FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`,
@@ -91,10 +95,20 @@ export class DeliveryProcessor {
     );
     const waitedMs = Number(row?.waited_ms ?? 0);
     if (waitedMs > this.config.outbox.sequenceGapTimeoutMs) {
-      const error = new Error(`sequence-gap: an earlier event of ${envelope.aggregateType} ${envelope.aggregateId} is missing after ${Math.round(waitedMs)} ms`);
+      const error = new Error(
+        `sequence-gap: an earlier event of ${envelope.aggregateType} ${envelope.aggregateId} is missing after ${Math.round(waitedMs)} ms`,
+      );
       error.name = 'SequenceGapError';
-      this.logger.error(`ALERT ${error.message} (subscriber ${subscription.name}, event ${envelope.id}, seq ${envelope.aggregateSeq})`);
-      await this.deadLetters.record({ envelope, subscriber: subscription.name, reason: 'sequence-gap', error, attempts: job.attemptsMade + 1 });
+      this.logger.error(
+        `ALERT ${error.message} (subscriber ${subscription.name}, event ${envelope.id}, seq ${envelope.aggregateSeq})`,
+      );
+      await this.deadLetters.record({
+        envelope,
+        subscriber: subscription.name,
+        reason: 'sequence-gap',
+        error,
+        attempts: job.attemptsMade + 1,
+      });
       throw new UnrecoverableError(error.message);
     }
     await job.moveToDelayed(Date.now() + this.config.outbox.sequenceRecheckMs, token);

@@ -38,7 +38,10 @@ export class LaneQueues implements OnApplicationShutdown {
   constructor(@Inject(APP_CONFIG) config: AppConfig, redis: RedisConnections) {
     this.prefix = `{${config.queuePrefix}}`;
     this.queues = new Map(
-      LANES.map((lane) => [lane, new Queue<DeliveryJobData>(lane, { connection: redis.producer(), prefix: this.prefix })]),
+      LANES.map((lane) => [
+        lane,
+        new Queue<DeliveryJobData>(lane, { connection: redis.producer(), prefix: this.prefix }),
+      ]),
     );
   }
 

@@ -11,7 +11,11 @@ export type SequenceVerdict = 'proceed' | 'wait';
  * unhandled. Sequence numbers follow commit order, so every earlier event is already either in
  * the outbox or in the archive. A dead-lettered predecessor frees the key.
  */
-export async function checkSequence(tx: EntityManager, subscription: Subscription, event: Envelope): Promise<SequenceVerdict> {
+export async function checkSequence(
+  tx: EntityManager,
+  subscription: Subscription,
+  event: Envelope,
+): Promise<SequenceVerdict> {
   const key = [subscription.name, event.aggregateType, event.aggregateId];
   await tx.query(
     `INSERT INTO outbox_sequence (subscriber, aggregate_type, aggregate_id, last_seq) VALUES ($1, $2, $3, 0)

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
@@ -8,7 +14,6 @@ import { Retention } from './retention.js';
 import { Sweeper } from './sweeper.js';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
-const SCHEDULE_REFRESH_MS = 15_000;
 // Distinct advisory lock keys per task: one run at a time across every process.
 const LOCK_KEYS = { sweep: 7_340_113, retention: 7_340_114 } as const;
 type Task = keyof typeof LOCK_KEYS;
@@ -41,7 +46,7 @@ export class Maintenance implements OnApplicationBootstrap, BeforeApplicationShu
     await this.upsertSchedules();
     this.refreshTimer = setInterval(() => {
       this.upsertSchedules().catch((error: Error) => this.logger.warn(`scheduler refresh failed: ${error.message}`));
-    }, SCHEDULE_REFRESH_MS);
+    }, this.config.outbox.sweepIntervalMs);
     this.worker = new Worker(MAINTENANCE_QUEUE, (job) => this.run(job.name as Task), {
       connection: this.redis.worker(),
       prefix: this.queue.opts.prefix,
@@ -52,8 +57,16 @@ export class Maintenance implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async upsertSchedules(): Promise<void> {
     const options = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } };
-    await this.queue.upsertJobScheduler('outbox-sweep', { every: this.config.outbox.sweepIntervalMs }, { name: 'sweep', opts: options });
-    await this.queue.upsertJobScheduler('outbox-retention', { every: this.config.outbox.retentionIntervalMs }, { name: 'retention', opts: options });
+    await this.queue.upsertJobScheduler(
+      'outbox-sweep',
+      { every: this.config.outbox.sweepIntervalMs },
+      { name: 'sweep', opts: options },
+    );
+    await this.queue.upsertJobScheduler(
+      'outbox-retention',
+      { every: this.config.outbox.retentionIntervalMs },
+      { name: 'retention', opts: options },
+    );
   }
 
   /** Runs `task` unless another process is running it; returns false when skipped. */

@@ -6,7 +6,9 @@ function counter(name: string, help: string, labelNames: string[] = []): Counter
 }
 
 function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
-  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets });
+  return (
+    (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets })
+  );
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -15,13 +17,30 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 @Injectable()
 export class OutboxMetrics {
   readonly relayed = counter('outbox_relayed_events_total', 'Events moved from the outbox to the delivery ledger');
-  readonly relayBatchSize = histogram('outbox_relay_batch_size', 'Events per relay batch', [], [1, 5, 10, 50, 100, 250, 500, 1000]);
+  readonly relayBatchSize = histogram(
+    'outbox_relay_batch_size',
+    'Events per relay batch',
+    [],
+    [1, 5, 10, 50, 100, 250, 500, 1000],
+  );
   readonly relayBatchSeconds = histogram('outbox_relay_batch_duration_seconds', 'Relay batch duration', [], SECONDS);
   readonly handled = counter('outbox_handled_total', 'Deliveries handled', ['subscriber']);
-  readonly duplicates = counter('outbox_duplicates_skipped_total', 'Duplicate deliveries skipped by the inbox', ['subscriber']);
+  readonly duplicates = counter('outbox_duplicates_skipped_total', 'Duplicate deliveries skipped by the inbox', [
+    'subscriber',
+  ]);
   readonly retries = counter('outbox_retries_total', 'Failed attempts that will be retried', ['subscriber']);
   readonly deadLetters = counter('outbox_dead_letters_total', 'Deliveries dead-lettered', ['subscriber', 'reason']);
   readonly redriven = counter('outbox_redriven_total', 'Deliveries re-driven by the sweeper', ['subscriber']);
-  readonly handlerSeconds = histogram('outbox_handler_duration_seconds', 'Handler transaction duration', ['subscriber'], SECONDS);
-  readonly endToEndSeconds = histogram('outbox_end_to_end_latency_seconds', 'occurredAt to handled', ['subscriber'], SECONDS);
+  readonly handlerSeconds = histogram(
+    'outbox_handler_duration_seconds',
+    'Handler transaction duration',
+    ['subscriber'],
+    SECONDS,
+  );
+  readonly endToEndSeconds = histogram(
+    'outbox_end_to_end_latency_seconds',
+    'occurredAt to handled',
+    ['subscriber'],
+    SECONDS,
+  );
 }

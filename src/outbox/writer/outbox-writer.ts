@@ -15,7 +15,7 @@ export interface NewEvent<P = unknown> {
 /** `append` was called outside a database transaction: the event could commit without the change. */
 export class OutboxTransactionRequiredError extends Error {
   constructor() {
-    super('outbox append requires the caller\'s active transaction (EntityManager or QueryRunner)');
+    super("outbox append requires the caller's active transaction (EntityManager or QueryRunner)");
     this.name = 'OutboxTransactionRequiredError';
   }
 }

@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PUBLIC_KEY, ROLES_KEY } from './access.decorators.js';
 import type { AuthenticatedRequest } from './authentication.middleware.js';
@@ -14,7 +20,9 @@ export class AccessGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (!request.principal) {
-      throw new UnauthorizedException(request.authFailure ? `Authentication failed: ${request.authFailure}.` : 'A bearer token is required.');
+      throw new UnauthorizedException(
+        request.authFailure ? `Authentication failed: ${request.authFailure}.` : 'A bearer token is required.',
+      );
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !hasAnyRole(request.principal, roles)) {

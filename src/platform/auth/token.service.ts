@@ -18,7 +18,10 @@ export class TokenService {
   }
 
   sign(principal: Principal, expiresInSeconds = 3600): string {
-    return this.jwt.sign({ roles: principal.roles }, { subject: principal.sub, expiresIn: expiresInSeconds, algorithm: ALGORITHM });
+    return this.jwt.sign(
+      { roles: principal.roles },
+      { subject: principal.sub, expiresIn: expiresInSeconds, algorithm: ALGORITHM },
+    );
   }
 
   async verify(token: string): Promise<Principal> {

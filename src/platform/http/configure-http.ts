@@ -23,7 +23,11 @@ export function configureHttp(app: INestApplication, config: AppConfig): void {
   express.disable('x-powered-by');
   express.useBodyParser('json', { limit: config.httpBodyLimit });
   express.useBodyParser('urlencoded', { limit: config.httpBodyLimit, extended: false });
-  express.enableCors(config.corsOrigins.length > 0 ? { origin: config.corsOrigins, exposedHeaders: [CORRELATION_HEADER, 'Retry-After', 'Idempotent-Replayed'] } : { origin: false });
+  express.enableCors(
+    config.corsOrigins.length > 0
+      ? { origin: config.corsOrigins, exposedHeaders: [CORRELATION_HEADER, 'Retry-After', 'Idempotent-Replayed'] }
+      : { origin: false },
+  );
 
   const document = SwaggerModule.createDocument(
     app,

@@ -22,7 +22,8 @@ export function loggingModule(config: AppConfig) {
         return context ? { correlationId: context.correlationId, causationId: context.causationId } : {};
       },
       // The request id is the correlation id, set by the correlation middleware that runs first.
-      genReqId: (request: IncomingMessage) => currentCorrelation()?.correlationId ?? String(request.headers['x-correlation-id']),
+      genReqId: (request: IncomingMessage) =>
+        currentCorrelation()?.correlationId ?? String(request.headers['x-correlation-id']),
       customLogLevel: (_request, response, error) =>
         error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
       quietReqLogger: true,

@@ -1,0 +1,148 @@
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { Relay } from '../../src/outbox/relay/relay.js';
+import {
+  OutboxTransactionRequiredError,
+  OutboxWriter,
+  InvalidEventPayloadError,
+  defineEvent,
+} from '../../src/outbox/index.js';
+import { runWithCorrelation } from '../../src/platform/index.js';
+import { eventually } from '../support/eventually.js';
+import {
+  appendThings,
+  createEffectTable,
+  outboxTestSetup,
+  ThingHappened,
+  ThingPayload,
+} from '../support/outbox-fixtures.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('outbox append', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
+    // No relay, no workers: what is appended stays in the outbox for inspection.
+    t = await startTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
+    dataSource = t.app.get(DataSource);
+    writer = t.app.get(OutboxWriter);
+    await createEffectTable(dataSource);
+  });
+  afterAll(() => t.close());
+  beforeEach(() => dataSource.query('TRUNCATE outbox_message, outbox_aggregate_seq'));
+
+  const count = async (table: string) => Number((await dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
+
+  it('throws outside a transaction, with an EntityManager or a QueryRunner alike', async () => {
+    const event = { contract: ThingHappened, aggregateId: 'a', payload: { key: 'k', n: 1 } };
+    await expect(writer.append(dataSource.manager, event)).rejects.toBeInstanceOf(OutboxTransactionRequiredError);
+    const runner = dataSource.createQueryRunner();
+    try {
+      await expect(writer.append(runner, event)).rejects.toBeInstanceOf(OutboxTransactionRequiredError);
+    } finally {
+      await runner.release();
+    }
+    expect(await count('outbox_message')).toBe(0);
+  });
+
+  it("writes envelopes with the caller's transaction: a rollback leaves no row and, later, no job", async () => {
+    await expect(
+      dataSource.transaction(async (tx) => {
+        await writer.append(tx, { contract: ThingHappened, aggregateId: 'a', payload: { key: 'k', n: 1 } });
+        expect(Number((await tx.query(`SELECT count(*) AS n FROM outbox_message`))[0].n)).toBe(1);
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    expect(await count('outbox_message')).toBe(0);
+    expect(await t.app.get(Relay).relayBatch()).toBe(0);
+    const queues = t.app.get(LaneQueues).all();
+    const jobs = await Promise.all(
+      queues.map((q) => q.getJobCountByTypes('waiting', 'active', 'delayed', 'completed', 'failed')),
+    );
+    expect(jobs.reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
+  it('validates payloads against the catalogue before writing', async () => {
+    await expect(
+      dataSource.transaction((tx) =>
+        writer.append(tx, {
+          contract: ThingHappened,
+          aggregateId: 'a',
+          payload: { key: 'k', n: -1, extra: true } as unknown as ThingPayload,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidEventPayloadError);
+    expect(await count('outbox_message')).toBe(0);
+  });
+
+  it('refuses events missing from the catalogue', async () => {
+    const Unregistered = defineEvent({
+      type: 'testing.never-registered',
+      version: 1,
+      owner: 'testing',
+      aggregateType: 'x',
+      description: '',
+      payload: ThingPayload,
+    });
+    await expect(
+      dataSource.transaction((tx) =>
+        writer.append(tx, { contract: Unregistered, aggregateId: 'a', payload: { key: 'k', n: 1 } }),
+      ),
+    ).rejects.toThrow(/not registered in the catalogue/);
+  });
+
+  it('fills the envelope: uuid v7 id, version, aggregate, correlation and causation from the context', async () => {
+    const [envelope] = await runWithCorrelation({ correlationId: 'corr-1', causationId: 'cause-1' }, () =>
+      appendThings(dataSource, writer, 1, { aggregateId: 'agg-env' }),
+    );
+    expect(envelope).toMatchObject({
+      type: 'testing.thing-happened',
+      version: 1,
+      aggregateType: 'thing',
+      aggregateId: 'agg-env',
+      aggregateSeq: 1,
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      payload: { key: 'k0', n: 0 },
+    });
+    expect(envelope.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const [row] = await dataSource.query(`SELECT * FROM outbox_message WHERE id = $1`, [envelope.id]);
+    expect(row).toMatchObject({ correlation_id: 'corr-1', causation_id: 'cause-1', aggregate_seq: '1' });
+  });
+
+  it('numbers each aggregate 1..n without gaps or repeats under concurrent writers', async () => {
+    const writers = 20;
+    await Promise.all(
+      Array.from({ length: writers }, (_, i) =>
+        appendThings(dataSource, writer, 3, { aggregateId: 'hot', startN: i * 3 }),
+      ),
+    );
+    const rows: Array<{ aggregate_seq: string }> = await dataSource.query(
+      `SELECT aggregate_seq FROM outbox_message WHERE aggregate_id = 'hot' ORDER BY aggregate_seq`,
+    );
+    expect(rows.map((r) => Number(r.aggregate_seq))).toEqual(Array.from({ length: writers * 3 }, (_, i) => i + 1));
+  });
+
+  it('sends one NOTIFY per transaction however many appends it makes', async () => {
+    const listener = new pg.Client({ connectionString: t.config.databaseUrl });
+    await listener.connect();
+    const received: string[] = [];
+    listener.on('notification', (n) => received.push(n.channel));
+    await listener.query('LISTEN outbox_message');
+    try {
+      await dataSource.transaction(async (tx) => {
+        for (let i = 0; i < 5; i++)
+          await writer.append(tx, { contract: ThingHappened, aggregateId: `n${i}`, payload: { key: 'k', n: i } });
+      });
+      await appendThings(dataSource, writer, 2);
+      await eventually(() => expect(received).toHaveLength(2));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(received).toEqual(['outbox_message', 'outbox_message']);
+    } finally {
+      await listener.end();
+    }
+  });
+});
