@@ -1,0 +1,69 @@
+import { IsString } from 'class-validator';
+import { EventCatalogue } from './event-catalogue.js';
+import { assertValidPayload, defineEvent, InvalidEventPayloadError } from './event-contract.js';
+import { retryHorizonMs, subscribe } from './subscription.js';
+
+class Payload {
+  @IsString()
+  debtId!: string;
+}
+
+const DebtSettled = defineEvent({
+  type: 'debts.debt-settled',
+  version: 1,
+  owner: 'debts',
+  aggregateType: 'debt',
+  description: 'A debt reached zero.',
+  payload: Payload,
+});
+
+describe('event contracts', () => {
+  it('require <owner>.<past-tense-kebab> names and positive integer versions', () => {
+    const base = { version: 1, owner: 'debts', aggregateType: 'debt', description: '', payload: Payload };
+    expect(() => defineEvent({ ...base, type: 'DebtSettled' })).toThrow(/must be "debts.<past-tense-kebab>"/);
+    expect(() => defineEvent({ ...base, type: 'payments.debt-settled' })).toThrow(/must be "debts/);
+    expect(() => defineEvent({ ...base, type: 'debts.debt_settled' })).toThrow();
+    expect(() => defineEvent({ ...base, type: 'debts.debt-settled', version: 0 })).toThrow(/invalid version/);
+  });
+
+  it('validate payloads strictly: wrong types and unknown fields are refused', () => {
+    expect(() => assertValidPayload(DebtSettled, { debtId: 'd-1' })).not.toThrow();
+    expect(() => assertValidPayload(DebtSettled, { debtId: 7 })).toThrow(InvalidEventPayloadError);
+    expect(() => assertValidPayload(DebtSettled, { debtId: 'd', extra: 1 })).toThrow(/extra/);
+    expect(() => assertValidPayload(DebtSettled, null)).toThrow(/must be an object/);
+  });
+});
+
+describe('the catalogue', () => {
+  it('refuses a subscription to an unregistered event', () => {
+    const orphan = subscribe(DebtSettled, { name: 'licences.x', module: 'licences' });
+    expect(() => new EventCatalogue([], [orphan])).toThrow(/subscribes to unregistered event debts.debt-settled v1/);
+  });
+
+  it('refuses duplicate events and duplicate subscriber names', () => {
+    expect(() => new EventCatalogue([DebtSettled, DebtSettled], [])).toThrow(/registered twice/);
+    const a = subscribe(DebtSettled, { name: 'licences.x', module: 'licences' });
+    const b = subscribe(DebtSettled, { name: 'licences.x', module: 'licences' });
+    expect(() => new EventCatalogue([DebtSettled], [a, b])).toThrow(/"licences.x" is registered twice/);
+  });
+
+  it('finds contracts and the subscribers of each', () => {
+    const sub = subscribe(DebtSettled, { name: 'licences.x', module: 'licences', lane: 'critical' });
+    const catalogue = new EventCatalogue([DebtSettled], [sub]);
+    expect(catalogue.contract('debts.debt-settled', 1)).toBe(DebtSettled);
+    expect(() => catalogue.contract('debts.debt-settled', 2)).toThrow(/not registered/);
+    expect(catalogue.subscribersOf(DebtSettled)).toEqual([sub]);
+  });
+});
+
+describe('subscriptions', () => {
+  it('refuse names that could break job ids or keys', () => {
+    expect(() => subscribe(DebtSettled, { name: 'has:colon', module: 'm' })).toThrow(/no ":"/);
+    expect(() => subscribe(DebtSettled, { name: 'Upper', module: 'm' })).toThrow();
+  });
+
+  it('compute the retry horizon as the sum of the exponential delays', () => {
+    expect(retryHorizonMs({ attempts: 1, backoffMs: 1000, jitter: 0 })).toBe(0);
+    expect(retryHorizonMs({ attempts: 4, backoffMs: 1000, jitter: 0.5 })).toBe(1000 + 2000 + 4000);
+  });
+});
