@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The outbox's tables (docs/adr/0006-delivery-ledger.md):
+ * The outbox's tables (docs/adr/0006-delivery-ledger-in-postgres.md):
  * - outbox_message: the hot table appends go to; rows leave it as soon as they are relayed.
  * - outbox_event: the relayed envelopes, for re-drives, replays and message journeys.
  * - outbox_delivery: one row per (event, subscriber) with its state; Postgres, not Redis, is the truth.

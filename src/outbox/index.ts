@@ -13,6 +13,8 @@ export type { RetryPolicy, Subscription, SubscriptionOptions } from './catalogue
 export { HandlesEvents } from './delivery/handler-registry.js';
 export type { EventHandler } from './delivery/handler-registry.js';
 export { NonRetryableError } from './delivery/non-retryable.error.js';
+export { ScheduledTasks } from './maintenance/scheduled-tasks.js';
+export type { ScheduledTask } from './maintenance/scheduled-tasks.js';
 export { OutboxModule } from './outbox.module.js';
 export { RedisConnections, RedisEvictionPolicyError } from './redis/redis-connections.js';
 export { OutboxTransactionRequiredError, OutboxWriter } from './writer/outbox-writer.js';

@@ -9,6 +9,7 @@ import { DeliveryWorkers } from './delivery/delivery-workers.js';
 import { HandlerRegistry } from './delivery/handler-registry.js';
 import { LaneQueues } from './delivery/lane-queues.js';
 import { Maintenance } from './maintenance/maintenance.js';
+import { ScheduledTasks } from './maintenance/scheduled-tasks.js';
 import { Retention } from './maintenance/retention.js';
 import { Sweeper } from './maintenance/sweeper.js';
 import { OutboxMetrics } from './metrics/outbox-metrics.js';
@@ -45,9 +46,10 @@ export class OutboxModule {
         RelayLoop,
         Sweeper,
         Retention,
+        ScheduledTasks,
         Maintenance,
       ],
-      exports: [EventCatalogue, OutboxWriter, RedisConnections, OutboxMetrics],
+      exports: [EventCatalogue, OutboxWriter, RedisConnections, OutboxMetrics, ScheduledTasks],
     };
   }
 }

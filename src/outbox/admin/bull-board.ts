@@ -7,7 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { TokenService } from '../../platform/auth/index.js';
 import { LaneQueues } from '../delivery/lane-queues.js';
-import { Maintenance } from '../maintenance/maintenance.js';
+import { ScheduledTasks } from '../maintenance/scheduled-tasks.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -17,7 +17,7 @@ export const BULL_BOARD_PATH = '/admin/queues';
  */
 export function mountBullBoard(app: INestApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
-  const queues = [...app.get(LaneQueues).all(), app.get(Maintenance).queue];
+  const queues = [...app.get(LaneQueues).all(), app.get(ScheduledTasks).queue];
   const serverAdapter = new ExpressAdapter().setBasePath(BULL_BOARD_PATH);
   createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
   app.use(BULL_BOARD_PATH, adminOnly(app.get(TokenService), config), serverAdapter.getRouter());

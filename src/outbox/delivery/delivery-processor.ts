@@ -133,7 +133,7 @@ export class DeliveryProcessor {
     this.metrics.retries.inc({ subscriber: subscription.name });
     await this.dataSource.query(
       `UPDATE outbox_delivery SET attempts = attempts + 1, last_error = $3, updated_at = now()
-       WHERE event_id = $1 AND subscriber = $2 AND state = 'enqueued'`,
+       WHERE event_id = $1 AND subscriber = $2 AND state IN ('pending', 'enqueued')`,
       [envelope.id, subscription.name, message.slice(0, 2000)],
     );
     return toError(error);

@@ -5,7 +5,7 @@ import type { Subscription } from '../catalogue/subscription.js';
 export type SequenceVerdict = 'proceed' | 'wait';
 
 /**
- * Re-sequencing for ordered subscribers (docs/adr/0007-ordering.md). Locks the subscriber's
+ * Re-sequencing for ordered subscribers (docs/adr/0007-per-aggregate-ordering.md). Locks the subscriber's
  * progress row for the aggregate (serialising its handlers per aggregate), then lets the event
  * through only when no earlier event of that aggregate which this subscriber receives is still
  * unhandled. Sequence numbers follow commit order, so every earlier event is already either in

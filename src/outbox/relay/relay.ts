@@ -37,7 +37,7 @@ export function toEnvelope(row: Omit<ClaimedRow, 'subscriber'>): Envelope {
 }
 
 /**
- * Moves committed outbox rows into the delivery ledger and enqueues them (docs/adr/0006).
+ * Moves committed outbox rows into the delivery ledger and enqueues them (docs/adr/0006-delivery-ledger-in-postgres.md).
  * Step 1, one statement: claim a batch with FOR UPDATE SKIP LOCKED (any number of relays; rows
  * of transactions not yet committed are simply not visible and are claimed later, never skipped
  * for good), delete it from the hot table, archive it and write one `pending` delivery per
