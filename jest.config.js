@@ -7,7 +7,8 @@
 const shared = {
   runner: 'jest-light-runner',
   testEnvironment: 'node',
-  rootDir: '.test-build',
+  // TEST_BUILD_DIR lets parallel runs (several engineers on one machine) keep separate builds.
+  rootDir: process.env.TEST_BUILD_DIR ?? '.test-build',
   transform: {},
 };
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { eventually } from './eventually.js';
 
 /** The compiled entry point that `npm test` builds before running the suites. */
-const MAIN = join(process.cwd(), '.test-build', 'src', 'main.js');
+const MAIN = join(process.cwd(), process.env.TEST_BUILD_DIR ?? '.test-build', 'src', 'main.js');
 
 /** A real app process, with everything it printed. */
 export interface AppProcess {
