@@ -1,7 +1,19 @@
 import { Outbox1795200000000 } from './1795200000000-outbox.js';
+import { Ledger1795200000200 } from './1795200000200-ledger.js';
+import { Payments1795200000300 } from './1795200000300-payments.js';
+import { Debts1795200000400 } from './1795200000400-debts.js';
+import { Licences1795200000500 } from './1795200000500-licences.js';
+import { PlatformIdempotency1795200000100 } from './1795200000100-platform-idempotency.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
  * load the same set from source or build alike.
  */
-export const migrations = [Outbox1795200000000];
+export const migrations = [
+  Outbox1795200000000,
+  Ledger1795200000200,
+  Payments1795200000300,
+  Debts1795200000400,
+  Licences1795200000500,
+  PlatformIdempotency1795200000100,
+];

@@ -4,6 +4,7 @@ import { type AppConfig, ConfigModule } from './config/index.js';
 import { DatabaseModule } from './database/index.js';
 import { DebtsModule } from './modules/debts/index.js';
 import { FulfilmentModule } from './modules/fulfilment/index.js';
+import { LedgerModule } from './modules/ledger/index.js';
 import { LicencesModule } from './modules/licences/index.js';
 import { PaymentsModule } from './modules/payments/index.js';
 import { type EventCatalogue, OutboxModule } from './outbox/index.js';
@@ -22,6 +23,7 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         OutboxModule.forRoot(catalogue),
         PlatformModule,
+        LedgerModule,
         DebtsModule,
         PaymentsModule,
         LicencesModule,

@@ -1,7 +1,28 @@
+import { CitizenClearedV1, DebtRegisteredV1, DebtSettledV1, settleDebtSubscription } from './modules/debts/index.js';
+import { ApplicationBlockedV1, issueLicencesSubscription, LicenceIssuedV1 } from './modules/licences/index.js';
+import {
+  PaymentConfirmedV1,
+  PaymentFailedV1,
+  PaymentRefundedV1,
+  PaymentRequestedV1,
+} from './modules/payments/index.js';
 import { EventCatalogue } from './outbox/index.js';
 
 /**
  * The application's single event registry: every module's published contracts and every
  * subscription. `docs/events.md` is generated from it (`npm run docs:events`).
  */
-export const eventCatalogue = new EventCatalogue([], []);
+export const eventCatalogue = new EventCatalogue(
+  [
+    DebtRegisteredV1,
+    DebtSettledV1,
+    CitizenClearedV1,
+    PaymentRequestedV1,
+    PaymentConfirmedV1,
+    PaymentFailedV1,
+    PaymentRefundedV1,
+    ApplicationBlockedV1,
+    LicenceIssuedV1,
+  ],
+  [settleDebtSubscription, issueLicencesSubscription],
+);

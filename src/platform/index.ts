@@ -5,3 +5,8 @@ export { ProblemException, ValidationProblem, problemType } from './http/problem
 export type { FieldError, ProblemDocument } from './http/problem.js';
 export { loggingModule } from './logging/logging.module.js';
 export { PlatformModule } from './platform.module.js';
+export { ACCEPTED_CURRENCIES, IsAcceptedCurrency, IsCurrencyCode, IsMinorUnits } from './money.js';
+export type { Currency } from './money.js';
+export { cursorKey, PageQuery, toPage } from './http/pagination.js';
+export type { Page } from './http/pagination.js';
+export * from './idempotency/index.js';

@@ -4,6 +4,7 @@ import { AccessGuard, AuthModule } from './auth/index.js';
 import { HealthModule } from './health/health.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/validation.pipe.js';
+import { IdempotencyModule } from './idempotency/index.js';
 import { PrincipalThrottlerGuard } from './throttling/principal-throttler.guard.js';
 import { throttlingModule } from './throttling/throttling.module.js';
 
@@ -12,7 +13,7 @@ import { throttlingModule } from './throttling/throttling.module.js';
  * authentication then rate limiting then authorisation, health.
  */
 @Module({
-  imports: [AuthModule, throttlingModule, HealthModule],
+  imports: [AuthModule, throttlingModule, HealthModule, IdempotencyModule],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

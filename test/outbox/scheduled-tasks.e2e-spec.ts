@@ -4,17 +4,18 @@ import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const runs: Array<Record<string, unknown>> = [];
-let release: () => void = () => undefined;
+/** While set, runs of the test task wait for it: lets a test hold a run open. */
+let gate: Promise<void> | undefined;
 
 @Injectable()
-class SlowTaskOwner {
+class GatedTaskOwner {
   constructor(tasks: ScheduledTasks) {
     tasks.register({
-      name: 'test-slow-task',
+      name: 'test-gated-task',
       everyMs: 3_600_000,
       run: async (input) => {
         runs.push(input);
-        await new Promise<void>((resolve) => (release = resolve));
+        await gate;
       },
     });
   }
@@ -24,33 +25,38 @@ describe('scheduled tasks', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ providers: [SlowTaskOwner] });
+    t = await startTestApp({ providers: [GatedTaskOwner] });
+    // A job scheduler's first run is due at once: let it pass before the tests count runs.
+    await eventually(() => expect(runs).toContainEqual({}));
   });
-  afterAll(async () => {
-    release();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
   it('appear as BullMQ job schedulers, the outbox sweeper and retention included', async () => {
     const schedulers = await t.app.get(ScheduledTasks).queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['outbox-retention', 'outbox-sweep', 'test-slow-task']);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['outbox-retention', 'outbox-sweep', 'test-gated-task']);
   });
 
   it('run one at a time across processes: a second run while one holds the lock is skipped', async () => {
     const tasks = t.app.get(ScheduledTasks);
+    let open: () => void = () => undefined;
+    gate = new Promise<void>((resolve) => (open = resolve));
     runs.length = 0;
-    const first = tasks.run('test-slow-task', { n: 1 });
-    await eventually(() => expect(runs).toHaveLength(1));
-    expect(await tasks.run('test-slow-task', { n: 2 })).toBe(false);
-    release();
-    expect(await first).toBe(true);
-    expect(runs).toEqual([{ n: 1 }]);
+    try {
+      const first = tasks.run('test-gated-task', { n: 1 });
+      await eventually(() => expect(runs).toHaveLength(1));
+      expect(await tasks.run('test-gated-task', { n: 2 })).toBe(false);
+      open();
+      expect(await first).toBe(true);
+      expect(runs).toEqual([{ n: 1 }]);
+    } finally {
+      gate = undefined;
+      open();
+    }
   });
 
   it('run on demand through the scheduler worker with the given input', async () => {
     runs.length = 0;
-    await t.app.get(ScheduledTasks).trigger('test-slow-task', { reason: 'manual' });
+    await t.app.get(ScheduledTasks).trigger('test-gated-task', { reason: 'manual' });
     await eventually(() => expect(runs).toEqual([{ reason: 'manual' }]));
-    release();
   });
 });

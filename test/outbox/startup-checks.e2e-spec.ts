@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { EventCatalogue, HandlesEvents, subscribe } from '../../src/outbox/index.js';
-import { RecorderHandler, recorderSubscription, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';
+import { HandlesEvents, subscribe } from '../../src/outbox/index.js';
+import {
+  RecorderHandler,
+  recorderSubscription,
+  ThingHappened,
+  ThingObserved,
+  withAppCatalogue,
+} from '../support/outbox-fixtures.js';
 import { startTestApp } from '../support/test-app.js';
 
 describe('outbox checks at start', () => {
@@ -17,7 +23,7 @@ describe('outbox checks at start', () => {
     }
     await expect(
       startTestApp({
-        catalogue: new EventCatalogue([ThingHappened], [patient]),
+        catalogue: withAppCatalogue([ThingHappened], [patient]),
         providers: [PatientHandler],
         env: { OUTBOX_DEDUPE_WINDOW_HOURS: '1' },
       }),
@@ -28,7 +34,7 @@ describe('outbox checks at start', () => {
 
   it('refuses to start when a subscription has no handler', async () => {
     await expect(
-      startTestApp({ catalogue: new EventCatalogue([ThingHappened], [recorderSubscription]) }),
+      startTestApp({ catalogue: withAppCatalogue([ThingHappened], [recorderSubscription]) }),
     ).rejects.toThrow(/subscribers without a handler: testing.recorder/);
   });
 
@@ -41,7 +47,7 @@ describe('outbox checks at start', () => {
     }
     await expect(
       startTestApp({
-        catalogue: new EventCatalogue([ThingHappened], [recorderSubscription]),
+        catalogue: withAppCatalogue([ThingHappened], [recorderSubscription]),
         providers: [RecorderHandler, StrayHandler],
       }),
     ).rejects.toThrow(/bound to "testing.stray", which is not in the catalogue/);

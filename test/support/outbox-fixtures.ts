@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { IsInt, IsString, Length, Min } from 'class-validator';
 import type { DataSource, EntityManager } from 'typeorm';
+import { eventCatalogue } from '../../src/event-catalogue.js';
 import {
   defineEvent,
+  type EventContract,
+  type Subscription,
   type Envelope,
   type EventHandler,
   EventCatalogue,
@@ -135,6 +138,17 @@ export class BulkHandler implements EventHandler<ThingPayload> {
 
 export { NonRetryableError };
 
+/**
+ * The app's own catalogue plus test contracts and subscriptions: the modules' handlers are part of
+ * every app, so a test catalogue extends the real one rather than replacing it.
+ */
+export function withAppCatalogue(contracts: EventContract[], subscriptions: Subscription[]): EventCatalogue {
+  return new EventCatalogue(
+    [...eventCatalogue.allContracts(), ...contracts],
+    [...eventCatalogue.allSubscriptions(), ...subscriptions],
+  );
+}
+
 /** The test catalogue and its handlers, for `startTestApp({ catalogue, providers })`. */
 export function outboxTestSetup(subscriptions = [recorderSubscription, orderedSubscription, bulkSubscription]) {
   const handlers = new Map<string, unknown>([
@@ -143,7 +157,7 @@ export function outboxTestSetup(subscriptions = [recorderSubscription, orderedSu
     [bulkSubscription.name, BulkHandler],
   ]);
   return {
-    catalogue: new EventCatalogue([ThingHappened, ThingObserved], subscriptions),
+    catalogue: withAppCatalogue([ThingHappened, ThingObserved], subscriptions),
     providers: subscriptions.map((s) => handlers.get(s.name) as new () => unknown),
   };
 }

@@ -1,2 +1,6 @@
 /** The debts module's public surface: the only file other modules may import. */
 export { DebtsModule } from './debts.module.js';
+export { DebtsApi } from './debts.api.js';
+export type { OutstandingDebt } from './debts.api.js';
+export * from './events/index.js';
+export { settleDebtSubscription } from './listeners/settle-debt-when-payment-confirmed.listener.js';

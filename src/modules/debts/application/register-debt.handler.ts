@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { OutboxWriter } from '../../../outbox/index.js';
+import { ProblemException } from '../../../platform/index.js';
+import { Accounts, LedgerApi } from '../../ledger/index.js';
+import { type DebtKind, sameTerms } from '../domain/debt.js';
+import { DebtRegisteredV1 } from '../events/index.js';
+import { DebtEntity } from '../persistence/debt.entity.js';
+import { type DebtView, toDebtView } from './debt.view.js';
+
+export interface RegisterDebtCommand {
+  citizenId: string;
+  reference: string;
+  kind: DebtKind;
+  amount: number;
+  currency: string;
+  dueDate: string | null;
+}
+
+/**
+ * Registers a debt once per issuer reference: the same reference with the same terms returns the
+ * existing debt; with other terms it is a conflict. The debt, its ledger posting and
+ * `debts.debt-registered` commit together.
+ */
+@Injectable()
+export class RegisterDebtHandler {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxWriter,
+    private readonly ledger: LedgerApi,
+  ) {}
+
+  async execute(command: RegisterDebtCommand): Promise<{ debt: DebtView; created: boolean }> {
+    return this.dataSource.transaction(async (tx) => {
+      const id = uuidv7();
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO debts_debt (id, citizen_id, reference, kind, amount, outstanding, currency, status, due_date)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, 'outstanding', $7)
+         ON CONFLICT (reference) DO NOTHING
+         RETURNING id`,
+        [id, command.citizenId, command.reference, command.kind, command.amount, command.currency, command.dueDate],
+      );
+      const debt = await tx.getRepository(DebtEntity).findOneByOrFail({ reference: command.reference });
+      const view = toDebtView(debt);
+      if (inserted.length === 0) {
+        if (!sameTerms(view, command)) {
+          throw new ProblemException(
+            409,
+            'debt-reference-conflict',
+            'Conflict',
+            `Debt reference ${command.reference} is already registered with other terms.`,
+          );
+        }
+        return { debt: view, created: false };
+      }
+      await this.ledger.post(tx, {
+        source: `debt-${id}`,
+        kind: 'debt-registered',
+        currency: command.currency,
+        legs: [
+          { account: Accounts.citizenReceivable(command.citizenId), amount: command.amount },
+          { account: Accounts.revenue(command.kind), amount: -command.amount },
+        ],
+      });
+      await this.outbox.append(tx, {
+        contract: DebtRegisteredV1,
+        aggregateId: id,
+        payload: {
+          debtId: id,
+          citizenId: command.citizenId,
+          reference: command.reference,
+          amount: command.amount,
+          currency: command.currency,
+        },
+      });
+      return { debt: view, created: true };
+    });
+  }
+}

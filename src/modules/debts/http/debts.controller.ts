@@ -1,0 +1,69 @@
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource, MoreThan } from 'typeorm';
+import { CurrentPrincipal, cursorKey, PageQuery, type Principal, Roles, toPage } from '../../../platform/index.js';
+import { type DebtView, toDebtView } from '../application/debt.view.js';
+import { RegisterDebtHandler } from '../application/register-debt.handler.js';
+import { CITIZEN_ID_PATTERN } from '../domain/debt.js';
+import { DebtEntity } from '../persistence/debt.entity.js';
+import { RegisterDebtDto } from './register-debt.dto.js';
+
+/** Citizens see only their own debts; another citizen's answer is 404 (no existence leak). */
+function mayRead(principal: Principal, citizenId: string): boolean {
+  return principal.roles.includes('admin') || principal.roles.includes('service') || principal.sub === citizenId;
+}
+
+@ApiTags('debts')
+@ApiBearerAuth()
+@Controller('v1')
+export class DebtsController {
+  constructor(
+    private readonly register: RegisterDebtHandler,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Post('debts')
+  @Roles('service', 'admin')
+  async create(@Body() body: RegisterDebtDto, @Res({ passthrough: true }) response: Response): Promise<DebtView> {
+    const { debt, created } = await this.register.execute({ ...body, dueDate: body.dueDate ?? null });
+    response.status(created ? 201 : 200);
+    return debt;
+  }
+
+  @Get('debts/:id')
+  @Roles('citizen', 'service', 'admin')
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<DebtView> {
+    const debt = await this.dataSource.getRepository(DebtEntity).findOneBy({ id });
+    if (!debt || !mayRead(principal, debt.citizenId)) throw new NotFoundException(`debt ${id} not found`);
+    return toDebtView(debt);
+  }
+
+  @Get('citizens/:citizenId/debts')
+  @Roles('citizen', 'service', 'admin')
+  async list(
+    @Param('citizenId') citizenId: string,
+    @Query() page: PageQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    if (!CITIZEN_ID_PATTERN.test(citizenId) || !mayRead(principal, citizenId)) {
+      throw new NotFoundException(`citizen ${citizenId} not found`);
+    }
+    const after = cursorKey(page.cursor);
+    const rows = await this.dataSource.getRepository(DebtEntity).find({
+      where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
+      order: { id: 'ASC' },
+      take: page.limit + 1,
+    });
+    const [totals] = await this.dataSource.query(
+      `SELECT coalesce(sum(outstanding), 0)::bigint AS total, min(currency) AS currency
+       FROM debts_debt WHERE citizen_id = $1 AND status = 'outstanding'`,
+      [citizenId],
+    );
+    return {
+      ...toPage(rows, page.limit, (row) => row.id, toDebtView),
+      totalOutstanding: Number(totals.total),
+      currency: totals.currency ?? 'SAR',
+    };
+  }
+}

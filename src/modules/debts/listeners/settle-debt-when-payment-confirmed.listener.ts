@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { type Envelope, type EventHandler, HandlesEvents, OutboxWriter, subscribe } from '../../../outbox/index.js';
+import { Accounts, LedgerApi } from '../../ledger/index.js';
+import { PaymentConfirmedV1, type PaymentConfirmedV1Payload } from '../../payments/index.js';
+import { applyPayment } from '../domain/debt.js';
+import { CitizenClearedV1, DebtSettledV1 } from '../events/index.js';
+import { DebtEntity } from '../persistence/debt.entity.js';
+
+export const settleDebtSubscription = subscribe(PaymentConfirmedV1, {
+  name: 'debts.settle-debt-when-payment-confirmed',
+  module: 'debts',
+  lane: 'critical',
+  retry: { attempts: 10, backoffMs: 1000 },
+});
+
+/**
+ * Applies a confirmed debt payment: lowers the outstanding amount, settles the debt at zero and,
+ * when it was the citizen's last outstanding debt, publishes `debts.citizen-cleared`. Runs in the
+ * inbox transaction, so however often the event is delivered it is applied once.
+ */
+@Injectable()
+@HandlesEvents(settleDebtSubscription)
+export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<PaymentConfirmedV1Payload> {
+  private readonly logger = new Logger(SettleDebtWhenPaymentConfirmedListener.name);
+
+  constructor(
+    private readonly outbox: OutboxWriter,
+    private readonly ledger: LedgerApi,
+  ) {}
+
+  async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
+    const payment = event.payload;
+    if (payment.purpose !== 'debt') return;
+    const debts = tx.getRepository(DebtEntity);
+    const found = await debts.findOneBy({ id: payment.referenceId });
+    if (!found) throw new Error(`payment ${payment.paymentId} pays unknown debt ${payment.referenceId}`);
+    // One citizen at a time: whoever settles the last debt must see every other settlement.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('debts-citizen:' || $1))`, [found.citizenId]);
+    const debt = await debts.findOneOrFail({ where: { id: payment.referenceId }, lock: { mode: 'pessimistic_write' } });
+
+    const { applied, outstanding, excess } = applyPayment(Number(debt.outstanding), payment.amount);
+    if (excess > 0) {
+      this.logger.warn(
+        `payment ${payment.paymentId} exceeds debt ${debt.id} by ${excess}; the excess stays in payments clearing`,
+      );
+    }
+    if (applied === 0) return;
+    await debts.update(
+      { id: debt.id },
+      { outstanding: String(outstanding), ...(outstanding === 0 ? { status: 'settled', settledAt: new Date() } : {}) },
+    );
+    await this.ledger.post(tx, {
+      source: event.id,
+      kind: 'debt-payment-applied',
+      currency: debt.currency,
+      legs: [
+        { account: Accounts.paymentsClearing(), amount: applied },
+        { account: Accounts.citizenReceivable(debt.citizenId), amount: -applied },
+      ],
+    });
+    if (outstanding > 0) return;
+
+    await this.outbox.append(tx, {
+      contract: DebtSettledV1,
+      aggregateId: debt.id,
+      payload: {
+        debtId: debt.id,
+        citizenId: debt.citizenId,
+        paymentId: payment.paymentId,
+        amount: Number(debt.amount),
+      },
+    });
+    const stillOwed = await debts.countBy({ citizenId: debt.citizenId, status: 'outstanding' });
+    if (stillOwed === 0) {
+      await this.outbox.append(tx, {
+        contract: CitizenClearedV1,
+        aggregateId: debt.citizenId,
+        payload: { citizenId: debt.citizenId },
+      });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { OutboxWriter } from '../../../outbox/index.js';
+import { DebtsApi } from '../../debts/index.js';
+import { ApplicationBlockedV1, LicenceIssuedV1 } from '../events/index.js';
+import { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
+import { type ApplicationView, toApplicationView } from './application.view.js';
+
+export interface ApplyForLicenceCommand {
+  citizenId: string;
+  activity: string;
+  premisesAddress: string;
+}
+
+/**
+ * A licence application asks debts, in-process and in the same transaction, whether the citizen
+ * owes anything: nothing → issued at once; otherwise blocked by the outstanding debts.
+ */
+@Injectable()
+export class ApplyForLicenceHandler {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly debts: DebtsApi,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async execute(command: ApplyForLicenceCommand): Promise<ApplicationView> {
+    return this.dataSource.transaction(async (tx) => {
+      const id = uuidv7();
+      const blocking = (await this.debts.outstandingDebts(command.citizenId, tx)).map((d) => d.id);
+      const repository = tx.getRepository(LicenceApplicationEntity);
+      if (blocking.length > 0) {
+        await repository.insert({ id, ...command, status: 'blocked', blockingDebtIds: blocking, licenceNumber: null });
+        await this.outbox.append(tx, {
+          contract: ApplicationBlockedV1,
+          aggregateId: id,
+          payload: { applicationId: id, citizenId: command.citizenId, blockingDebtIds: blocking },
+        });
+      } else {
+        const [{ number }] = await tx.query(
+          `SELECT 'LIC-' || lpad(nextval('licences_licence_number_seq')::text, 8, '0') AS number`,
+        );
+        await repository.insert({
+          id,
+          ...command,
+          status: 'issued',
+          blockingDebtIds: [],
+          licenceNumber: number,
+          issuedAt: new Date(),
+        });
+        await this.outbox.append(tx, {
+          contract: LicenceIssuedV1,
+          aggregateId: id,
+          payload: { applicationId: id, citizenId: command.citizenId, licenceNumber: number },
+        });
+      }
+      return toApplicationView(await repository.findOneByOrFail({ id }));
+    });
+  }
+}

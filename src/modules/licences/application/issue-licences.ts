@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { OutboxWriter } from '../../../outbox/index.js';
+import { DebtsApi } from '../../debts/index.js';
+import { LicenceIssuedV1 } from '../events/index.js';
+
+/**
+ * Issues every blocked application of a citizen who owes nothing now, each exactly once (the
+ * conditional update only touches rows still blocked). Used by the citizen-cleared listener and
+ * by the reconciler that heals missed clearances. Returns the ids issued.
+ */
+@Injectable()
+export class IssueLicences {
+  constructor(
+    private readonly debts: DebtsApi,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async forClearedCitizen(tx: EntityManager, citizenId: string): Promise<string[]> {
+    if ((await this.debts.outstandingDebts(citizenId, tx)).length > 0) return [];
+    const [rows]: [Array<{ id: string; licence_number: string }>, number] = await tx.query(
+      `UPDATE licences_application
+       SET status = 'issued', issued_at = now(),
+           licence_number = 'LIC-' || lpad(nextval('licences_licence_number_seq')::text, 8, '0')
+       WHERE citizen_id = $1 AND status = 'blocked'
+       RETURNING id, licence_number`,
+      [citizenId],
+    );
+    for (const row of rows) {
+      await this.outbox.append(tx, {
+        contract: LicenceIssuedV1,
+        aggregateId: row.id,
+        payload: { applicationId: row.id, citizenId, licenceNumber: row.licence_number },
+      });
+    }
+    return rows.map((row) => row.id);
+  }
+}

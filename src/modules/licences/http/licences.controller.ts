@@ -1,0 +1,57 @@
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { DataSource, MoreThan } from 'typeorm';
+import { CurrentPrincipal, cursorKey, PageQuery, type Principal, Roles, toPage } from '../../../platform/index.js';
+import { type ApplicationView, toApplicationView } from '../application/application.view.js';
+import { ApplyForLicenceHandler } from '../application/apply-for-licence.handler.js';
+import { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
+import { ApplyForLicenceDto } from './apply-for-licence.dto.js';
+
+const isOwnerOrAdmin = (principal: Principal, citizenId: string) =>
+  principal.roles.includes('admin') || (principal.roles.includes('citizen') && principal.sub === citizenId);
+
+@ApiTags('licences')
+@ApiBearerAuth()
+@Roles('citizen', 'admin')
+@Controller('v1')
+export class LicencesController {
+  constructor(
+    private readonly apply: ApplyForLicenceHandler,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Post('licences/applications')
+  async create(@Body() body: ApplyForLicenceDto, @CurrentPrincipal() principal: Principal): Promise<ApplicationView> {
+    // A citizen applies only for themselves; pretending otherwise gets the same 404 as a stranger's object.
+    if (!isOwnerOrAdmin(principal, body.citizenId)) throw new NotFoundException(`citizen ${body.citizenId} not found`);
+    return this.apply.execute(body);
+  }
+
+  @Get('licences/applications/:id')
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ApplicationView> {
+    const application = await this.dataSource.getRepository(LicenceApplicationEntity).findOneBy({ id });
+    if (!application || !isOwnerOrAdmin(principal, application.citizenId)) {
+      throw new NotFoundException(`application ${id} not found`);
+    }
+    return toApplicationView(application);
+  }
+
+  @Get('citizens/:citizenId/licences/applications')
+  async list(
+    @Param('citizenId') citizenId: string,
+    @Query() page: PageQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    if (!isOwnerOrAdmin(principal, citizenId)) throw new NotFoundException(`citizen ${citizenId} not found`);
+    const after = cursorKey(page.cursor);
+    const rows = await this.dataSource.getRepository(LicenceApplicationEntity).find({
+      where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
+      order: { id: 'ASC' },
+      take: page.limit + 1,
+    });
+    return toPage(rows, page.limit, (row) => row.id, toApplicationView);
+  }
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { PaymentPurpose } from '../events/index.js';
+
+/** What a payment may pay for, as the owning module describes it. */
+export interface Payable {
+  /** The citizen or customer id that owns the reference; only they (or an admin) may pay it. */
+  ownerId: string;
+  currency: string;
+  /** Debts accept partial payments up to what is outstanding; orders must be paid exactly. */
+  rule: { kind: 'up-to'; max: number } | { kind: 'exactly'; amount: number };
+}
+
+/** Looks up a payable reference (a debt, an order) inside the payment's transaction. */
+export interface PayableResolver {
+  resolve(tx: EntityManager, referenceId: string): Promise<Payable | undefined>;
+}
+
+/**
+ * The port through which debts and fulfilment tell payments what can be paid, so payments
+ * never depends on them (dependency inversion keeps the module graph acyclic).
+ */
+@Injectable()
+export class Payables {
+  private readonly resolvers = new Map<PaymentPurpose, PayableResolver>();
+
+  register(purpose: PaymentPurpose, resolver: PayableResolver): void {
+    if (this.resolvers.has(purpose)) throw new Error(`a payable resolver for "${purpose}" is registered twice`);
+    this.resolvers.set(purpose, resolver);
+  }
+
+  resolver(purpose: PaymentPurpose): PayableResolver | undefined {
+    return this.resolvers.get(purpose);
+  }
+}

@@ -1,0 +1,24 @@
+import { IsIn, IsInt, IsString, IsUUID, Min } from 'class-validator';
+import { defineEvent } from '../../../outbox/index.js';
+import { IsCurrencyCode } from '../../../platform/index.js';
+
+export const PAYMENT_PURPOSES = ['debt', 'order'] as const;
+export type PaymentPurpose = (typeof PAYMENT_PURPOSES)[number];
+
+export class PaymentRequestedV1Payload {
+  @IsUUID() paymentId!: string;
+  @IsIn([...PAYMENT_PURPOSES]) purpose!: PaymentPurpose;
+  @IsString() referenceId!: string;
+  @IsInt() @Min(1) amount!: number;
+  @IsCurrencyCode() currency!: string;
+}
+
+/** A payment was accepted and awaits its gateway charge. */
+export const PaymentRequestedV1 = defineEvent({
+  type: 'payments.payment-requested',
+  version: 1,
+  owner: 'payments',
+  aggregateType: 'payment',
+  description: 'A payment was accepted (202) and awaits its gateway charge.',
+  payload: PaymentRequestedV1Payload,
+});

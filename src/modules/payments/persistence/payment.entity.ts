@@ -1,0 +1,46 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { PaymentPurpose } from '../events/index.js';
+
+export const PAYMENT_STATUSES = ['pending', 'confirmed', 'failed', 'refunded'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+@Entity('payments_payment')
+export class PaymentEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('text')
+  purpose!: PaymentPurpose;
+
+  @Column('text', { name: 'reference_id' })
+  referenceId!: string;
+
+  /** The citizen or customer who owns the paid reference. */
+  @Column('text', { name: 'owner_id' })
+  ownerId!: string;
+
+  /** Integer minor units; bigint arrives from pg as a string. */
+  @Column('bigint')
+  amount!: string;
+
+  @Column('char', { length: 3 })
+  currency!: string;
+
+  @Column('text')
+  status!: PaymentStatus;
+
+  @Column('text', { name: 'failure_reason', nullable: true })
+  failureReason!: string | null;
+
+  @Column('text', { name: 'gateway_ref', nullable: true })
+  gatewayRef!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'confirmed_at', nullable: true })
+  confirmedAt!: Date | null;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}
