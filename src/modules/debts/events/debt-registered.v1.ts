@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsString, IsUUID, Min } from 'class-validator';
+import { IsInt, IsString, IsUUID, Min } from 'class-validator';
 import { defineEvent } from '../../../outbox/index.js';
 import { IsCurrencyCode } from '../../../platform/index.js';
 
