@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AccessGuard, AuthModule } from './auth/index.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { IdempotencyModule } from './idempotency/index.js';
@@ -14,6 +15,7 @@ import { throttlingModule } from './throttling/throttling.module.js';
  */
 @Module({
   imports: [AuthModule, throttlingModule, HealthModule, IdempotencyModule],
+  controllers: [MetricsController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

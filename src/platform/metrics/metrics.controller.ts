@@ -1,0 +1,39 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Header, Headers, Inject, UnauthorizedException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { collectDefaultMetrics, register } from 'prom-client';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { Public } from '../auth/index.js';
+
+let defaultsCollected = false;
+
+/** Prometheus text at `/metrics`; bearer `METRICS_TOKEN` required when it is set. */
+@ApiExcludeController()
+@Public()
+@SkipThrottle()
+@Controller('metrics')
+export class MetricsController {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    if (!defaultsCollected) {
+      collectDefaultMetrics();
+      defaultsCollected = true;
+    }
+  }
+
+  @Get()
+  @Header('Content-Type', register.contentType)
+  async metrics(@Headers('authorization') authorization?: string): Promise<string> {
+    const token = this.config.metricsToken;
+    if (token !== undefined && !matches(authorization ?? '', `Bearer ${token}`)) {
+      throw new UnauthorizedException('A metrics token is required.');
+    }
+    return register.metrics();
+  }
+}
+
+function matches(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
