@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { type Envelope, type Lane, LANES } from '../catalogue/event-contract.js';
@@ -32,6 +32,7 @@ export function deliveryJobId(eventId: string, subscriber: string): string {
  */
 @Injectable()
 export class LaneQueues implements OnApplicationShutdown {
+  private readonly logger = new Logger(LaneQueues.name);
   readonly prefix: string;
   private readonly queues: Map<Lane, Queue<DeliveryJobData>>;
 

@@ -46,6 +46,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     private readonly dataSource: DataSource,
   ) {
     this.queue = new Queue(MAINTENANCE_QUEUE, { connection: redis.producer(), prefix: queues.prefix });
+    this.queue.on('error', (error) => this.logger.warn(`queue ${MAINTENANCE_QUEUE}: ${error.message}`));
   }
 
   register(task: ScheduledTask): void {

@@ -1,0 +1,127 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../src/config/index.js';
+import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
+import { EventCatalogue, OutboxWriter } from '../../../src/outbox/index.js';
+import { OutboxMetrics } from '../../../src/outbox/metrics/outbox-metrics.js';
+import { Relay } from '../../../src/outbox/relay/relay.js';
+import { eventually } from '../../support/eventually.js';
+import {
+  appendThings,
+  createEffectTable,
+  effectCounts,
+  faults,
+  outboxTestSetup,
+  recorderSubscription,
+} from '../../support/outbox-fixtures.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
+
+const RECORDER = recorderSubscription.name;
+const RELAYS = 10;
+const TRANSACTIONS = 100;
+const EVENTS_PER_TRANSACTION = 100;
+const TOTAL = TRANSACTIONS * EVENTS_PER_TRANSACTION;
+const WRITER_CHAINS = 10;
+
+describe('chaos: many relays racing for the same outbox', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    faults.recorder.reset();
+    // api + worker only: the app's own relay loop stays off, the relays below are the only ones.
+    t = await startTestApp({
+      ...outboxTestSetup([recorderSubscription]),
+      env: { APP_ROLES: 'api,worker', OUTBOX_RELAY_BATCH_SIZE: '100', LANE_CONCURRENCY_CRITICAL: '16' },
+    });
+    dataSource = t.app.get(DataSource);
+    await createEffectTable(dataSource);
+  });
+  afterAll(async () => {
+    faults.recorder.reset();
+    await t?.close();
+  });
+
+  it(`relays ${TOTAL} events appended concurrently with ${RELAYS} relays, each handled exactly once`, async () => {
+    const started = Date.now();
+    const relays = Array.from(
+      { length: RELAYS },
+      () =>
+        new Relay(
+          t.app.get<AppConfig>(APP_CONFIG),
+          dataSource,
+          t.app.get(EventCatalogue),
+          t.app.get(LaneQueues),
+          t.app.get(OutboxMetrics),
+        ),
+    );
+    const claimedBy = relays.map(() => 0);
+    let stop = false;
+    let appendedMs = 0;
+    const loops = relays.map(async (relay, i) => {
+      while (!stop) {
+        const claimed = await relay.relayBatch();
+        claimedBy[i] += claimed;
+        if (claimed === 0) await delay(50); // idle poll, as the relay loop's fallback would
+      }
+    });
+
+    const writer = t.app.get(OutboxWriter);
+    const appended: string[] = [];
+    let next = 0;
+    const writers = Array.from({ length: WRITER_CHAINS }, async () => {
+      for (let tx = next++; tx < TRANSACTIONS; tx = next++) {
+        const events = await appendThings(dataSource, writer, EVENTS_PER_TRANSACTION, {
+          aggregateId: `relay-race-${tx}`,
+          startN: tx * EVENTS_PER_TRANSACTION,
+        });
+        appended.push(...events.map((e) => e.id));
+      }
+    });
+
+    try {
+      await Promise.all(writers);
+      appendedMs = Date.now() - started;
+      expect(appended).toHaveLength(TOTAL);
+      await eventually(
+        async () => {
+          const [{ n }] = await dataSource.query(
+            `SELECT count(*)::int AS n FROM outbox_delivery WHERE state = 'handled'`,
+          );
+          expect(n).toBe(TOTAL);
+        },
+        { timeoutMs: 50_000, intervalMs: 200 },
+      );
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
+    const elapsedMs = Date.now() - started;
+    process.stdout.write(
+      `[concurrent-relays] ${TOTAL} events, ${RELAYS} relays, claims per relay ${claimedBy.join('/')}; all appended after ${appendedMs} ms, all handled after ${elapsedMs} ms\n`,
+    );
+
+    // Every row was claimed by exactly one relay, and the work was really shared among them.
+    expect(claimedBy.reduce((a, b) => a + b, 0)).toBe(TOTAL);
+    expect(claimedBy.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+
+    expect(await effectCounts(dataSource, RECORDER)).toEqual({ rows: TOTAL, distinct: TOTAL });
+    const [effectsOfAppended] = await dataSource.query(
+      `SELECT count(DISTINCT event_id)::int AS n FROM test_effect WHERE event_id = ANY($1::uuid[])`,
+      [appended],
+    );
+    expect(effectsOfAppended.n).toBe(TOTAL);
+    const [{ n: left }] = await dataSource.query(`SELECT count(*)::int AS n FROM outbox_message`);
+    expect(left).toBe(0);
+    const [{ n: archived }] = await dataSource.query(`SELECT count(*)::int AS n FROM outbox_event`);
+    expect(archived).toBe(TOTAL);
+    const states = await dataSource.query(
+      `SELECT state, count(*)::int AS n, sum(redrive_count)::int AS redriven FROM outbox_delivery GROUP BY state`,
+    );
+    expect(states).toEqual([{ state: 'handled', n: TOTAL, redriven: 0 }]);
+    const [{ n: inbox }] = await dataSource.query(`SELECT count(*)::int AS n FROM outbox_inbox WHERE subscriber = $1`, [
+      RECORDER,
+    ]);
+    expect(inbox).toBe(TOTAL);
+  });
+});

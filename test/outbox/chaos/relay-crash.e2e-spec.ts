@@ -1,0 +1,133 @@
+import { DataSource } from 'typeorm';
+import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
+import { OutboxWriter } from '../../../src/outbox/index.js';
+import { Sweeper } from '../../../src/outbox/maintenance/sweeper.js';
+import { Relay } from '../../../src/outbox/relay/relay.js';
+import { eventually } from '../../support/eventually.js';
+import {
+  appendThings,
+  createEffectTable,
+  faults,
+  outboxTestSetup,
+  recorderSubscription,
+} from '../../support/outbox-fixtures.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
+
+const RECORDER = recorderSubscription.name;
+const SWEEP_AFTER_MS = 200;
+
+describe('chaos: a relay that dies between its steps', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+  let relay: Relay;
+  let queues: LaneQueues;
+  let sweeper: Sweeper;
+
+  beforeAll(async () => {
+    faults.recorder.reset();
+    // No relay loop and no scheduler: the only relay is the one the test drives step by step, and
+    // the sweeper runs only when the test calls it.
+    t = await startTestApp({
+      ...outboxTestSetup([recorderSubscription]),
+      env: { APP_ROLES: 'api,worker', OUTBOX_SWEEP_AFTER_MS: String(SWEEP_AFTER_MS), LANE_CONCURRENCY_CRITICAL: '2' },
+    });
+    dataSource = t.app.get(DataSource);
+    writer = t.app.get(OutboxWriter);
+    relay = t.app.get(Relay);
+    queues = t.app.get(LaneQueues);
+    sweeper = t.app.get(Sweeper);
+    await createEffectTable(dataSource);
+  });
+  afterEach(() => faults.recorder.reset());
+  afterAll(async () => {
+    faults.recorder.reset();
+    await t?.close();
+  });
+
+  const effectsOf = async (ids: string[]) =>
+    (
+      await dataSource.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS distinct FROM test_effect
+         WHERE subscriber = $1 AND event_id = ANY($2::uuid[])`,
+        [RECORDER, ids],
+      )
+    )[0] as { rows: number; distinct: number };
+  const ledgerOf = async (ids: string[]) =>
+    (await dataSource.query(
+      `SELECT state, count(*)::int AS n, min(redrive_count)::int AS min_redrives, max(redrive_count)::int AS max_redrives
+       FROM outbox_delivery WHERE event_id = ANY($1::uuid[]) GROUP BY state ORDER BY state`,
+      [ids],
+    )) as Array<{ state: string; n: number; min_redrives: number; max_redrives: number }>;
+  const outboxCount = async () => (await dataSource.query(`SELECT count(*)::int AS n FROM outbox_message`))[0].n;
+  const liveJobs = async () =>
+    (
+      await Promise.all(queues.all().map((q) => q.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized')))
+    ).reduce((a, b) => a + b, 0);
+
+  it('killed after enqueue, before marking enqueued: the sweeper adds no duplicate', async () => {
+    // Slow handling, so the deliveries are still unmarked and their jobs still live when the sweeper looks.
+    faults.recorder.delayMs = 100;
+    const events = await appendThings(dataSource, writer, 20, { aggregateId: 'died-before-mark' });
+    const ids = events.map((e) => e.id);
+
+    const { claimed, deliveries } = await relay.claim();
+    expect(claimed).toBe(20);
+    expect(deliveries).toHaveLength(20);
+    await queues.enqueue(deliveries);
+    // …and the process died here: markEnqueued never ran.
+
+    expect(await outboxCount()).toBe(0);
+    // Past the threshold, some deliveries are still 'pending' in the ledger while their jobs are in Redis.
+    await eventually(async () => {
+      const [{ n }] = await dataSource.query(
+        `SELECT count(*)::int AS n FROM outbox_delivery
+         WHERE event_id = ANY($1::uuid[]) AND state = 'pending' AND updated_at < now() - make_interval(secs => $2::double precision / 1000)`,
+        [ids, SWEEP_AFTER_MS],
+      );
+      expect(n).toBeGreaterThan(0);
+    });
+    // The sweeper sees the live jobs and re-drives none of them.
+    expect(await sweeper.sweep()).toBe(0);
+
+    await eventually(
+      async () => {
+        expect(await sweeper.sweep()).toBe(0);
+        expect(await ledgerOf(ids)).toEqual([{ state: 'handled', n: 20, min_redrives: 0, max_redrives: 0 }]);
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(await effectsOf(ids)).toEqual({ rows: 20, distinct: 20 });
+    expect(faults.recorder.calls).toBe(20);
+    // Nothing is left in Redis that could still run a second time.
+    expect(await liveJobs()).toBe(0);
+    expect(await sweeper.sweep()).toBe(0);
+    expect(await effectsOf(ids)).toEqual({ rows: 20, distinct: 20 });
+  });
+
+  it('killed right after the claim: the sweeper re-drives every delivery, each handled once', async () => {
+    const events = await appendThings(dataSource, writer, 30, { aggregateId: 'died-after-claim' });
+    const ids = events.map((e) => e.id);
+
+    const { claimed } = await relay.claim();
+    expect(claimed).toBe(30);
+    // …and the process died here: nothing was enqueued.
+
+    expect(await outboxCount()).toBe(0);
+    expect(await ledgerOf(ids)).toEqual([{ state: 'pending', n: 30, min_redrives: 0, max_redrives: 0 }]);
+    expect(await liveJobs()).toBe(0);
+    expect(await effectsOf(ids)).toEqual({ rows: 0, distinct: 0 });
+
+    let redriven = 0;
+    await eventually(
+      async () => {
+        redriven += await sweeper.sweep();
+        expect(await ledgerOf(ids)).toEqual([{ state: 'handled', n: 30, min_redrives: 1, max_redrives: 1 }]);
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(redriven).toBe(30);
+    expect(await effectsOf(ids)).toEqual({ rows: 30, distinct: 30 });
+    expect(await liveJobs()).toBe(0);
+  });
+});
