@@ -73,6 +73,24 @@ module.exports = {
       to: { path: npmPackage('bullmq|ioredis') },
     },
     {
+      name: 'reconciliation-internals-from-modules',
+      comment:
+        'Modules use the reconciler framework (src/reconciliation) only through its index.ts: the `@Reconciler()` ' +
+        'decorator and the Reconciler and Finding types.',
+      severity: 'error',
+      from: { path: '^src/modules/' },
+      to: { path: '^src/reconciliation/', pathNot: '^src/reconciliation/index\\.ts$' },
+    },
+    {
+      name: 'reconciliation-no-modules-no-queues',
+      comment:
+        'The reconciler framework knows no business module (modules register their reconcilers with it) and, like ' +
+        'the modules, schedules through the outbox API, never bullmq or ioredis directly.',
+      severity: 'error',
+      from: { path: '^src/reconciliation/' },
+      to: { path: ['^src/modules/', npmPackage('bullmq|ioredis')] },
+    },
+    {
       name: 'platform-no-bullmq',
       comment: 'Only src/outbox knows BullMQ; the platform (http, auth, health, admin) goes through the outbox API.',
       severity: 'error',

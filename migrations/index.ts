@@ -4,6 +4,7 @@ import { Payments1795200000300 } from './1795200000300-payments.js';
 import { Debts1795200000400 } from './1795200000400-debts.js';
 import { Licences1795200000500 } from './1795200000500-licences.js';
 import { PlatformIdempotency1795200000100 } from './1795200000100-platform-idempotency.js';
+import { Reconciliation1795200000600 } from './1795200000600-reconciliation.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -16,4 +17,5 @@ export const migrations = [
   Debts1795200000400,
   Licences1795200000500,
   PlatformIdempotency1795200000100,
+  Reconciliation1795200000600,
 ];

@@ -9,6 +9,7 @@ import { LicencesModule } from './modules/licences/index.js';
 import { PaymentsModule } from './modules/payments/index.js';
 import { type EventCatalogue, OutboxModule } from './outbox/index.js';
 import { loggingModule, PlatformModule } from './platform/index.js';
+import { ReconciliationModule } from './reconciliation/index.js';
 
 /** The whole application, built from a validated configuration. */
 @Module({})
@@ -23,6 +24,7 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         OutboxModule.forRoot(catalogue),
         PlatformModule,
+        ReconciliationModule,
         LedgerModule,
         DebtsModule,
         PaymentsModule,

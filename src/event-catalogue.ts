@@ -1,6 +1,7 @@
 import { CitizenClearedV1, DebtRegisteredV1, DebtSettledV1, settleDebtSubscription } from './modules/debts/index.js';
 import { ApplicationBlockedV1, issueLicencesSubscription, LicenceIssuedV1 } from './modules/licences/index.js';
 import {
+  chargeGatewaySubscription,
   PaymentConfirmedV1,
   PaymentFailedV1,
   PaymentRefundedV1,
@@ -24,5 +25,5 @@ export const eventCatalogue = new EventCatalogue(
     ApplicationBlockedV1,
     LicenceIssuedV1,
   ],
-  [settleDebtSubscription, issueLicencesSubscription],
+  [settleDebtSubscription, issueLicencesSubscription, chargeGatewaySubscription],
 );

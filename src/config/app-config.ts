@@ -38,6 +38,7 @@ export interface AppConfig {
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
+  reconciliation: ReconciliationConfig;
 }
 
 /** Delivery tuning (README, "Configuration"). */
@@ -57,6 +58,14 @@ export interface OutboxConfig {
   /** How long an out-of-order delivery waits before checking for its predecessor again. */
   sequenceRecheckMs: number;
   laneConcurrency: { critical: number; default: number; bulk: number };
+}
+
+/** Reconcilers (docs/adr/0011-reconciliation.md). */
+export interface ReconciliationConfig {
+  /** How often each reconciler runs; also the length of the window its findings are keyed by. */
+  intervalMs: number;
+  /** A payment still pending this long after it was requested is resolved from the gateway. */
+  paymentPendingTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -130,6 +139,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
         default: r.int('LANE_CONCURRENCY_DEFAULT', 8, 1, 1000),
         bulk: r.int('LANE_CONCURRENCY_BULK', 4, 1, 1000),
       },
+    },
+    reconciliation: {
+      intervalMs: r.int('RECONCILIATION_INTERVAL_MS', 60_000, 1000),
+      paymentPendingTimeoutMs: r.int('PAYMENT_PENDING_TIMEOUT_MS', 300_000, 1000),
     },
   };
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {

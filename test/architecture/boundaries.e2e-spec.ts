@@ -107,6 +107,17 @@ const legalTree: Record<string, string> = {
   ].join('\n'),
   'test/alpha.e2e-spec.ts':
     "import { AlphaModule } from '../src/modules/alpha/index.js';\nexport const m = AlphaModule;",
+  'src/reconciliation/index.ts': "export { type Check, register } from './registry.js';",
+  'src/reconciliation/registry.ts': [
+    "import { tasks } from '../outbox/tasks.js';",
+    'export type Check = () => string[];',
+    'export const register = (name: string, check: Check) => tasks.set(name, check);',
+  ].join('\n'),
+  'src/outbox/tasks.ts': 'export const tasks = new Map<string, unknown>();',
+  'src/modules/beta/beta.reconciler.ts': [
+    "import { register } from '../../reconciliation/index.js';",
+    "register('beta', () => []);",
+  ].join('\n'),
 };
 
 interface Scenario {
@@ -227,6 +238,44 @@ const scenarios: Scenario[] = [
         rule: 'modules-no-bullmq-or-ioredis',
         from: 'src/modules/alpha/application/publish-alpha.handler.ts',
         to: 'node_modules/ioredis/',
+      },
+    ],
+  },
+  {
+    name: "a module importing the reconciler framework's internal file",
+    files: {
+      'src/modules/alpha/alpha.reconciler.ts': [
+        "import { register } from '../../reconciliation/registry.js';",
+        "register('alpha', () => []);",
+      ].join('\n'),
+    },
+    expected: [
+      {
+        rule: 'reconciliation-internals-from-modules',
+        from: 'src/modules/alpha/alpha.reconciler.ts',
+        to: 'src/reconciliation/registry.ts',
+      },
+    ],
+  },
+  {
+    name: 'the reconciler framework importing a module and bullmq',
+    files: {
+      'src/reconciliation/scheduler.ts': [
+        "import { Queue } from 'bullmq';",
+        "import { AlphaModule } from '../modules/alpha/index.js';",
+        "export const schedule = () => [new Queue('reconcile'), AlphaModule];",
+      ].join('\n'),
+    },
+    expected: [
+      {
+        rule: 'reconciliation-no-modules-no-queues',
+        from: 'src/reconciliation/scheduler.ts',
+        to: 'src/modules/alpha/index.ts',
+      },
+      {
+        rule: 'reconciliation-no-modules-no-queues',
+        from: 'src/reconciliation/scheduler.ts',
+        to: 'node_modules/bullmq/',
       },
     ],
   },

@@ -33,7 +33,9 @@ describe('scheduled tasks', () => {
 
   it('appear as BullMQ job schedulers, the outbox sweeper and retention included', async () => {
     const schedulers = await t.app.get(ScheduledTasks).queue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['outbox-retention', 'outbox-sweep', 'test-gated-task']);
+    // Reconcilers are scheduled tasks too (test/reconciliation/ covers them).
+    const keys = schedulers.map((s) => s.key).filter((key) => !key.startsWith('reconcile-'));
+    expect(keys.sort()).toEqual(['outbox-retention', 'outbox-sweep', 'test-gated-task']);
   });
 
   it('run one at a time across processes: a second run while one holds the lock is skipped', async () => {
@@ -48,6 +50,27 @@ describe('scheduled tasks', () => {
       open();
       expect(await first).toBe(true);
       expect(runs).toEqual([{ n: 1 }]);
+    } finally {
+      gate = undefined;
+      open();
+    }
+  });
+
+  it('run a run triggered while the task is running after that run, instead of dropping it', async () => {
+    const tasks = t.app.get(ScheduledTasks);
+    let open: () => void = () => undefined;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    runs.length = 0;
+    try {
+      const first = tasks.run('test-gated-task', { n: 1 });
+      await eventually(() => expect(runs).toHaveLength(1));
+      const jobId = await tasks.trigger('test-gated-task', { n: 2 });
+      // The job found the lock taken and waits, delayed, to try again.
+      await eventually(async () => expect(await tasks.queue.getJobState(jobId)).toBe('delayed'));
+      expect(runs).toEqual([{ n: 1 }]);
+      open();
+      expect(await first).toBe(true);
+      await eventually(() => expect(runs).toEqual([{ n: 1 }, { n: 2 }]));
     } finally {
       gate = undefined;
       open();

@@ -25,4 +25,17 @@ export class DebtsApi {
     });
     return debts.map((d) => ({ id: d.id, outstanding: Number(d.outstanding), currency: d.currency }));
   }
+
+  /** Which of `citizenIds` owe anything now (one query for many citizens, for sweeps). */
+  async citizensOwing(
+    citizenIds: readonly string[],
+    tx: EntityManager = this.dataSource.manager,
+  ): Promise<Set<string>> {
+    if (citizenIds.length === 0) return new Set();
+    const rows: Array<{ citizen_id: string }> = await tx.query(
+      `SELECT DISTINCT citizen_id FROM debts_debt WHERE citizen_id = ANY($1::text[]) AND status = 'outstanding'`,
+      [citizenIds],
+    );
+    return new Set(rows.map((row) => row.citizen_id));
+  }
 }

@@ -56,6 +56,24 @@ export class LedgerApi {
     return Number(row.balance);
   }
 
+  /**
+   * The balance of every citizen's receivable account (`citizen:<id>:receivable`), per currency,
+   * for reconciliation against what citizens owe.
+   */
+  async citizenReceivableBalances(
+    tx: EntityManager,
+  ): Promise<Array<{ citizenId: string; currency: string; balance: number }>> {
+    const rows: Array<{ account: string; currency: string; balance: string }> = await tx.query(
+      `SELECT account, currency, sum(amount)::bigint AS balance FROM ledger_entry
+       WHERE account LIKE 'citizen:%:receivable' GROUP BY account, currency`,
+    );
+    return rows.map((row) => ({
+      citizenId: row.account.slice('citizen:'.length, -':receivable'.length),
+      currency: row.currency,
+      balance: Number(row.balance),
+    }));
+  }
+
   /** The entries posted from `source` (for reversals). */
   async entries(
     tx: EntityManager,

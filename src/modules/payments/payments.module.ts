@@ -1,12 +1,43 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { LedgerModule } from '../ledger/index.js';
+import { GatewayResultApplier } from './application/apply-gateway-result.js';
 import { Payables } from './application/payables.js';
+import { ReceiveGatewayWebhookHandler } from './application/receive-gateway-webhook.handler.js';
+import { RequestPaymentHandler } from './application/request-payment.handler.js';
+import { GatewaySimRandom } from './gateway/gateway-sim-random.js';
+import { PAYMENT_GATEWAY } from './gateway/payment-gateway.js';
+import { PgSimChargeStore, SIM_CHARGE_STORE } from './gateway/sim-charge.store.js';
+import { GATEWAY_SIM_SETTINGS, SimulatedGateway } from './gateway/simulated-gateway.js';
+import { GatewaySignatureGuard } from './http/gateway-signature.guard.js';
+import { GatewayWebhookController } from './http/gateway-webhook.controller.js';
+import { PaymentsController } from './http/payments.controller.js';
+import { ChargeGatewayWhenPaymentRequestedListener } from './listeners/charge-gateway-when-payment-requested.listener.js';
+import { PaymentsApi } from './payments.api.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
+import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-stale-pending-payments.reconciler.js';
 
 /** Payments for debts and orders: idempotent requests, gateway charges, webhooks, refunds. */
 @Module({
-  imports: [TypeOrmModule.forFeature([PaymentEntity])],
-  providers: [Payables],
-  exports: [Payables],
+  imports: [TypeOrmModule.forFeature([PaymentEntity]), LedgerModule],
+  controllers: [PaymentsController, GatewayWebhookController],
+  providers: [
+    Payables,
+    PaymentsApi,
+    ResolveStalePendingPaymentsReconciler,
+    RequestPaymentHandler,
+    GatewayResultApplier,
+    ReceiveGatewayWebhookHandler,
+    ChargeGatewayWhenPaymentRequestedListener,
+    GatewaySignatureGuard,
+    // The gateway adapter: the simulator, until a real PSP adapter is bound to PAYMENT_GATEWAY.
+    { provide: PAYMENT_GATEWAY, useExisting: SimulatedGateway },
+    SimulatedGateway,
+    GatewaySimRandom,
+    { provide: SIM_CHARGE_STORE, useClass: PgSimChargeStore },
+    { provide: GATEWAY_SIM_SETTINGS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => config.gatewaySim },
+  ],
+  exports: [Payables, PaymentsApi],
 })
 export class PaymentsModule {}

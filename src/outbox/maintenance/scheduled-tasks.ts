@@ -5,7 +5,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
@@ -14,6 +14,8 @@ import { RedisConnections } from '../redis/redis-connections.js';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
 const TASK_NAME = /^[a-z0-9][a-z0-9-]{0,99}$/;
+/** How long a triggered run that found its task running waits before trying again. */
+const TRIGGERED_RUN_RETRY_MS = 500;
 
 /** Work that runs on a schedule, one run at a time across every process. */
 export interface ScheduledTask {
@@ -55,7 +57,11 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     this.tasks.set(task.name, task);
   }
 
-  /** Asks for a run now (by whichever scheduler process takes the job); returns the job id. */
+  /**
+   * Asks for a run now (by whichever scheduler process takes the job); returns the job id. If a run
+   * of the task is in progress, the requested run waits for it and runs afterwards (a scheduled run
+   * that finds its task running is skipped instead: the next one is never far off).
+   */
   async trigger(name: string, input: Record<string, unknown> = {}): Promise<string> {
     if (!this.tasks.has(name)) throw new Error(`unknown task "${name}"`);
     const job = await this.queue.add(name, input, {
@@ -72,7 +78,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     this.refreshTimer = setInterval(() => {
       this.upsertSchedules().catch((error: Error) => this.logger.warn(`scheduler refresh failed: ${error.message}`));
     }, this.config.outbox.sweepIntervalMs);
-    this.worker = new Worker(MAINTENANCE_QUEUE, (job) => this.run(job.name, job.data as Record<string, unknown>), {
+    this.worker = new Worker(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
       connection: this.redis.worker(),
       prefix: this.queue.opts.prefix,
       concurrency: 2,
@@ -85,6 +91,13 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     for (const task of this.tasks.values()) {
       await this.queue.upsertJobScheduler(task.name, { every: task.everyMs }, { name: task.name, opts });
     }
+  }
+
+  private async process(job: Job, token: string | undefined): Promise<boolean> {
+    const ran = await this.run(job.name, job.data as Record<string, unknown>);
+    if (ran || job.repeatJobKey !== undefined) return ran;
+    await job.moveToDelayed(Date.now() + TRIGGERED_RUN_RETRY_MS, token);
+    throw new DelayedError();
   }
 
   /** Runs `name` unless another process is running it; returns false when skipped. */

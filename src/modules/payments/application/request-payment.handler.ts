@@ -1,0 +1,87 @@
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { OutboxWriter } from '../../../outbox/index.js';
+import { type Principal, ProblemException } from '../../../platform/index.js';
+import { mayPayFor, refusePayment } from '../domain/payment-rules.js';
+import { type PaymentPurpose, PaymentRequestedV1 } from '../events/index.js';
+import { PaymentEntity } from '../persistence/payment.entity.js';
+import { Payables } from './payables.js';
+import { type PaymentView, toPaymentView } from './payment.view.js';
+
+export interface RequestPaymentCommand {
+  purpose: PaymentPurpose;
+  referenceId: string;
+  amount: number;
+  currency: string;
+}
+
+/**
+ * Accepts a payment (SPEC.md, flow 3): checks who pays for what, inserts the `pending` payment and
+ * appends `payments.payment-requested`, all in the caller's transaction - the one
+ * `IdempotencyService.execute` opens, so the key record commits with them. Nothing here calls the
+ * gateway: the charge happens after commit, in the charging worker.
+ */
+@Injectable()
+export class RequestPaymentHandler {
+  constructor(
+    private readonly payables: Payables,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  /**
+   * @throws ForbiddenException 403 when the principal's roles may not pay this purpose (checked
+   *   before the reference is looked up, so it reveals nothing about it).
+   * @throws NotFoundException 404 for an unknown purpose resolver, an unknown reference, or one
+   *   owned by someone else (no existence leak).
+   * @throws ProblemException 422 for a currency or amount the reference does not accept, 409 when
+   *   an exactly-priced reference already has a pending payment.
+   */
+  async execute(tx: EntityManager, principal: Principal, command: RequestPaymentCommand): Promise<PaymentView> {
+    const { purpose, referenceId } = command;
+    if (!mayPayFor(principal.roles, purpose)) {
+      throw new ForbiddenException(`Your roles may not pay for purpose "${purpose}".`);
+    }
+    const notFound = () => new NotFoundException(`${purpose} ${referenceId} not found`);
+    const resolver = this.payables.resolver(purpose);
+    if (!resolver) throw notFound();
+
+    // Payments of one reference one at a time, so the pending sum below cannot be outrun.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      `payments-reference:${purpose}:${referenceId}`,
+    ]);
+    const payable = await resolver.resolve(tx, referenceId);
+    if (!payable || (!principal.roles.includes('admin') && payable.ownerId !== principal.sub)) throw notFound();
+
+    const [{ pending }]: Array<{ pending: string }> = await tx.query(
+      `SELECT coalesce(sum(amount), 0)::bigint AS pending
+       FROM payments_payment WHERE purpose = $1 AND reference_id = $2 AND status = 'pending'`,
+      [purpose, referenceId],
+    );
+    const refusal = refusePayment(payable, command, Number(pending));
+    if (refusal) {
+      const status = refusal.reason === 'payment-pending' ? 409 : 422;
+      throw new ProblemException(status, refusal.reason, status === 409 ? 'Conflict' : 'Unprocessable', refusal.detail);
+    }
+
+    const id = uuidv7();
+    await tx.getRepository(PaymentEntity).insert({
+      id,
+      purpose,
+      referenceId,
+      ownerId: payable.ownerId,
+      amount: String(command.amount),
+      currency: command.currency,
+      status: 'pending',
+      failureReason: null,
+      gatewayRef: null,
+      confirmedAt: null,
+    });
+    await this.outbox.append(tx, {
+      contract: PaymentRequestedV1,
+      aggregateId: id,
+      payload: { paymentId: id, purpose, referenceId, amount: command.amount, currency: command.currency },
+    });
+    return toPaymentView(await tx.getRepository(PaymentEntity).findOneByOrFail({ id }));
+  }
+}

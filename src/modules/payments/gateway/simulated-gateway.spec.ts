@@ -1,0 +1,129 @@
+import { GatewaySimRandom, type RandomSource } from './gateway-sim-random.js';
+import { GatewayRequestRejectedError, GatewayTimeoutError, GatewayUnavailableError } from './payment-gateway.js';
+import type { SimCharge, SimChargeStore } from './sim-charge.store.js';
+import { type GatewaySimSettings, SIMULATED_DECLINE_REASON, SimulatedGateway } from './simulated-gateway.js';
+
+/** The simulator's table, in memory. */
+class MemoryStore implements SimChargeStore {
+  readonly charges = new Map<string, SimCharge>();
+
+  async find(key: string): Promise<SimCharge | undefined> {
+    return this.charges.get(key);
+  }
+
+  async insert(charge: SimCharge): Promise<{ charge: SimCharge; created: boolean }> {
+    const existing = this.charges.get(charge.idempotencyKey);
+    if (existing) return { charge: existing, created: false };
+    this.charges.set(charge.idempotencyKey, charge);
+    return { charge, created: true };
+  }
+}
+
+/** Plays back `values`, then fails the test if asked for more. */
+function dice(...values: number[]): RandomSource {
+  return {
+    next: () => {
+      const value = values.shift();
+      if (value === undefined) throw new Error('the gateway drew more random numbers than expected');
+      return value;
+    },
+  };
+}
+
+const NO_FAULTS: GatewaySimSettings = { latencyMs: 0, declineRate: 0, timeoutAfterChargeRate: 0, errorRate: 0 };
+const request = {
+  idempotencyKey: 'pay-1',
+  paymentId: '0190f5b2-7c3e-7a1b-9c4d-2e5f6a7b8c9d',
+  amount: 500,
+  currency: 'SAR',
+};
+
+function gateway(settings: Partial<GatewaySimSettings>, random: RandomSource, store = new MemoryStore()) {
+  return { store, gateway: new SimulatedGateway({ ...NO_FAULTS, ...settings }, random, store) };
+}
+
+describe('SimulatedGateway', () => {
+  it('charges once per idempotency key: a repeat returns the first result and records nothing new', async () => {
+    const { gateway: sim, store } = gateway({}, dice());
+    const first = await sim.charge(request);
+    expect(first).toEqual({ status: 'succeeded', gatewayRef: expect.stringMatching(/^sim_/) });
+    expect(await sim.charge(request)).toEqual(first);
+    expect(await sim.charge(request)).toEqual(first);
+    expect(store.charges.size).toBe(1);
+    expect(await sim.chargeStatus('pay-1')).toEqual(first);
+  });
+
+  it('never charges twice when two calls with one key race', async () => {
+    const { gateway: sim, store } = gateway({}, dice());
+    const [a, b] = await Promise.all([sim.charge(request), sim.charge(request)]);
+    expect(a).toEqual(b);
+    expect(store.charges.size).toBe(1);
+  });
+
+  it('records a decline, and returns that decline for the same key later', async () => {
+    const { gateway: sim, store } = gateway({ declineRate: 0.5 }, dice(0.49));
+    const declined = await sim.charge(request);
+    expect(declined).toEqual({ status: 'declined', reason: SIMULATED_DECLINE_REASON, gatewayRef: expect.any(String) });
+    expect(await sim.charge(request)).toEqual(declined); // no further draw: a replay is not re-decided
+    expect([...store.charges.values()].map((c) => c.status)).toEqual(['declined']);
+  });
+
+  it('fails with GatewayUnavailableError before charging', async () => {
+    const { gateway: sim, store } = gateway({ errorRate: 0.5 }, dice(0.1, 0.9));
+    await expect(sim.charge(request)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    expect(store.charges.size).toBe(0);
+    expect(await sim.chargeStatus('pay-1')).toBeUndefined();
+    expect(await sim.charge(request)).toMatchObject({ status: 'succeeded' }); // 0.9: no error this time
+    expect(store.charges.size).toBe(1);
+  });
+
+  it('times out AFTER taking the money; the retry with the same key finds that charge', async () => {
+    const { gateway: sim, store } = gateway({ timeoutAfterChargeRate: 0.5 }, dice(0.2));
+    await expect(sim.charge(request)).rejects.toBeInstanceOf(GatewayTimeoutError);
+    const taken = [...store.charges.values()];
+    expect(taken).toHaveLength(1);
+    expect(taken[0]).toMatchObject({ status: 'succeeded', amount: 500 });
+    expect(await sim.chargeStatus('pay-1')).toEqual({ status: 'succeeded', gatewayRef: taken[0].gatewayRef });
+    // The retry draws nothing and is not timed out again: it is a replay of the recorded charge.
+    expect(await sim.charge(request)).toEqual({ status: 'succeeded', gatewayRef: taken[0].gatewayRef });
+    expect(store.charges.size).toBe(1);
+  });
+
+  it('refuses to reuse a key for another amount, currency or payment', async () => {
+    const { gateway: sim } = gateway({}, dice());
+    await sim.charge(request);
+    await expect(sim.charge({ ...request, amount: 501 })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
+    await expect(sim.charge({ ...request, currency: 'USD' })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
+    await expect(sim.charge({ ...request, paymentId: 'another' })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
+  });
+
+  it('keeps charges of different keys apart', async () => {
+    const { gateway: sim, store } = gateway({}, dice());
+    const one = await sim.charge(request);
+    const two = await sim.charge({ ...request, idempotencyKey: 'pay-2' });
+    expect(one).not.toEqual(two);
+    expect(store.charges.size).toBe(2);
+  });
+
+  it('waits the configured latency on every call', async () => {
+    const { gateway: sim } = gateway({ latencyMs: 60 }, dice());
+    const started = performance.now();
+    await sim.charge(request);
+    await sim.chargeStatus('pay-1');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+  });
+});
+
+describe('GatewaySimRandom', () => {
+  it('draws numbers in [0, 1) and repeats its sequence after reseeding', () => {
+    const random = new GatewaySimRandom();
+    random.reseed(42);
+    const first = Array.from({ length: 100 }, () => random.next());
+    expect(first.every((n) => n >= 0 && n < 1)).toBe(true);
+    expect(new Set(first).size).toBe(100);
+    random.reseed(42);
+    expect(Array.from({ length: 100 }, () => random.next())).toEqual(first);
+    random.reseed(43);
+    expect(random.next()).not.toBe(first[0]);
+  });
+});

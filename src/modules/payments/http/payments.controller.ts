@@ -1,0 +1,64 @@
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import {
+  applyIdempotentResult,
+  CurrentPrincipal,
+  IdempotencyService,
+  type IdempotencyRequest,
+  IdempotentRequest,
+  type Principal,
+  Roles,
+} from '../../../platform/index.js';
+import { type PaymentView, toPaymentView } from '../application/payment.view.js';
+import { RequestPaymentHandler } from '../application/request-payment.handler.js';
+import { PaymentEntity } from '../persistence/payment.entity.js';
+import { RequestPaymentDto } from './request-payment.dto.js';
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller('v1/payments')
+export class PaymentsController {
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly requestPayment: RequestPaymentHandler,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Accepts a payment (202, `pending`); the charge follows asynchronously. Citizens pay their own
+   * debts, customers their own orders, admins anything; a role that may not pay the purpose gets
+   * 403, a reference that is unknown or someone else's 404. Refusals (4xx thrown) are not stored
+   * with the key: the same key may be retried once the cause is fixed.
+   */
+  @Post()
+  @Roles('citizen', 'customer', 'admin')
+  @ApiAcceptedResponse({ description: 'Payment accepted, status pending' })
+  async request(
+    @Body() body: RequestPaymentDto,
+    @IdempotentRequest() keyed: IdempotencyRequest,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<PaymentView> {
+    const result = await this.idempotency.execute(keyed, async (tx) => ({
+      status: 202,
+      body: await this.requestPayment.execute(tx, principal, body),
+    }));
+    return applyIdempotentResult(response, result);
+  }
+
+  /** The payment, to its owner (the citizen or customer who owns what it pays) or an admin; else 404. */
+  @Get(':id')
+  @Roles('citizen', 'customer', 'admin')
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PaymentView> {
+    const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
+    if (!payment || (!principal.roles.includes('admin') && payment.ownerId !== principal.sub)) {
+      throw new NotFoundException(`payment ${id} not found`);
+    }
+    return toPaymentView(payment);
+  }
+}

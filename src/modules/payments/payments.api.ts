@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { GatewayResultApplier } from './application/apply-gateway-result.js';
+import { lockPaymentCharge } from './application/charge-lock.js';
+import { type PaymentView, toPaymentView } from './application/payment.view.js';
+import { chargeIdempotencyKey } from './domain/payment-rules.js';
+import { PAYMENT_GATEWAY, type PaymentGateway } from './gateway/payment-gateway.js';
+import { PaymentEntity } from './persistence/payment.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The failure reason of a payment the reconciler found the gateway never charged. */
+export const NO_CHARGE_AT_GATEWAY = 'no charge at gateway';
+
+/**
+ * What {@link PaymentsApi.resolvePending} did:
+ * - `confirmed` / `failed`: the payment was pending and is now decided from the gateway's record;
+ * - `not-pending`: it was already decided (by the worker or the webhook); nothing changed;
+ * - `in-progress`: a charge for it is being taken right now; nothing changed, try again later;
+ * - `not-found`: there is no such payment.
+ */
+export type ResolvePendingOutcome = 'confirmed' | 'failed' | 'not-pending' | 'in-progress' | 'not-found';
+
+/**
+ * The payments module's facade for other modules and the reconcilers: in-process, strongly
+ * consistent reads of the same database, and the healing of stale pending payments.
+ */
+@Injectable()
+export class PaymentsApi {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    private readonly results: GatewayResultApplier,
+  ) {}
+
+  /** The payment `id`, or `undefined`. */
+  async payment(id: string): Promise<PaymentView | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
+    return payment ? toPaymentView(payment) : undefined;
+  }
+
+  /**
+   * Ids of payments still `pending` more than `olderThanMs` after they were requested, oldest
+   * first, at most `limit`: the candidates for {@link resolvePending}.
+   */
+  async stalePendingPayments(olderThanMs: number, limit = 100): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM payments_payment
+       WHERE status = 'pending' AND created_at < now() - $1 * interval '1 millisecond'
+       ORDER BY created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Resolves a payment still `pending` from the gateway's own record of its charge (SPEC.md,
+   * flow 7), for the reconciler to call on payments pending longer than their timeout:
+   * a succeeded charge confirms it (ledger posting, `payments.payment-confirmed`), a declined one
+   * fails it (`payments.payment-failed`), and no charge at all fails it with reason
+   * {@link NO_CHARGE_AT_GATEWAY}. Failing is safe because the charging worker re-checks the status
+   * under the same per-payment lock before it charges, and never charges a payment that is no
+   * longer pending; a charging attempt in flight makes this answer `in-progress` instead. Every
+   * change goes through the same compare-and-set as the worker and the webhook, so racing them is
+   * harmless, and calling this again is a no-op (`not-pending`).
+   *
+   * Call it only after the timeout a real gateway needs to settle a charge it timed out on.
+   * @throws GatewayUnavailableError / GatewayTimeoutError when the gateway cannot answer; retry later.
+   */
+  async resolvePending(paymentId: string): Promise<ResolvePendingOutcome> {
+    if (!UUID.test(paymentId)) return 'not-found';
+    return this.dataSource.transaction(async (tx): Promise<ResolvePendingOutcome> => {
+      if (!(await lockPaymentCharge(tx, paymentId, 'try'))) return 'in-progress';
+      const payment = await tx.getRepository(PaymentEntity).findOneBy({ id: paymentId });
+      if (!payment) return 'not-found';
+      if (payment.status !== 'pending') return 'not-pending';
+
+      const charge = await this.gateway.chargeStatus(chargeIdempotencyKey(paymentId));
+      const outcome = await this.results.apply(
+        tx,
+        paymentId,
+        charge ?? { status: 'declined', reason: NO_CHARGE_AT_GATEWAY },
+      );
+      if (!outcome.applied) return 'not-pending';
+      return outcome.status === 'confirmed' ? 'confirmed' : 'failed';
+    });
+  }
+}
