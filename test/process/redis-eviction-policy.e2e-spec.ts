@@ -1,54 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
-import { eventually } from '../support/eventually.js';
+import { type PrivateRedis, startPrivateRedis } from '../support/private-redis.js';
 import { type AppProcess, freePort, spawnApp, waitUntilReady } from '../support/app-process.js';
 import { isolate, type TestIsolation } from '../support/test-env.js';
 
-/** A throw-away Redis whose policy may evict keys, so the shared one is never reconfigured. */
-async function startEvictingRedis(port: number): Promise<ChildProcess> {
-  const server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory-policy',
-      'allkeys-lru',
-    ],
-    { stdio: 'ignore' },
-  );
-  await eventually(async () => {
-    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await probe.connect();
-      expect(await probe.ping()).toBe('PONG');
-    } finally {
-      probe.disconnect();
-    }
-  });
-  return server;
-}
-
 describe('Redis maxmemory-policy check at start', () => {
   let isolation: TestIsolation;
-  let redis: ChildProcess;
+  let redis: PrivateRedis;
   let redisUrl: string;
   let app: AppProcess | undefined;
 
   beforeAll(async () => {
     isolation = await isolate();
-    const port = await freePort();
-    redis = await startEvictingRedis(port);
-    redisUrl = `redis://127.0.0.1:${port}`;
+    // A throw-away Redis whose policy may evict keys, so the shared one is never reconfigured.
+    redis = await startPrivateRedis({ maxmemoryPolicy: 'allkeys-lru' });
+    redisUrl = redis.url;
   });
   afterAll(async () => {
     if (app?.child.exitCode === null) app.child.kill('SIGKILL');
-    redis.kill('SIGKILL');
+    await redis.kill();
     await isolation.dispose();
   });
 

@@ -20,7 +20,7 @@ export interface PrivateRedis {
   command(name: string, ...args: Array<string | number>): Promise<unknown>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis({ maxmemoryPolicy = 'noeviction' } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   let server: ChildProcess | undefined;
 
@@ -54,7 +54,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
           '--appendonly',
           'no',
           '--maxmemory-policy',
-          'noeviction',
+          maxmemoryPolicy,
         ],
         { stdio: 'ignore' },
       );
