@@ -4,7 +4,18 @@
 const fs = require('fs');
 const lock = JSON.parse(fs.readFileSync('package-lock.json', 'utf8'));
 const pkgs = lock.packages;
-const OS = { darwin: 'darwin', linux: 'linux', win32: 'win32', android: 'android', freebsd: 'freebsd', openharmony: 'openharmony', sunos: 'sunos', aix: 'aix', netbsd: 'netbsd', openbsd: 'openbsd' };
+const OS = {
+  darwin: 'darwin',
+  linux: 'linux',
+  win32: 'win32',
+  android: 'android',
+  freebsd: 'freebsd',
+  openharmony: 'openharmony',
+  sunos: 'sunos',
+  aix: 'aix',
+  netbsd: 'netbsd',
+  openbsd: 'openbsd',
+};
 const CPUS = ['arm64', 'x64', 'ia32', 'arm', 'loong64', 'ppc64', 'riscv64', 's390x', 'wasm32', 'mips64el'];
 let added = 0;
 for (const [path, meta] of Object.entries(pkgs)) {
@@ -15,7 +26,10 @@ for (const [path, meta] of Object.entries(pkgs)) {
     const parts = name.split('/').pop().split('-');
     const os = parts.find((p) => OS[p]);
     const cpu = parts.find((p) => CPUS.includes(p));
-    if (!os || !cpu) { console.error('cannot place', name, 'of', path); continue; }
+    if (!os || !cpu) {
+      console.error('cannot place', name, 'of', path);
+      continue;
+    }
     const entry = { version: spec.replace(/^[\^~=]/, ''), optional: true, os: [os], cpu: [cpu] };
     if (parts.includes('musl') || parts.includes('musleabihf')) entry.libc = ['musl'];
     else if (os === 'linux' && (parts.includes('gnu') || parts.includes('gnueabihf'))) entry.libc = ['glibc'];
