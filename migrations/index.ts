@@ -1,4 +1,5 @@
 import { Outbox1795200000000 } from './1795200000000-outbox.js';
+import { OutboxClaimPriority1795200000700 } from './1795200000700-outbox-claim-priority.js';
 import { Ledger1795200000200 } from './1795200000200-ledger.js';
 import { Payments1795200000300 } from './1795200000300-payments.js';
 import { Debts1795200000400 } from './1795200000400-debts.js';
@@ -18,4 +19,5 @@ export const migrations = [
   Licences1795200000500,
   PlatformIdempotency1795200000100,
   Reconciliation1795200000600,
+  OutboxClaimPriority1795200000700,
 ];

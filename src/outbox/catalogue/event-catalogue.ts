@@ -1,4 +1,6 @@
-import type { EventContract } from './event-contract.js';
+import type { EventContract, Lane } from './event-contract.js';
+
+const LANE_PRIORITY: Record<Lane, number> = { critical: 0, default: 1, bulk: 2 };
 import type { Subscription } from './subscription.js';
 
 /**
@@ -56,6 +58,15 @@ export class EventCatalogue {
 
   subscription(name: string): Subscription | undefined {
     return this.subscriptionsByName.get(name);
+  }
+
+  /**
+   * The claim priority of `contract`'s events: that of its most urgent subscriber's lane
+   * (critical 0, default 1, bulk 2); events nobody waits for go last.
+   */
+  claimPriority(contract: EventContract): number {
+    const lanes = this.subscribersOf(contract).map((s) => LANE_PRIORITY[s.lane]);
+    return lanes.length > 0 ? Math.min(...lanes) : LANE_PRIORITY.bulk;
   }
 
   /** The subscriptions that receive `contract`. */

@@ -86,7 +86,7 @@ export class Relay {
     const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null }> = await this.dataSource.query(
       `WITH claimed AS (
          DELETE FROM outbox_message
-         WHERE id IN (SELECT id FROM outbox_message ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         WHERE id IN (SELECT id FROM outbox_message ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING *
        ), archived AS (
          INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)

@@ -50,7 +50,6 @@ export class OutboxWriter {
       assertValidPayload(event.contract, event.payload);
     }
 
-    const seqs = await this.reserveSequences(runner, list);
     const context = currentCorrelation();
     const correlationId = context?.correlationId ?? uuidv7();
     const occurredAt = new Date().toISOString();
@@ -60,76 +59,59 @@ export class OutboxWriter {
       version: event.contract.version,
       aggregateType: event.contract.aggregateType,
       aggregateId: event.aggregateId,
-      aggregateSeq: seqs.next(event.contract.aggregateType, event.aggregateId),
+      aggregateSeq: 0, // assigned by the statement below
       occurredAt,
       correlationId,
       causationId: context?.causationId ?? null,
       payload: event.payload,
     }));
 
-    await runner.query(
-      `INSERT INTO outbox_message
-         (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
-       SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload::jsonb
-       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
-         AS t(id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)`,
+    // One round trip: reserve each aggregate's next numbers (the upsert keeps the aggregate's row
+    // locked until commit, so numbers follow commit order; keys are locked in sorted order so
+    // appenders cannot deadlock each other), insert the rows, and NOTIFY at most once per
+    // transaction (NOTIFY takes a global lock at commit; outbox_notify_once remembers it in a
+    // transaction-local setting).
+    const rows: Array<{ id: string; aggregate_seq: string }> = await runner.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
+                              $7::text[], $8::text[], $9::text[], $10::smallint[])
+           WITH ORDINALITY AS t(id, type, version, aggregate_type, aggregate_id, occurred_at,
+                                correlation_id, causation_id, payload, priority, ord)
+       ), counts AS (
+         SELECT aggregate_type, aggregate_id, count(*) AS n FROM input GROUP BY aggregate_type, aggregate_id
+       ), reserved AS (
+         INSERT INTO outbox_aggregate_seq (aggregate_type, aggregate_id, last_seq)
+         SELECT aggregate_type, aggregate_id, n FROM counts ORDER BY aggregate_type, aggregate_id
+         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_seq = outbox_aggregate_seq.last_seq + EXCLUDED.last_seq
+         RETURNING aggregate_type, aggregate_id, last_seq
+       ), inserted AS (
+         INSERT INTO outbox_message
+           (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority)
+         SELECT i.id, i.type, i.version, i.aggregate_type, i.aggregate_id,
+                r.last_seq - c.n + row_number() OVER (PARTITION BY i.aggregate_type, i.aggregate_id ORDER BY i.ord),
+                i.occurred_at, i.correlation_id, i.causation_id, i.payload::jsonb, i.priority
+         FROM input i
+         JOIN counts c USING (aggregate_type, aggregate_id)
+         JOIN reserved r USING (aggregate_type, aggregate_id)
+         RETURNING id, aggregate_seq
+       )
+       SELECT id, aggregate_seq, (SELECT outbox_notify_once($11)) AS notified FROM inserted`,
       [
         envelopes.map((e) => e.id),
         envelopes.map((e) => e.type),
         envelopes.map((e) => e.version),
         envelopes.map((e) => e.aggregateType),
         envelopes.map((e) => e.aggregateId),
-        envelopes.map((e) => e.aggregateSeq),
         envelopes.map((e) => e.occurredAt),
         envelopes.map((e) => e.correlationId),
         envelopes.map((e) => e.causationId),
         envelopes.map((e) => JSON.stringify(e.payload)),
+        list.map((event) => this.catalogue.claimPriority(event.contract)),
+        OUTBOX_CHANNEL,
       ],
     );
-    // NOTIFY takes a global lock at commit: send it once per transaction, however many appends.
-    // A transaction-local setting remembers that this transaction has notified already.
-    const [{ notified }] = await runner.query(`SELECT current_setting('outbox.notified', true) AS notified`);
-    if (notified !== '1') {
-      await runner.query(`SELECT set_config('outbox.notified', '1', true), pg_notify($1, '')`, [OUTBOX_CHANNEL]);
-    }
+    const seqById = new Map(rows.map((row) => [row.id, Number(row.aggregate_seq)]));
+    for (const envelope of envelopes) envelope.aggregateSeq = seqById.get(envelope.id)!;
     return envelopes;
-  }
-
-  /**
-   * Reserves the next sequence numbers of every aggregate in `events`. The upsert keeps each
-   * aggregate's row locked until commit, so numbers are handed out in commit order; keys are
-   * locked in sorted order so concurrent appenders cannot deadlock on each other.
-   */
-  private async reserveSequences(runner: QueryRunner, events: readonly NewEvent[]) {
-    const counts = new Map<string, { type: string; id: string; count: number }>();
-    for (const event of events) {
-      const key = JSON.stringify([event.contract.aggregateType, event.aggregateId]);
-      const entry = counts.get(key) ?? { type: event.contract.aggregateType, id: event.aggregateId, count: 0 };
-      entry.count += 1;
-      counts.set(key, entry);
-    }
-    const keys = [...counts.values()].sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
-    const rows: Array<{ aggregate_type: string; aggregate_id: string; last_seq: string }> = await runner.query(
-      `INSERT INTO outbox_aggregate_seq (aggregate_type, aggregate_id, last_seq)
-       SELECT aggregate_type, aggregate_id, n
-       FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS t(aggregate_type, aggregate_id, n, ord)
-       ORDER BY ord
-       ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_seq = outbox_aggregate_seq.last_seq + EXCLUDED.last_seq
-       RETURNING aggregate_type, aggregate_id, last_seq`,
-      [keys.map((k) => k.type), keys.map((k) => k.id), keys.map((k) => k.count)],
-    );
-    const nextByKey = new Map<string, number>();
-    for (const row of rows) {
-      const key = JSON.stringify([row.aggregate_type, row.aggregate_id]);
-      nextByKey.set(key, Number(row.last_seq) - counts.get(key)!.count + 1);
-    }
-    return {
-      next(type: string, id: string): number {
-        const key = JSON.stringify([type, id]);
-        const seq = nextByKey.get(key)!;
-        nextByKey.set(key, seq + 1);
-        return seq;
-      },
-    };
   }
 }

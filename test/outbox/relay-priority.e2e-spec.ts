@@ -1,0 +1,40 @@
+import { DataSource } from 'typeorm';
+import { OutboxWriter } from '../../src/outbox/index.js';
+import { Relay } from '../../src/outbox/relay/relay.js';
+import { appendThings, outboxTestSetup, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('relay claim order', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // No relay loop: the test claims batch by batch itself.
+    t = await startTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api', OUTBOX_RELAY_BATCH_SIZE: '3' } });
+  });
+  afterAll(() => t.close());
+
+  it('claims rows for critical subscribers before an older backlog of bulk rows', async () => {
+    const dataSource = t.app.get(DataSource);
+    const writer = t.app.get(OutboxWriter);
+    const bulk = await appendThings(dataSource, writer, 6, { contract: ThingObserved, aggregateId: 'flood' });
+    const critical = await appendThings(dataSource, writer, 2, { contract: ThingHappened, aggregateId: 'urgent' });
+    const priorities = await dataSource.query(
+      `SELECT type, priority FROM outbox_message GROUP BY type, priority ORDER BY type`,
+    );
+    expect(priorities).toEqual([
+      { type: 'testing.thing-happened', priority: 0 },
+      { type: 'testing.thing-observed', priority: 2 },
+    ]);
+
+    const relay = t.app.get(Relay);
+    const batches: string[][] = [];
+    for (;;) {
+      const { claimed, deliveries } = await relay.claim();
+      if (claimed === 0) break;
+      batches.push([...new Set(deliveries.map((d) => d.envelope.id))].sort());
+    }
+    // Batches of 3: the two critical rows go in the first, then the bulk rows oldest first.
+    const ids = (events: Array<{ id: string }>) => events.map((e) => e.id).sort();
+    expect(batches).toEqual([ids([...critical, bulk[0]]), ids(bulk.slice(1, 4)), ids(bulk.slice(4))]);
+  });
+});
