@@ -43,8 +43,10 @@ export interface AppConfig {
 
 /** Delivery tuning (README, "Configuration"). */
 export interface OutboxConfig {
-  /** Outbox rows claimed per relay batch. */
+  /** Outbox rows of critical and default subscribers claimed per relay batch. */
   relayBatchSize: number;
+  /** Bulk-only rows claimed per relay batch: small, so urgent rows never wait behind a big bulk batch. */
+  relayBulkBatchSize: number;
   /** Polling fallback for when a LISTEN/NOTIFY wake-up is missed. */
   relayPollIntervalMs: number;
   /** A delivery not handled this long after its last progress is re-driven by the sweeper. */
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
     outbox: {
       relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 500, 1, 10_000),
+      relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', 100, 1, 10_000),
       relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', 1000, 10),
       sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 60_000, 100),
       sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),

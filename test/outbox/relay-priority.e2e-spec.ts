@@ -9,7 +9,10 @@ describe('relay claim order', () => {
 
   beforeAll(async () => {
     // No relay loop: the test claims batch by batch itself.
-    t = await startTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api', OUTBOX_RELAY_BATCH_SIZE: '3' } });
+    t = await startTestApp({
+      ...outboxTestSetup(),
+      env: { APP_ROLES: 'api', OUTBOX_RELAY_BATCH_SIZE: '3', OUTBOX_RELAY_BULK_BATCH_SIZE: '2' },
+    });
   });
   afterAll(() => t.close());
 
@@ -33,8 +36,14 @@ describe('relay claim order', () => {
       if (claimed === 0) break;
       batches.push([...new Set(deliveries.map((d) => d.envelope.id))].sort());
     }
-    // Batches of 3: the two critical rows go in the first, then the bulk rows oldest first.
+    // Up to 3 urgent rows and 2 bulk rows per batch: both critical rows go in the first, the bulk
+    // rows follow oldest first, two at a time.
     const ids = (events: Array<{ id: string }>) => events.map((e) => e.id).sort();
-    expect(batches).toEqual([ids([...critical, bulk[0]]), ids(bulk.slice(1, 4)), ids(bulk.slice(4))]);
+    const oldestFirst = ids(bulk);
+    expect(batches).toEqual([
+      [...ids(critical), ...oldestFirst.slice(0, 2)].sort(),
+      oldestFirst.slice(2, 4),
+      oldestFirst.slice(4),
+    ]);
   });
 });

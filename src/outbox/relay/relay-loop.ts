@@ -55,7 +55,8 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async drain(): Promise<void> {
     try {
-      while (!this.stopped && (await this.relay.relayBatch()) >= this.config.outbox.relayBatchSize);
+      // Batches are capped per priority class, so a short batch does not mean the outbox is empty.
+      while (!this.stopped && (await this.relay.relayBatch()) > 0);
     } catch (error) {
       // Redis or Postgres unavailable: the rows stay in the outbox and the next poll retries.
       this.logger.warn(`relay batch failed: ${(error as Error).message}`);

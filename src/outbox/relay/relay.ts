@@ -84,9 +84,13 @@ export class Relay {
   /** Step 1 alone (exposed for fault tests that stop a relay between its steps). */
   async claim(): Promise<{ claimed: number; deliveries: DeliveryToEnqueue[] }> {
     const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null }> = await this.dataSource.query(
-      `WITH claimed AS (
+      `WITH urgent AS (
+         SELECT id FROM outbox_message WHERE priority < 2 ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED
+       ), bulk AS (
+         SELECT id FROM outbox_message WHERE priority >= 2 ORDER BY priority, id LIMIT $6 FOR UPDATE SKIP LOCKED
+       ), claimed AS (
          DELETE FROM outbox_message
-         WHERE id IN (SELECT id FROM outbox_message ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         WHERE id IN (SELECT id FROM urgent UNION ALL SELECT id FROM bulk)
          RETURNING *
        ), archived AS (
          INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
@@ -102,7 +106,14 @@ export class Relay {
          RETURNING event_id, subscriber
        )
        SELECT c.*, d.subscriber FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
-      [this.config.outbox.relayBatchSize, this.routeTypes, this.routeVersions, this.routeSubscribers, this.routeLanes],
+      [
+        this.config.outbox.relayBatchSize,
+        this.routeTypes,
+        this.routeVersions,
+        this.routeSubscribers,
+        this.routeLanes,
+        this.config.outbox.relayBulkBatchSize,
+      ],
     );
     const claimedCount = new Set(rows.map((row) => row.id)).size;
     const deliveries = rows.flatMap((row) =>
