@@ -6,6 +6,7 @@ import { Debts1795200000400 } from './1795200000400-debts.js';
 import { Licences1795200000500 } from './1795200000500-licences.js';
 import { PlatformIdempotency1795200000100 } from './1795200000100-platform-idempotency.js';
 import { Reconciliation1795200000600 } from './1795200000600-reconciliation.js';
+import { FulfilmentStock1795200000800 } from './1795200000800-fulfilment-stock.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -20,4 +21,5 @@ export const migrations = [
   PlatformIdempotency1795200000100,
   Reconciliation1795200000600,
   OutboxClaimPriority1795200000700,
+  FulfilmentStock1795200000800,
 ];

@@ -1,4 +1,5 @@
 import { CitizenClearedV1, DebtRegisteredV1, DebtSettledV1, settleDebtSubscription } from './modules/debts/index.js';
+import { recordStockObservationSubscription, StockObservedV1 } from './modules/fulfilment/index.js';
 import { ApplicationBlockedV1, issueLicencesSubscription, LicenceIssuedV1 } from './modules/licences/index.js';
 import {
   chargeGatewaySubscription,
@@ -24,6 +25,7 @@ export const eventCatalogue = new EventCatalogue(
     PaymentRefundedV1,
     ApplicationBlockedV1,
     LicenceIssuedV1,
+    StockObservedV1,
   ],
-  [settleDebtSubscription, issueLicencesSubscription, chargeGatewaySubscription],
+  [settleDebtSubscription, issueLicencesSubscription, chargeGatewaySubscription, recordStockObservationSubscription],
 );

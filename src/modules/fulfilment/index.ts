@@ -1,2 +1,4 @@
 /** The fulfilment module's public surface: the only file other modules may import. */
 export { FulfilmentModule } from './fulfilment.module.js';
+export * from './events/index.js';
+export { recordStockObservationSubscription } from './listeners/record-stock-observation.listener.js';

@@ -1,0 +1,1 @@
+export { StockObservedV1, StockObservedV1Payload, stockBucketId } from './stock-observed.v1.js';

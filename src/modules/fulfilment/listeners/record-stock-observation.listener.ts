@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
+import { StockObservedV1, type StockObservedV1Payload } from '../events/index.js';
+import { stockObservationMetrics } from './stock-observation.metrics.js';
+
+export const recordStockObservationSubscription = subscribe(StockObservedV1, {
+  name: 'fulfilment.record-stock-observation',
+  module: 'fulfilment',
+  lane: 'bulk',
+  retry: { attempts: 5, backoffMs: 2000 },
+});
+
+/**
+ * Keeps the newest scanner observation per stock bucket and measures its drift against the
+ * recorded on-hand. Readings may arrive in any order: an older one than the kept observation is
+ * ignored. Never touches `on_hand` or `reserved`: telemetry informs, it does not move stock.
+ */
+@Injectable()
+@HandlesEvents(recordStockObservationSubscription)
+export class RecordStockObservationListener implements EventHandler<StockObservedV1Payload> {
+  async handle(event: Envelope<StockObservedV1Payload>, tx: EntityManager): Promise<void> {
+    const { locationId, sku, observedOnHand, observedAt } = event.payload;
+    // One statement: concurrent observations of the same bucket serialise on its row, and the
+    // WHERE re-checks against whichever one committed first.
+    const rows: Array<{ drift: number | null }> = await tx.query(
+      `INSERT INTO fulfilment_stock_observation (location_id, sku, observed_on_hand, observed_at, drift)
+       VALUES ($1, $2, $3, $4,
+         (SELECT $3::int - on_hand FROM fulfilment_stock WHERE location_id = $1 AND sku = $2))
+       ON CONFLICT (location_id, sku) DO UPDATE SET
+         observed_on_hand = EXCLUDED.observed_on_hand,
+         observed_at = EXCLUDED.observed_at,
+         drift = EXCLUDED.drift,
+         updated_at = now()
+       WHERE fulfilment_stock_observation.observed_at < EXCLUDED.observed_at
+       RETURNING drift`,
+      [locationId, sku, observedOnHand, observedAt],
+    );
+    const metrics = stockObservationMetrics;
+    if (rows.length === 0) {
+      metrics.observations.inc({ outcome: 'stale' });
+      return;
+    }
+    metrics.observations.inc({ outcome: 'applied' });
+    const drift = rows[0].drift;
+    if (drift === null) {
+      metrics.drift.inc({ direction: 'unknown-bucket' });
+      return;
+    }
+    metrics.drift.inc({ direction: drift > 0 ? 'over' : drift < 0 ? 'under' : 'none' });
+    metrics.driftUnits.inc(Math.abs(drift));
+    metrics.lastDrift.set(drift);
+  }
+}
