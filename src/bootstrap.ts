@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/index.js';
+import { TELEMETRY_BODY_LIMIT, TELEMETRY_PATH } from './modules/fulfilment/index.js';
 import { mountBullBoard } from './outbox/index.js';
 import { configureHttp } from './platform/index.js';
 
@@ -22,7 +23,7 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  configureHttp(app, config);
+  configureHttp(app, config, { [TELEMETRY_PATH]: TELEMETRY_BODY_LIMIT });
   mountBullBoard(app);
   return app;
 }

@@ -196,4 +196,17 @@ describe('fulfilment stock telemetry', () => {
     );
     expect(n).toBe(0);
   });
+  it('takes a full batch with realistic ids although it exceeds the general body limit', async () => {
+    const longId = (prefix: string, i: number) => `${prefix}-${String(i).padStart(4, '0')}-${'x'.repeat(45)}`;
+    const readings = Array.from({ length: 1000 }, (_, i) => ({
+      locationId: longId('warehouse', i % 10),
+      sku: longId('sku', i),
+      observedOnHand: i,
+      observedAt: at(1),
+    }));
+    expect(Buffer.byteLength(JSON.stringify({ readings }))).toBeGreaterThan(100 * 1024);
+    const res = await postTelemetry({ readings });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ accepted: 1000 });
+  });
 });

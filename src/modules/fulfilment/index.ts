@@ -2,3 +2,4 @@
 export { FulfilmentModule } from './fulfilment.module.js';
 export * from './events/index.js';
 export { recordStockObservationSubscription } from './listeners/record-stock-observation.listener.js';
+export { TELEMETRY_BODY_LIMIT, TELEMETRY_PATH } from './http/telemetry-limits.js';

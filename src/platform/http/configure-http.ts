@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import type { AppConfig } from '../../config/index.js';
 import { correlationIdFrom, runWithCorrelation } from '../context/index.js';
 
@@ -12,7 +12,12 @@ export const CORRELATION_HEADER = 'X-Correlation-Id';
  * log line of the request carries it), body limits, CORS and the OpenAPI document. The app and
  * the end-to-end tests both call this, so tests exercise the real pipeline.
  */
-export function configureHttp(app: INestApplication, config: AppConfig): void {
+export function configureHttp(
+  app: INestApplication,
+  config: AppConfig,
+  /** Routes whose bodies may exceed HTTP_BODY_LIMIT (path → limit), e.g. batch uploads. */
+  largerBodyLimits: Record<string, string> = {},
+): void {
   const express = app as NestExpressApplication;
   express.use((request: Request, response: Response, next: NextFunction) => {
     const correlationId = correlationIdFrom(request.headers['x-correlation-id']);
@@ -21,6 +26,8 @@ export function configureHttp(app: INestApplication, config: AppConfig): void {
   });
   express.set('trust proxy', false);
   express.disable('x-powered-by');
+  // Registered first, so their parser reads the body and the general one below skips it.
+  for (const [path, limit] of Object.entries(largerBodyLimits)) express.use(path, json({ limit }));
   express.useBodyParser('json', { limit: config.httpBodyLimit });
   express.useBodyParser('urlencoded', { limit: config.httpBodyLimit, extended: false });
   express.enableCors(
