@@ -10,3 +10,4 @@ export type { Currency } from './money.js';
 export { cursorKey, PageQuery, toPage } from './http/pagination.js';
 export type { Page } from './http/pagination.js';
 export * from './idempotency/index.js';
+export { counter, gauge, histogram } from './metrics/metric-registry.js';

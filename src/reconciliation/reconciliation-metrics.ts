@@ -1,15 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, register } from 'prom-client';
-
-function counter(name: string, help: string, labelNames: string[]): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
-}
-
-function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
-  return (
-    (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets })
-  );
-}
+import { counter, histogram } from '../platform/index.js';
 
 /** Reconciliation's Prometheus metrics, registered once per process in the default registry. */
 @Injectable()

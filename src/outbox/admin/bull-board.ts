@@ -1,11 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { TokenService } from '../../platform/auth/index.js';
+import { constantTimeEqual, TokenService } from '../../platform/auth/index.js';
 import { LaneQueues } from '../delivery/lane-queues.js';
 import { ScheduledTasks } from '../maintenance/scheduled-tasks.js';
 
@@ -56,15 +55,9 @@ async function isAdmin(header: string | undefined, tokens: TokenService, config:
     const separator = decoded.indexOf(':');
     if (separator < 0) return false;
     return (
-      safeEqual(decoded.slice(0, separator), config.adminUsername) &&
-      safeEqual(decoded.slice(separator + 1), config.adminPassword)
+      constantTimeEqual(decoded.slice(0, separator), config.adminUsername) &&
+      constantTimeEqual(decoded.slice(separator + 1), config.adminPassword)
     );
   }
   return false;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

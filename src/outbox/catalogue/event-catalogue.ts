@@ -11,6 +11,7 @@ import type { Subscription } from './subscription.js';
 export class EventCatalogue {
   private readonly contracts = new Map<string, EventContract>();
   private readonly subscriptionsByName = new Map<string, Subscription>();
+  private readonly priorities = new Map<EventContract, number>();
 
   constructor(contracts: readonly EventContract[], subscriptions: readonly Subscription[]) {
     for (const contract of contracts) {
@@ -30,6 +31,11 @@ export class EventCatalogue {
         }
       }
       this.subscriptionsByName.set(subscription.name, subscription);
+    }
+    // Read on every append: computed once here.
+    for (const contract of this.contracts.values()) {
+      const lanes = this.subscribersOf(contract).map((s) => LANE_PRIORITY[s.lane]);
+      this.priorities.set(contract, lanes.length > 0 ? Math.min(...lanes) : LANE_PRIORITY.bulk);
     }
   }
 
@@ -65,8 +71,7 @@ export class EventCatalogue {
    * (critical 0, default 1, bulk 2); events nobody waits for go last.
    */
   claimPriority(contract: EventContract): number {
-    const lanes = this.subscribersOf(contract).map((s) => LANE_PRIORITY[s.lane]);
-    return lanes.length > 0 ? Math.min(...lanes) : LANE_PRIORITY.bulk;
+    return this.priorities.get(contract) ?? LANE_PRIORITY.bulk;
   }
 
   /** The subscriptions that receive `contract`. */

@@ -50,17 +50,20 @@ export class Sweeper {
          FOR UPDATE OF d SKIP LOCKED`,
         [this.config.outbox.sweepAfterMs],
       );
-      const lost: DeliveryToEnqueue[] = [];
-      for (const row of rows) {
-        const subscription = this.catalogue.subscription(row.subscriber);
-        if (!subscription) continue; // a subscriber this build does not know: leave it for one that does
-        const queue = this.queues.queue(subscription.lane);
-        const state = await queue.getJobState(row.job_id);
-        if (LIVE_JOB_STATES.has(state)) continue;
-        // Completed or failed without a handled/dead ledger row, or gone: remove what is left and add it again.
-        if (state !== 'unknown') await queue.remove(row.job_id);
-        lost.push({ subscription, envelope: toEnvelope(row), jobId: row.job_id });
-      }
+      // One Redis round trip per delivery, all in flight at once: row locks are held meanwhile.
+      const found = await Promise.all(
+        rows.map(async (row): Promise<DeliveryToEnqueue | undefined> => {
+          const subscription = this.catalogue.subscription(row.subscriber);
+          if (!subscription) return undefined; // a subscriber this build does not know: leave it for one that does
+          const queue = this.queues.queue(subscription.lane);
+          const state = await queue.getJobState(row.job_id);
+          if (LIVE_JOB_STATES.has(state)) return undefined;
+          // Completed or failed without a handled/dead ledger row, or gone: remove what is left and add it again.
+          if (state !== 'unknown') await queue.remove(row.job_id);
+          return { subscription, envelope: toEnvelope(row), jobId: row.job_id };
+        }),
+      );
+      const lost = found.filter((delivery) => delivery !== undefined);
       await this.queues.enqueue(lost);
       await tx.query(
         `UPDATE outbox_delivery d SET state = 'enqueued', updated_at = now(),

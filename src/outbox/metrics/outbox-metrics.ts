@@ -1,15 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, register } from 'prom-client';
-
-function counter(name: string, help: string, labelNames: string[] = []): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
-}
-
-function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
-  return (
-    (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets })
-  );
-}
+import { counter, histogram } from '../../platform/metrics/metric-registry.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
-import { deliveryJobId, type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
+import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 
 /** An envelope as stored in outbox_message / outbox_event, plus one subscriber from the claim. */
@@ -83,8 +83,9 @@ export class Relay {
 
   /** Step 1 alone (exposed for fault tests that stop a relay between its steps). */
   async claim(): Promise<{ claimed: number; deliveries: DeliveryToEnqueue[] }> {
-    const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null }> = await this.dataSource.query(
-      `WITH urgent AS (
+    const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null; job_id: string | null }> =
+      await this.dataSource.query(
+        `WITH urgent AS (
          SELECT id FROM outbox_message WHERE priority < 2 ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED
        ), bulk AS (
          SELECT id FROM outbox_message WHERE priority >= 2 ORDER BY priority, id LIMIT $6 FOR UPDATE SKIP LOCKED
@@ -103,18 +104,18 @@ export class Relay {
          JOIN unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(type, version, subscriber, lane)
            ON r.type = c.type AND r.version = c.version
          ON CONFLICT DO NOTHING
-         RETURNING event_id, subscriber
+         RETURNING event_id, subscriber, job_id
        )
-       SELECT c.*, d.subscriber FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
-      [
-        this.config.outbox.relayBatchSize,
-        this.routeTypes,
-        this.routeVersions,
-        this.routeSubscribers,
-        this.routeLanes,
-        this.config.outbox.relayBulkBatchSize,
-      ],
-    );
+       SELECT c.*, d.subscriber, d.job_id FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
+        [
+          this.config.outbox.relayBatchSize,
+          this.routeTypes,
+          this.routeVersions,
+          this.routeSubscribers,
+          this.routeLanes,
+          this.config.outbox.relayBulkBatchSize,
+        ],
+      );
     const claimedCount = new Set(rows.map((row) => row.id)).size;
     const deliveries = rows.flatMap((row) =>
       row.subscriber === null
@@ -123,7 +124,8 @@ export class Relay {
             {
               subscription: this.catalogue.subscription(row.subscriber)!,
               envelope: toEnvelope(row),
-              jobId: deliveryJobId(row.id, row.subscriber),
+              // The id stored in the ledger, which the sweeper looks up later.
+              jobId: row.job_id!,
             },
           ],
     );

@@ -5,3 +5,4 @@ export type { AuthenticatedRequest } from './authentication.middleware.js';
 export { hasAnyRole, ROLES } from './principal.js';
 export type { Principal, Role } from './principal.js';
 export { InvalidTokenError, TokenService } from './token.service.js';
+export { constantTimeEqual } from './constant-time.js';

@@ -1,10 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Header, Headers, Inject, UnauthorizedException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { Public } from '../auth/index.js';
+import { constantTimeEqual, Public } from '../auth/index.js';
 
 let defaultsCollected = false;
 
@@ -25,15 +24,9 @@ export class MetricsController {
   @Header('Content-Type', register.contentType)
   async metrics(@Headers('authorization') authorization?: string): Promise<string> {
     const token = this.config.metricsToken;
-    if (token !== undefined && !matches(authorization ?? '', `Bearer ${token}`)) {
+    if (token !== undefined && !constantTimeEqual(authorization ?? '', `Bearer ${token}`)) {
       throw new UnauthorizedException('A metrics token is required.');
     }
     return register.metrics();
   }
-}
-
-function matches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

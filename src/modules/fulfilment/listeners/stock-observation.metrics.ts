@@ -1,13 +1,4 @@
-import { Counter, Gauge, register } from 'prom-client';
-
-// Registered once per process: several app instances (tests) share prom-client's default registry.
-function counter(name: string, help: string, labelNames: string[] = []): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
-}
-
-function gauge(name: string, help: string): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help });
-}
+import { counter, gauge } from '../../../platform/index.js';
 
 /** Stock telemetry outcomes: applied or stale observations, and drift against recorded on-hand. */
 export const stockObservationMetrics = {

@@ -1,11 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length, Matches } from 'class-validator';
-
-const CITIZEN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+import { CITIZEN_ID_PATTERN } from '../../debts/index.js';
 
 export class ApplyForLicenceDto {
-  @ApiProperty({ pattern: CITIZEN_ID.source })
-  @Matches(CITIZEN_ID, { message: 'citizenId must be 1-64 letters, digits, "-" or "_"' })
+  @ApiProperty({ pattern: CITIZEN_ID_PATTERN.source })
+  @Matches(CITIZEN_ID_PATTERN, { message: 'citizenId must be 1-64 letters, digits, "-" or "_"' })
   citizenId!: string;
 
   @IsString()
