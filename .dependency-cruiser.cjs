@@ -18,12 +18,26 @@ module.exports = {
       name: 'module-internals-from-other-module',
       comment:
         "A module may import another module only through that module's index.ts, its public surface " +
-        '(facade, Nest module, event contracts). Export what you need from there instead.',
+        '(facade, Nest module, event contracts), or its events/index.ts, the event contracts alone (ADR 0014). ' +
+        'Export what you need from there instead.',
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/' },
       to: {
         path: '^src/modules/[^/]+/',
-        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'],
+        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$', '^src/modules/[^/]+/events/index\\.ts$'],
+      },
+    },
+    {
+      name: 'event-contracts-stay-light',
+      comment:
+        "A module's events/ hold only its published contracts: they may use the module's domain/ constants, the " +
+        'outbox and platform APIs, but nothing else of the module, so importing events/index.ts never pulls in ' +
+        'the module (and cannot close a cycle) (ADR 0014).',
+      severity: 'error',
+      from: { path: '^src/modules/([^/]+)/events/' },
+      to: {
+        path: '^src/modules/',
+        pathNot: ['^src/modules/$1/events/', '^src/modules/$1/domain/'],
       },
     },
     {

@@ -78,6 +78,16 @@ const legalTree: Record<string, string> = {
     'export class BetaModule {}',
   ].join('\n'),
   'src/modules/beta/domain/beta.entity.ts': 'export class Beta {\n  constructor(readonly id: string) {}\n}',
+  // The events-only entry (ADR 0014): contracts using their own domain's constants, importable on their own.
+  'src/modules/beta/events/index.ts': "export { BetaHappened } from './beta-happened.v1.js';",
+  'src/modules/beta/events/beta-happened.v1.ts': [
+    "import { Beta } from '../domain/beta.entity.js';",
+    "export const BetaHappened = { type: 'beta.happened', example: new Beta('b-1') };",
+  ].join('\n'),
+  'src/modules/alpha/listeners/on-beta-happened.ts': [
+    "import { BetaHappened } from '../../beta/events/index.js';",
+    'export const subscribedTo = BetaHappened.type;',
+  ].join('\n'),
   'src/modules/alpha/index.ts': "export { AlphaModule } from './alpha.module.js';",
   'src/modules/alpha/alpha.module.ts': [
     "import { Module } from '@nestjs/common';",
@@ -296,6 +306,23 @@ const scenarios: Scenario[] = [
     // depcruise reports a cycle once, from whichever member it reaches first
     expected: [
       { rule: 'no-circular', from: 'src/modules/alpha/domain/left.ts', to: 'src/modules/alpha/domain/right.ts' },
+    ],
+  },
+  {
+    name: "an event contract importing its module's persistence layer",
+    files: {
+      'src/modules/beta/persistence/beta.record.ts': 'export class BetaRecord {}',
+      'src/modules/beta/events/beta-happened.v1.ts': [
+        "import { BetaRecord } from '../persistence/beta.record.js';",
+        "export const BetaHappened = { type: 'beta.happened', record: BetaRecord };",
+      ].join('\n'),
+    },
+    expected: [
+      {
+        rule: 'event-contracts-stay-light',
+        from: 'src/modules/beta/events/beta-happened.v1.ts',
+        to: 'src/modules/beta/persistence/beta.record.ts',
+      },
     ],
   },
   {
