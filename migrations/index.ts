@@ -7,6 +7,8 @@ import { Licences1795200000500 } from './1795200000500-licences.js';
 import { PlatformIdempotency1795200000100 } from './1795200000100-platform-idempotency.js';
 import { Reconciliation1795200000600 } from './1795200000600-reconciliation.js';
 import { FulfilmentStock1795200000800 } from './1795200000800-fulfilment-stock.js';
+import { PaymentsRefunds1795200000900 } from './1795200000900-payments-refunds.js';
+import { FulfilmentOrders1795200000950 } from './1795200000950-fulfilment-orders.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -22,4 +24,6 @@ export const migrations = [
   Reconciliation1795200000600,
   OutboxClaimPriority1795200000700,
   FulfilmentStock1795200000800,
+  PaymentsRefunds1795200000900,
+  FulfilmentOrders1795200000950,
 ];

@@ -1,5 +1,20 @@
 import { CitizenClearedV1, DebtRegisteredV1, DebtSettledV1, settleDebtSubscription } from './modules/debts/index.js';
-import { recordStockObservationSubscription, StockObservedV1 } from './modules/fulfilment/index.js';
+import {
+  cancelWhenPaymentFailedSubscription,
+  InventoryReservedV1,
+  noteRefundSubscription,
+  OrderCancelledV1,
+  OrderPlacedV1,
+  OrderReadyV1,
+  OrderRejectedV1,
+  OrderShippedV1,
+  readyWhenPaidSubscription,
+  readyWhenReservedSubscription,
+  recordStockObservationSubscription,
+  reserveInventorySubscription,
+  shipWhenReadySubscription,
+  StockObservedV1,
+} from './modules/fulfilment/index.js';
 import { ApplicationBlockedV1, issueLicencesSubscription, LicenceIssuedV1 } from './modules/licences/index.js';
 import {
   chargeGatewaySubscription,
@@ -7,6 +22,8 @@ import {
   PaymentFailedV1,
   PaymentRefundedV1,
   PaymentRequestedV1,
+  refundAtGatewaySubscription,
+  refundWhenOrderClosedSubscription,
 } from './modules/payments/index.js';
 import { EventCatalogue } from './outbox/index.js';
 
@@ -26,6 +43,25 @@ export const eventCatalogue = new EventCatalogue(
     ApplicationBlockedV1,
     LicenceIssuedV1,
     StockObservedV1,
+    OrderPlacedV1,
+    InventoryReservedV1,
+    OrderRejectedV1,
+    OrderCancelledV1,
+    OrderReadyV1,
+    OrderShippedV1,
   ],
-  [settleDebtSubscription, issueLicencesSubscription, chargeGatewaySubscription, recordStockObservationSubscription],
+  [
+    settleDebtSubscription,
+    issueLicencesSubscription,
+    chargeGatewaySubscription,
+    refundWhenOrderClosedSubscription,
+    refundAtGatewaySubscription,
+    recordStockObservationSubscription,
+    reserveInventorySubscription,
+    readyWhenReservedSubscription,
+    readyWhenPaidSubscription,
+    cancelWhenPaymentFailedSubscription,
+    shipWhenReadySubscription,
+    noteRefundSubscription,
+  ],
 );

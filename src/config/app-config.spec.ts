@@ -80,6 +80,18 @@ describe('loadConfig', () => {
     expect(problemsOf({ ADMIN_USERNAME: 'ops' })).toEqual(['ADMIN_USERNAME and ADMIN_PASSWORD must be set together']);
   });
 
+  it('reads the order reservation TTL and the routing time limit, with defaults and bounds', () => {
+    expect(loadConfig({}).fulfilment).toEqual({ reservationTtlMs: 900_000, routingTimeLimitMs: 200 });
+    expect(loadConfig({ ORDER_RESERVATION_TTL_MS: '60000', ROUTING_TIME_LIMIT_MS: '50' }).fulfilment).toEqual({
+      reservationTtlMs: 60_000,
+      routingTimeLimitMs: 50,
+    });
+    expect(problemsOf({ ORDER_RESERVATION_TTL_MS: '10', ROUTING_TIME_LIMIT_MS: '60000' })).toEqual([
+      `ORDER_RESERVATION_TTL_MS must be an integer from 100 to ${Number.MAX_SAFE_INTEGER} (got "10")`,
+      'ROUTING_TIME_LIMIT_MS must be an integer from 10 to 10000 (got "60000")',
+    ]);
+  });
+
   it('reads the reconciliation interval and the payment pending timeout, with defaults and bounds', () => {
     expect(loadConfig({}).reconciliation).toEqual({ intervalMs: 60_000, paymentPendingTimeoutMs: 300_000 });
     expect(

@@ -39,6 +39,15 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
   reconciliation: ReconciliationConfig;
+  fulfilment: FulfilmentConfig;
+}
+
+/** Orders (SPEC.md "Orders"). */
+export interface FulfilmentConfig {
+  /** A reservation not paid for this long after it was made is cancelled and its stock released. */
+  reservationTtlMs: number;
+  /** Wall-clock limit of one MILP routing solve; the greedy plan is used when it is not enough. */
+  routingTimeLimitMs: number;
 }
 
 /** Delivery tuning (README, "Configuration"). */
@@ -146,6 +155,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reconciliation: {
       intervalMs: r.int('RECONCILIATION_INTERVAL_MS', 60_000, 1000),
       paymentPendingTimeoutMs: r.int('PAYMENT_PENDING_TIMEOUT_MS', 300_000, 1000),
+    },
+    fulfilment: {
+      reservationTtlMs: r.int('ORDER_RESERVATION_TTL_MS', 900_000, 100),
+      routingTimeLimitMs: r.int('ROUTING_TIME_LIMIT_MS', 200, 10, 10_000),
     },
   };
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {

@@ -1,21 +1,41 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { LedgerModule } from '../ledger/index.js';
+import { PaymentsModule } from '../payments/index.js';
+import { OrderLifecycle } from './application/order-lifecycle.js';
+import { OrderPayables } from './application/order-payables.js';
+import { PlaceOrderHandler } from './application/place-order.handler.js';
 import { RecordStockTelemetryHandler } from './application/record-stock-telemetry.handler.js';
+import { MILP_SOLVER, ReserveInventory } from './application/reserve-inventory.js';
+import { HighsMilpSolver } from './application/routing/highs-solver.js';
 import { SetStockLevelHandler } from './application/set-stock-level.handler.js';
 import { StockLevelsQuery } from './application/stock-levels.query.js';
 import { UpsertLocationHandler } from './application/upsert-location.handler.js';
 import { UpsertSkuHandler } from './application/upsert-sku.handler.js';
 import { CatalogueController } from './http/catalogue.controller.js';
+import { OrdersController } from './http/orders.controller.js';
+import { CancelWhenPaymentFailedListener } from './listeners/cancel-when-payment-failed.listener.js';
+import { NoteRefundWhenPaymentRefundedListener } from './listeners/note-refund-when-payment-refunded.listener.js';
+import { ReadyWhenInventoryReservedListener } from './listeners/ready-when-inventory-reserved.listener.js';
+import { ReadyWhenPaymentConfirmedListener } from './listeners/ready-when-payment-confirmed.listener.js';
 import { RecordStockObservationListener } from './listeners/record-stock-observation.listener.js';
+import { ReserveInventoryWhenOrderPlacedListener } from './listeners/reserve-inventory-when-order-placed.listener.js';
+import { ShipWhenReadyListener } from './listeners/ship-when-ready.listener.js';
 import { LocationEntity } from './persistence/location.entity.js';
+import { OrderEntity } from './persistence/order.entity.js';
 import { SkuEntity } from './persistence/sku.entity.js';
 import { StockBucketEntity } from './persistence/stock-bucket.entity.js';
 import { StockObservationEntity } from './persistence/stock-observation.entity.js';
+import { CancelExpiredReservationsReconciler } from './reconcilers/cancel-expired-reservations.reconciler.js';
 
 /** Catalogue, bucketed stock, orders, routing, reservation and shipping. */
 @Module({
-  imports: [TypeOrmModule.forFeature([SkuEntity, LocationEntity, StockBucketEntity, StockObservationEntity])],
-  controllers: [CatalogueController],
+  imports: [
+    TypeOrmModule.forFeature([SkuEntity, LocationEntity, StockBucketEntity, StockObservationEntity, OrderEntity]),
+    LedgerModule,
+    PaymentsModule,
+  ],
+  controllers: [CatalogueController, OrdersController],
   providers: [
     UpsertSkuHandler,
     UpsertLocationHandler,
@@ -23,6 +43,25 @@ import { StockObservationEntity } from './persistence/stock-observation.entity.j
     StockLevelsQuery,
     RecordStockTelemetryHandler,
     RecordStockObservationListener,
+    PlaceOrderHandler,
+    OrderPayables,
+    OrderLifecycle,
+    ReserveInventory,
+    {
+      provide: MILP_SOLVER,
+      useFactory: async () => {
+        const solver = new HighsMilpSolver();
+        await solver.warmUp();
+        return solver;
+      },
+    },
+    ReserveInventoryWhenOrderPlacedListener,
+    ReadyWhenInventoryReservedListener,
+    ReadyWhenPaymentConfirmedListener,
+    CancelWhenPaymentFailedListener,
+    ShipWhenReadyListener,
+    NoteRefundWhenPaymentRefundedListener,
+    CancelExpiredReservationsReconciler,
   ],
 })
 export class FulfilmentModule {}

@@ -1,6 +1,6 @@
 /** The payments module's public surface: the only file other modules may import. */
 export { Payables } from './application/payables.js';
-export type { Payable, PayableResolver } from './application/payables.js';
+export type { Payable, PayableResolver, PayableStanding } from './application/payables.js';
 export type { PaymentView } from './application/payment.view.js';
 export * from './events/index.js';
 export { GatewaySimRandom } from './gateway/gateway-sim-random.js';
@@ -11,7 +11,13 @@ export {
   GatewayUnavailableError,
   PAYMENT_GATEWAY,
 } from './gateway/payment-gateway.js';
-export type { ChargeRequest, ChargeResult, PaymentGateway } from './gateway/payment-gateway.js';
+export type {
+  ChargeRequest,
+  ChargeResult,
+  PaymentGateway,
+  RefundRequest,
+  RefundResult,
+} from './gateway/payment-gateway.js';
 export {
   signWebhook,
   verifyWebhookSignature,
@@ -19,6 +25,8 @@ export {
   WEBHOOK_TOLERANCE_SECONDS,
 } from './gateway/webhook-signature.js';
 export { chargeGatewaySubscription } from './listeners/charge-gateway-when-payment-requested.listener.js';
+export { refundAtGatewaySubscription } from './listeners/refund-at-gateway.listener.js';
+export { refundWhenOrderClosedSubscription } from './listeners/refund-when-order-closed.listener.js';
 export { PaymentsApi, NO_CHARGE_AT_GATEWAY } from './payments.api.js';
 export type { ResolvePendingOutcome } from './payments.api.js';
 export { PaymentsModule } from './payments.module.js';

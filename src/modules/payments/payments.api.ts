@@ -14,7 +14,8 @@ export const NO_CHARGE_AT_GATEWAY = 'no charge at gateway';
 
 /**
  * What {@link PaymentsApi.resolvePending} did:
- * - `confirmed` / `failed`: the payment was pending and is now decided from the gateway's record;
+ * - `confirmed` / `failed`: the payment was pending and is now decided from the gateway's record
+ *   (`confirmed` includes a payment refunded at once because its reference had closed meanwhile);
  * - `not-pending`: it was already decided (by the worker or the webhook); nothing changed;
  * - `in-progress`: a charge for it is being taken right now; nothing changed, try again later;
  * - `not-found`: there is no such payment.
@@ -83,7 +84,8 @@ export class PaymentsApi {
         charge ?? { status: 'declined', reason: NO_CHARGE_AT_GATEWAY },
       );
       if (!outcome.applied) return 'not-pending';
-      return outcome.status === 'confirmed' ? 'confirmed' : 'failed';
+      // `refunded`: confirmed, then given back at once because its reference had closed meanwhile.
+      return outcome.status === 'failed' ? 'failed' : 'confirmed';
     });
   }
 }

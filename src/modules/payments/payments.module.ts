@@ -5,6 +5,7 @@ import { LedgerModule } from '../ledger/index.js';
 import { GatewayResultApplier } from './application/apply-gateway-result.js';
 import { Payables } from './application/payables.js';
 import { ReceiveGatewayWebhookHandler } from './application/receive-gateway-webhook.handler.js';
+import { PaymentRefunder } from './application/refund-payment.js';
 import { RequestPaymentHandler } from './application/request-payment.handler.js';
 import { GatewaySimRandom } from './gateway/gateway-sim-random.js';
 import { PAYMENT_GATEWAY } from './gateway/payment-gateway.js';
@@ -14,6 +15,8 @@ import { GatewaySignatureGuard } from './http/gateway-signature.guard.js';
 import { GatewayWebhookController } from './http/gateway-webhook.controller.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { ChargeGatewayWhenPaymentRequestedListener } from './listeners/charge-gateway-when-payment-requested.listener.js';
+import { RefundAtGatewayListener } from './listeners/refund-at-gateway.listener.js';
+import { RefundWhenOrderClosedListener } from './listeners/refund-when-order-closed.listener.js';
 import { PaymentsApi } from './payments.api.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
 import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-stale-pending-payments.reconciler.js';
@@ -28,8 +31,11 @@ import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-sta
     ResolveStalePendingPaymentsReconciler,
     RequestPaymentHandler,
     GatewayResultApplier,
+    PaymentRefunder,
     ReceiveGatewayWebhookHandler,
     ChargeGatewayWhenPaymentRequestedListener,
+    RefundWhenOrderClosedListener,
+    RefundAtGatewayListener,
     GatewaySignatureGuard,
     // The gateway adapter: the simulator, until a real PSP adapter is bound to PAYMENT_GATEWAY.
     { provide: PAYMENT_GATEWAY, useExisting: SimulatedGateway },

@@ -2,23 +2,23 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OutboxWriter } from '../../../outbox/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
+import { refundAtConfirm } from '../domain/payment-rules.js';
 import { PaymentConfirmedV1, PaymentFailedV1, type PaymentPurpose } from '../events/index.js';
 import type { ChargeResult } from '../gateway/payment-gateway.js';
 import type { PaymentStatus } from '../persistence/payment.entity.js';
-
-/** The ledger kind of the posting a confirmed payment makes (source `payment-<id>`). */
-export const PAYMENT_RECEIVED_KIND = 'payment-received';
-
-/** The ledger source of a payment's own postings: one per payment, whoever confirmed it. */
-export function paymentLedgerSource(paymentId: string): string {
-  return `payment-${paymentId}`;
-}
+import { Payables } from './payables.js';
+import { PAYMENT_RECEIVED_KIND, paymentLedgerSource } from './payment-postings.js';
+import { lockPaymentReference } from './reference-lock.js';
+import { PaymentRefunder } from './refund-payment.js';
 
 /** What applying a gateway result did. */
 export interface ApplyOutcome {
   /** True when this call moved the payment out of `pending`; false when someone else already had. */
   applied: boolean;
-  /** The payment's status afterwards; `undefined` when there is no such payment. */
+  /**
+   * The payment's status afterwards; `undefined` when there is no such payment. A confirmation
+   * that had to be refunded at once (see {@link GatewayResultApplier}) reports `refunded`.
+   */
   status: PaymentStatus | undefined;
 }
 
@@ -35,6 +35,11 @@ interface MovedRow {
  * arrives first moves the payment and appends its event, every later one finds no pending row and
  * does nothing. The row lock the UPDATE takes serialises racing callers; the loser re-evaluates
  * the condition after the winner commits (READ COMMITTED), so exactly one wins.
+ *
+ * A confirmation that comes too late is given back in the same transaction: when the reference
+ * was closed meanwhile (an order rejected or cancelled while its charge was under way), or when an
+ * exactly-priced reference was already paid by another payment, the payment is confirmed (posting
+ * and event, as always) and then refunded by {@link PaymentRefunder}.
  */
 @Injectable()
 export class GatewayResultApplier {
@@ -43,6 +48,8 @@ export class GatewayResultApplier {
   constructor(
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerApi,
+    private readonly payables: Payables,
+    private readonly refunder: PaymentRefunder,
   ) {}
 
   /** Applies `result` to payment `paymentId` in the caller's transaction `tx`. */
@@ -53,6 +60,16 @@ export class GatewayResultApplier {
   }
 
   private async confirm(tx: EntityManager, paymentId: string, gatewayRef: string): Promise<ApplyOutcome> {
+    const [target]: Array<{ purpose: PaymentPurpose; reference_id: string }> = await tx.query(
+      `SELECT purpose, reference_id FROM payments_payment WHERE id = $1`,
+      [paymentId],
+    );
+    if (!target) return this.unchanged(tx, paymentId, 'succeeded');
+    // The reference lock, taken before the payment's row lock (the order every path takes them in,
+    // so no deadlock), makes this confirmation and the refund of a closed order see each other:
+    // see refundIfTooLate.
+    await lockPaymentReference(tx, target.purpose, target.reference_id);
+
     const [rows]: [MovedRow[], number] = await tx.query(
       `UPDATE payments_payment
        SET status = 'confirmed', gateway_ref = $2, confirmed_at = now(), updated_at = now()
@@ -84,7 +101,43 @@ export class GatewayResultApplier {
         gatewayRef,
       },
     });
-    return { applied: true, status: 'confirmed' };
+    const refunded = await this.refundIfTooLate(tx, paymentId, moved);
+    return { applied: true, status: refunded ? 'refunded' : 'confirmed' };
+  }
+
+  /**
+   * Refunds the payment just confirmed when its reference can no longer take it: closed, or
+   * (exactly-priced) paid by another confirmed payment. Returns whether it refunded.
+   *
+   * Why no confirmed payment of a closed order escapes a refund (no write skew): the closing side
+   * (fulfilment) commits the order's new standing together with `fulfilment.order-rejected` /
+   * `-cancelled`, and the refund subscriber handles that event later, under the same reference
+   * lock this confirmation holds from before its compare-and-set until it commits. Under READ
+   * COMMITTED every statement sees what committed before it started, so either the closing commit
+   * came before the standing read below (this confirmation sees `closed` and refunds), or it came
+   * after; then the subscriber, which starts after the closing commit, can take the lock only once
+   * this transaction has committed, and its query then finds this payment `confirmed` and refunds
+   * it. Two confirmations of one reference are serialised the same way: the second sees the first.
+   */
+  private async refundIfTooLate(tx: EntityManager, paymentId: string, moved: MovedRow): Promise<boolean> {
+    const payable = await this.payables.resolver(moved.purpose)?.resolve(tx, moved.reference_id);
+    if (!payable) {
+      this.logger.warn(`payment ${paymentId} was confirmed for ${moved.purpose} ${moved.reference_id}, now unknown`);
+      return false;
+    }
+    const [{ others }]: Array<{ others: number }> = await tx.query(
+      `SELECT count(*)::int AS others FROM payments_payment
+       WHERE purpose = $1 AND reference_id = $2 AND status = 'confirmed' AND id <> $3`,
+      [moved.purpose, moved.reference_id, paymentId],
+    );
+    const why = refundAtConfirm(payable, others);
+    if (!why) return false;
+    const reason =
+      why === 'reference-closed'
+        ? `${moved.purpose} closed before the payment was confirmed`
+        : `duplicate payment: ${moved.purpose} ${moved.reference_id} was already paid`;
+    this.logger.warn(`payment ${paymentId} is refunded at confirmation: ${reason}`);
+    return this.refunder.refund(tx, paymentId, reason);
   }
 
   private async fail(

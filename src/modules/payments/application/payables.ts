@@ -9,7 +9,15 @@ export interface Payable {
   currency: string;
   /** Debts accept partial payments up to what is outstanding; orders must be paid exactly. */
   rule: { kind: 'up-to'; max: number } | { kind: 'exactly'; amount: number };
+  /**
+   * Whether the reference still takes payments (default `open`): `settled` when it is paid already
+   * (another payment is refused), `closed` when it ended without being delivered (a rejected or
+   * cancelled order): payments are refused, and one confirmed for it anyway is refunded.
+   */
+  standing?: PayableStanding;
 }
+
+export type PayableStanding = 'open' | 'settled' | 'closed';
 
 /** Looks up a payable reference (a debt, an order) inside the payment's transaction. */
 export interface PayableResolver {

@@ -3,11 +3,12 @@ import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { OutboxWriter } from '../../../outbox/index.js';
 import { type Principal, ProblemException } from '../../../platform/index.js';
-import { mayPayFor, refusePayment } from '../domain/payment-rules.js';
+import { CONFLICT_REFUSALS, mayPayFor, refusePayment } from '../domain/payment-rules.js';
 import { type PaymentPurpose, PaymentRequestedV1 } from '../events/index.js';
 import { PaymentEntity } from '../persistence/payment.entity.js';
 import { Payables } from './payables.js';
 import { type PaymentView, toPaymentView } from './payment.view.js';
+import { lockPaymentReference } from './reference-lock.js';
 
 export interface RequestPaymentCommand {
   purpose: PaymentPurpose;
@@ -34,8 +35,10 @@ export class RequestPaymentHandler {
    *   before the reference is looked up, so it reveals nothing about it).
    * @throws NotFoundException 404 for an unknown purpose resolver, an unknown reference, or one
    *   owned by someone else (no existence leak).
-   * @throws ProblemException 422 for a currency or amount the reference does not accept, 409 when
-   *   an exactly-priced reference already has a pending payment.
+   * @throws ProblemException 422 for a currency or amount the reference does not accept; 409
+   *   `reference-closed` for a reference that takes no more payments (a rejected or cancelled
+   *   order), `already-paid` for one that is paid (settled, or exactly-priced with a confirmed
+   *   payment), `payment-pending` for an exactly-priced one with a payment still pending.
    */
   async execute(tx: EntityManager, principal: Principal, command: RequestPaymentCommand): Promise<PaymentView> {
     const { purpose, referenceId } = command;
@@ -46,22 +49,27 @@ export class RequestPaymentHandler {
     const resolver = this.payables.resolver(purpose);
     if (!resolver) throw notFound();
 
-    // Payments of one reference one at a time, so the pending sum below cannot be outrun.
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-      `payments-reference:${purpose}:${referenceId}`,
-    ]);
+    // Payments of one reference one at a time, so the sums below cannot be outrun (and a
+    // confirmation or an order's refund, which take the same lock, sees this payment).
+    await lockPaymentReference(tx, purpose, referenceId);
     const payable = await resolver.resolve(tx, referenceId);
     if (!payable || (!principal.roles.includes('admin') && payable.ownerId !== principal.sub)) throw notFound();
 
-    const [{ pending }]: Array<{ pending: string }> = await tx.query(
-      `SELECT coalesce(sum(amount), 0)::bigint AS pending
-       FROM payments_payment WHERE purpose = $1 AND reference_id = $2 AND status = 'pending'`,
+    const [{ pending, confirmed }]: Array<{ pending: string; confirmed: number }> = await tx.query(
+      `SELECT coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0)::bigint AS pending,
+              count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed
+       FROM payments_payment WHERE purpose = $1 AND reference_id = $2`,
       [purpose, referenceId],
     );
-    const refusal = refusePayment(payable, command, Number(pending));
+    const refusal = refusePayment(payable, command, Number(pending), confirmed);
     if (refusal) {
-      const status = refusal.reason === 'payment-pending' ? 409 : 422;
-      throw new ProblemException(status, refusal.reason, status === 409 ? 'Conflict' : 'Unprocessable', refusal.detail);
+      const conflict = CONFLICT_REFUSALS.has(refusal.reason);
+      throw new ProblemException(
+        conflict ? 409 : 422,
+        refusal.reason,
+        conflict ? 'Conflict' : 'Unprocessable',
+        refusal.detail,
+      );
     }
 
     const id = uuidv7();
@@ -76,6 +84,8 @@ export class RequestPaymentHandler {
       failureReason: null,
       gatewayRef: null,
       confirmedAt: null,
+      refundedAt: null,
+      refundReason: null,
     });
     await this.outbox.append(tx, {
       contract: PaymentRequestedV1,

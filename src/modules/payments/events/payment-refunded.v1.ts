@@ -1,12 +1,20 @@
-import { IsInt, IsString, IsUUID, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Min } from 'class-validator';
 import { defineEvent } from '../../../outbox/index.js';
 import { IsCurrencyCode } from '../../../platform/index.js';
+import { PAYMENT_PURPOSES, type PaymentPurpose } from './payment-requested.v1.js';
 
 export class PaymentRefundedV1Payload {
   @IsUUID() paymentId!: string;
+  /**
+   * What the payment paid for, so a subscriber can tell orders from debts. Added after the first
+   * release as an optional field (still version 1); payments always fills it.
+   */
+  @IsOptional() @IsIn([...PAYMENT_PURPOSES]) purpose?: PaymentPurpose;
   @IsString() referenceId!: string;
   @IsInt() @Min(1) amount!: number;
   @IsCurrencyCode() currency!: string;
+  /** Why it was refunded (e.g. the order was rejected). Optional like `purpose`; always filled. */
+  @IsOptional() @IsString() reason?: string;
 }
 
 /** A confirmed payment was given back (its ledger entries reversed by new entries). */

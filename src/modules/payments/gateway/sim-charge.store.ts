@@ -13,11 +13,29 @@ export interface SimCharge {
   declineReason: string | null;
 }
 
-/** Where the simulated gateway keeps its charges. */
+/** A refund as the simulated gateway records it (table `payments_gateway_sim_refund`). */
+export interface SimRefund {
+  idempotencyKey: string;
+  paymentId: string;
+  /** The refunded charge's reference: a charge is refunded at most once. */
+  gatewayRef: string;
+  amount: number;
+  currency: string;
+  refundRef: string;
+}
+
+/** Where the simulated gateway keeps its charges and refunds. */
 export interface SimChargeStore {
   find(idempotencyKey: string): Promise<SimCharge | undefined>;
+  findByGatewayRef(gatewayRef: string): Promise<SimCharge | undefined>;
   /** Records `charge` unless its key exists; returns the stored charge and whether this call created it. */
   insert(charge: SimCharge): Promise<{ charge: SimCharge; created: boolean }>;
+  findRefund(idempotencyKey: string): Promise<SimRefund | undefined>;
+  /**
+   * Records `refund` unless its key or its charge was refunded already; returns the refund stored
+   * under its key (`undefined` when the charge was refunded under another key).
+   */
+  insertRefund(refund: SimRefund): Promise<SimRefund | undefined>;
 }
 
 /** Injection token of the {@link SimChargeStore}. */
@@ -61,6 +79,14 @@ export class PgSimChargeStore implements SimChargeStore, OnApplicationShutdown {
     return rows[0] && toCharge(rows[0]);
   }
 
+  async findByGatewayRef(gatewayRef: string): Promise<SimCharge | undefined> {
+    const { rows } = await this.pool.query<ChargeRow>(
+      `SELECT * FROM payments_gateway_sim_charge WHERE gateway_ref = $1`,
+      [gatewayRef],
+    );
+    return rows[0] && toCharge(rows[0]);
+  }
+
   async insert(charge: SimCharge): Promise<{ charge: SimCharge; created: boolean }> {
     const { rows } = await this.pool.query<ChargeRow>(
       `INSERT INTO payments_gateway_sim_charge
@@ -85,6 +111,25 @@ export class PgSimChargeStore implements SimChargeStore, OnApplicationShutdown {
     return { charge: existing, created: false };
   }
 
+  async findRefund(idempotencyKey: string): Promise<SimRefund | undefined> {
+    const { rows } = await this.pool.query<RefundRow>(
+      `SELECT * FROM payments_gateway_sim_refund WHERE idempotency_key = $1`,
+      [idempotencyKey],
+    );
+    return rows[0] && toRefund(rows[0]);
+  }
+
+  async insertRefund(refund: SimRefund): Promise<SimRefund | undefined> {
+    // ON CONFLICT on either key waits for a concurrent insert's commit, so the read below sees it.
+    await this.pool.query(
+      `INSERT INTO payments_gateway_sim_refund (idempotency_key, payment_id, gateway_ref, amount, currency, refund_ref)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT DO NOTHING`,
+      [refund.idempotencyKey, refund.paymentId, refund.gatewayRef, refund.amount, refund.currency, refund.refundRef],
+    );
+    return this.findRefund(refund.idempotencyKey);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     // After the workers drained (beforeApplicationShutdown), so no charge is cut off.
     await this.pool.end();
@@ -100,5 +145,25 @@ function toCharge(row: ChargeRow): SimCharge {
     status: row.status,
     gatewayRef: row.gateway_ref,
     declineReason: row.decline_reason,
+  };
+}
+
+interface RefundRow {
+  idempotency_key: string;
+  payment_id: string;
+  gateway_ref: string;
+  amount: string;
+  currency: string;
+  refund_ref: string;
+}
+
+function toRefund(row: RefundRow): SimRefund {
+  return {
+    idempotencyKey: row.idempotency_key,
+    paymentId: row.payment_id,
+    gatewayRef: row.gateway_ref,
+    amount: Number(row.amount),
+    currency: row.currency,
+    refundRef: row.refund_ref,
   };
 }

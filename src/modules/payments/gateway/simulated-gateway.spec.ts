@@ -1,14 +1,29 @@
 import { GatewaySimRandom, type RandomSource } from './gateway-sim-random.js';
 import { GatewayRequestRejectedError, GatewayTimeoutError, GatewayUnavailableError } from './payment-gateway.js';
-import type { SimCharge, SimChargeStore } from './sim-charge.store.js';
+import type { SimCharge, SimChargeStore, SimRefund } from './sim-charge.store.js';
 import { type GatewaySimSettings, SIMULATED_DECLINE_REASON, SimulatedGateway } from './simulated-gateway.js';
 
-/** The simulator's table, in memory. */
+/** The simulator's tables, in memory. */
 class MemoryStore implements SimChargeStore {
   readonly charges = new Map<string, SimCharge>();
+  readonly refunds = new Map<string, SimRefund>();
 
   async find(key: string): Promise<SimCharge | undefined> {
     return this.charges.get(key);
+  }
+
+  async findByGatewayRef(gatewayRef: string): Promise<SimCharge | undefined> {
+    return [...this.charges.values()].find((charge) => charge.gatewayRef === gatewayRef);
+  }
+
+  async findRefund(key: string): Promise<SimRefund | undefined> {
+    return this.refunds.get(key);
+  }
+
+  async insertRefund(refund: SimRefund): Promise<SimRefund | undefined> {
+    const taken = [...this.refunds.values()].some((r) => r.gatewayRef === refund.gatewayRef);
+    if (!this.refunds.has(refund.idempotencyKey) && !taken) this.refunds.set(refund.idempotencyKey, refund);
+    return this.refunds.get(refund.idempotencyKey);
   }
 
   async insert(charge: SimCharge): Promise<{ charge: SimCharge; created: boolean }> {
@@ -103,6 +118,37 @@ describe('SimulatedGateway', () => {
     const two = await sim.charge({ ...request, idempotencyKey: 'pay-2' });
     expect(one).not.toEqual(two);
     expect(store.charges.size).toBe(2);
+  });
+
+  it('refunds a succeeded charge once per key: a repeat returns the first refund and records nothing new', async () => {
+    const { gateway: sim, store } = gateway({}, dice());
+    const charged = await sim.charge(request);
+    if (charged.status !== 'succeeded') throw new Error('expected a succeeded charge');
+    const refund = { ...request, idempotencyKey: 'refund-1', gatewayRef: charged.gatewayRef };
+    const first = await sim.refund(refund);
+    expect(first).toEqual({ refundRef: expect.stringMatching(/^simr_/) });
+    expect(await sim.refund(refund)).toEqual(first);
+    expect(store.refunds.size).toBe(1);
+    // Another key for the same charge, or the same key for another amount: refused, nothing recorded.
+    await expect(sim.refund({ ...refund, idempotencyKey: 'refund-2' })).rejects.toBeInstanceOf(
+      GatewayRequestRejectedError,
+    );
+    await expect(sim.refund({ ...refund, amount: 499 })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
+    expect(store.refunds.size).toBe(1);
+  });
+
+  it('refuses to refund an unknown or declined charge, and fails before refunding on a simulated 503', async () => {
+    const { gateway: sim, store } = gateway({ declineRate: 0.5, errorRate: 0.5 }, dice(0.9, 0.1, 0.9, 0.9));
+    const declined = await sim.charge(request); // 0.9: no error; 0.1: declined
+    expect(declined.status).toBe('declined');
+    const refund = { ...request, idempotencyKey: 'refund-1', gatewayRef: declined.gatewayRef! };
+    await expect(sim.refund(refund)).rejects.toBeInstanceOf(GatewayRequestRejectedError); // 0.9: no error
+    await expect(sim.refund({ ...refund, gatewayRef: 'sim_unknown' })).rejects.toBeInstanceOf(
+      GatewayRequestRejectedError,
+    ); // 0.9: no error
+    const { gateway: down, store: empty } = gateway({ errorRate: 0.5 }, dice(0.1));
+    await expect(down.refund(refund)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    expect(store.refunds.size + empty.refunds.size).toBe(0);
   });
 
   it('waits the configured latency on every call', async () => {

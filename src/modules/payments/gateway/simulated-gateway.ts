@@ -10,8 +10,10 @@ import {
   GatewayTimeoutError,
   GatewayUnavailableError,
   type PaymentGateway,
+  type RefundRequest,
+  type RefundResult,
 } from './payment-gateway.js';
-import { type SimCharge, SIM_CHARGE_STORE, type SimChargeStore } from './sim-charge.store.js';
+import { type SimCharge, SIM_CHARGE_STORE, type SimChargeStore, type SimRefund } from './sim-charge.store.js';
 
 /** Fault injection of the simulated gateway (`GATEWAY_SIM_*`). */
 export type GatewaySimSettings = AppConfig['gatewaySim'];
@@ -35,6 +37,9 @@ export const SIMULATED_DECLINE_REASON = 'card declined (simulated)';
  *    throws {@link GatewayTimeoutError}: the money is taken but the caller does not know. A retry
  *    with the same key finds the recorded charge (replays are never faulted after step 2).
  * `chargeStatus` only waits the latency: the reconciliation path stays usable during a charge outage.
+ * `refund` meets the latency and the errors (nothing refunded), then gives back a succeeded charge
+ * once per key (`payments_gateway_sim_refund`), and refuses an unknown charge or a second refund
+ * of one charge under another key.
  */
 @Injectable()
 export class SimulatedGateway implements PaymentGateway {
@@ -75,6 +80,38 @@ export class SimulatedGateway implements PaymentGateway {
     return charge && toResult(charge);
   }
 
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    await this.latency();
+    if (this.roll(this.settings.errorRate)) {
+      throw new GatewayUnavailableError('simulated gateway answered 503 before refunding');
+    }
+    const existing = await this.store.findRefund(request.idempotencyKey);
+    if (existing) return replayRefund(existing, request);
+
+    const charge = await this.store.findByGatewayRef(request.gatewayRef);
+    if (
+      !charge ||
+      charge.status !== 'succeeded' ||
+      charge.paymentId !== request.paymentId ||
+      charge.amount !== request.amount ||
+      charge.currency !== request.currency
+    ) {
+      throw new GatewayRequestRejectedError(
+        `no succeeded charge ${request.gatewayRef} of ${request.amount} ${request.currency} for payment ${request.paymentId}`,
+      );
+    }
+    const stored = await this.store.insertRefund({
+      idempotencyKey: request.idempotencyKey,
+      paymentId: request.paymentId,
+      gatewayRef: request.gatewayRef,
+      amount: request.amount,
+      currency: request.currency,
+      refundRef: `simr_${randomUUID()}`,
+    });
+    if (!stored) throw new GatewayRequestRejectedError(`charge ${request.gatewayRef} was refunded under another key`);
+    return replayRefund(stored, request);
+  }
+
   private async latency(): Promise<void> {
     if (this.settings.latencyMs > 0) await sleep(this.settings.latencyMs);
   }
@@ -97,6 +134,19 @@ function replay(charge: SimCharge, request: ChargeRequest): ChargeResult {
     );
   }
   return toResult(charge);
+}
+
+/** A refund request meeting a recorded refund: its result, provided it is the same refund. */
+function replayRefund(refund: SimRefund, request: RefundRequest): RefundResult {
+  if (
+    refund.paymentId !== request.paymentId ||
+    refund.gatewayRef !== request.gatewayRef ||
+    refund.amount !== request.amount ||
+    refund.currency !== request.currency
+  ) {
+    throw new GatewayRequestRejectedError(`idempotency key ${request.idempotencyKey} was used for another refund`);
+  }
+  return { refundRef: refund.refundRef };
 }
 
 function toResult(charge: SimCharge): ChargeResult {

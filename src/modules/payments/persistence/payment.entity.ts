@@ -41,6 +41,14 @@ export class PaymentEntity {
   @Column('timestamptz', { name: 'confirmed_at', nullable: true })
   confirmedAt!: Date | null;
 
+  /** When a confirmed payment was refunded (status `refunded`); not part of the API's `Payment`. */
+  @Column('timestamptz', { name: 'refunded_at', nullable: true })
+  refundedAt!: Date | null;
+
+  /** Why it was refunded (the order closed, a duplicate payment); not part of the API's `Payment`. */
+  @Column('text', { name: 'refund_reason', nullable: true })
+  refundReason!: string | null;
+
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }

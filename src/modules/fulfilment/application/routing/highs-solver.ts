@@ -34,6 +34,18 @@ export class HighsMilpSolver implements MilpSolver {
   constructor(private readonly load: HighsLoader = loadHighs) {}
 
   /**
+   * Loads the WASM runtime now, so the first solve's time (and time limit) is spent solving. Call it
+   * at start; a failure is left for the first solve to report (and to fall back from).
+   */
+  async warmUp(): Promise<void> {
+    try {
+      await (this.runtime ??= this.load());
+    } catch {
+      this.runtime = undefined;
+    }
+  }
+
+  /**
    * Solves `model` within `options.timeLimitMs`. Resolves `optimal`, `feasible` (time limit reached with
    * an incumbent), `infeasible` or `no-solution`; rejects when HiGHS fails to load or reports an error.
    */

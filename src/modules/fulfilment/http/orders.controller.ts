@@ -1,0 +1,63 @@
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import {
+  applyIdempotentResult,
+  CurrentPrincipal,
+  IdempotencyService,
+  type IdempotencyRequest,
+  IdempotentRequest,
+  type Principal,
+  Roles,
+} from '../../../platform/index.js';
+import { type OrderView, toOrderView } from '../application/order.view.js';
+import { PlaceOrderHandler } from '../application/place-order.handler.js';
+import { OrderEntity } from '../persistence/order.entity.js';
+import { PlaceOrderDto } from './place-order.dto.js';
+
+@ApiTags('fulfilment')
+@ApiBearerAuth()
+@Controller('v1/orders')
+export class OrdersController {
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly placeOrder: PlaceOrderHandler,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Places an order (202, `placed`); reservation, payment and shipping follow asynchronously.
+   * Customers order for themselves, admins for anyone. Requires `Idempotency-Key`; refusals (4xx)
+   * are not stored with the key.
+   */
+  @Post()
+  @Roles('customer', 'admin')
+  @ApiAcceptedResponse({ description: 'Order accepted, status placed' })
+  async place(
+    @Body() body: PlaceOrderDto,
+    @IdempotentRequest() keyed: IdempotencyRequest,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<OrderView> {
+    const result = await this.idempotency.execute(keyed, async (tx) => ({
+      status: 202,
+      body: await this.placeOrder.execute(tx, principal, body),
+    }));
+    return applyIdempotentResult(response, result);
+  }
+
+  /** The order, to its customer or an admin; anyone else gets 404. */
+  @Get(':id')
+  @Roles('customer', 'admin')
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OrderView> {
+    const order = await this.dataSource.getRepository(OrderEntity).findOneBy({ id });
+    if (!order || (!principal.roles.includes('admin') && order.customerId !== principal.sub)) {
+      throw new NotFoundException(`order ${id} not found`);
+    }
+    return toOrderView(order);
+  }
+}

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
+import { PaymentRefundedV1, type PaymentRefundedV1Payload } from '../../payments/index.js';
+import { OrderLifecycle } from '../application/order-lifecycle.js';
+
+export const noteRefundSubscription = subscribe(PaymentRefundedV1, {
+  name: 'fulfilment.note-refund',
+  module: 'fulfilment',
+  lane: 'critical',
+  retry: { attempts: 10, backoffMs: 500 },
+});
+
+/** Shows a refunded order payment on the order (`paymentStatus: refunded`). */
+@Injectable()
+@HandlesEvents(noteRefundSubscription)
+export class NoteRefundWhenPaymentRefundedListener implements EventHandler<PaymentRefundedV1Payload> {
+  constructor(private readonly orders: OrderLifecycle) {}
+
+  async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
+    const { purpose, referenceId, paymentId } = event.payload;
+    if (purpose !== 'order') return;
+    await this.orders.paymentRefunded(tx, referenceId, paymentId);
+  }
+}

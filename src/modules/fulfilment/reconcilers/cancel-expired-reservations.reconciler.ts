@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
+import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
+import { OrderLifecycle } from '../application/order-lifecycle.js';
+
+/** Orders cancelled per run at most; the rest wait for the next run (oldest first). */
+const BATCH = 500;
+
+/**
+ * The reservation TTL (SPEC.md "Orders", step 5): an order that has held stock for longer than
+ * `ORDER_RESERVATION_TTL_MS` without a confirmed payment is cancelled and its units released, each
+ * in the heal's own transaction under the order's row lock with a compare-and-set on `reserved`, so a run
+ * racing a payment, another run or another process releases the stock once or not at all. A payment
+ * confirmed after the cancellation is refunded by payments (the order is then `closed`).
+ */
+@Reconciler()
+@Injectable()
+export class CancelExpiredReservationsReconciler implements Reconciler {
+  readonly name = 'fulfilment-cancel-expired-reservations';
+  readonly rulesVersion = 1;
+  readonly everyMs: number;
+  private readonly ttlMs: number;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly orders: OrderLifecycle,
+  ) {
+    this.everyMs = config.reconciliation.intervalMs;
+    this.ttlMs = config.fulfilment.reservationTtlMs;
+  }
+
+  async check(_window: ReconciliationWindow, tx: EntityManager): Promise<Finding[]> {
+    const heldBefore = new Date(Date.now() - this.ttlMs);
+    const expired: Array<{ id: string; reserved_at: Date }> = await tx.query(
+      `SELECT id, reserved_at FROM fulfilment_order
+       WHERE status = 'reserved' AND reserved_at < $1 ORDER BY reserved_at LIMIT $2`,
+      [heldBefore, BATCH],
+    );
+    return expired.map(({ id, reserved_at }) => ({
+      subject: `order:${id}`,
+      description: `order reserved at ${reserved_at.toISOString()} is unpaid after ${this.ttlMs} ms`,
+      details: { orderId: id, reservedAt: reserved_at.toISOString(), reservationTtlMs: this.ttlMs },
+      // Paid or cancelled meanwhile: cancel() changes nothing, and that is fine.
+      heal: async (healTx) => {
+        await this.orders.cancel(healTx, id, 'reservation-expired', { heldBefore });
+      },
+    }));
+  }
+}

@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { OrderCancelledV1, OrderRejectedV1 } from '../../src/modules/fulfilment/index.js';
+import {
+  type Payable,
+  type PayableResolver,
+  Payables,
+  type PayableStanding,
+  PaymentRequestedV1,
+} from '../../src/modules/payments/index.js';
+import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
+import type { Principal } from '../../src/platform/index.js';
+import { eventually } from '../support/eventually.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import {
+  admin,
+  chargeInFlight,
+  eventsOf,
+  getPayment,
+  pay,
+  paymentPostings,
+  PROBLEM_JSON,
+  settledPayment,
+  simCharges,
+} from './payment-fixtures.js';
+
+const REFUND_SUBSCRIBER = 'payments.refund-when-order-closed';
+const GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway';
+/** Every charge takes this long at the simulated gateway, so an order can close while one is under way. */
+const LATENCY_MS = 1000;
+const TOTAL = 4_200;
+
+/**
+ * The orders of this test, as the `order` payable resolver reports them. The order flow's own
+ * resolver (fulfilment) derives the standing from its orders table; here the test decides it, so
+ * these tests exercise payments alone. Closing an order sets `closed` and appends the closing
+ * event, as fulfilment does in one transaction.
+ */
+const orders = new Map<string, { customerId: string; total: number; standing: PayableStanding }>();
+
+class TestOrderPayables implements PayableResolver {
+  async resolve(_tx: EntityManager, referenceId: string): Promise<Payable | undefined> {
+    const order = orders.get(referenceId);
+    if (!order) return undefined;
+    return {
+      ownerId: order.customerId,
+      currency: 'SAR',
+      rule: { kind: 'exactly', amount: order.total },
+      standing: order.standing,
+    };
+  }
+}
+
+/**
+ * Makes `orders` the source of the `order` payables: registers the test resolver, or, when the
+ * order flow has registered its own, lets the test resolver answer for the test's orders first.
+ */
+function useTestOrders(payables: Payables): void {
+  const test = new TestOrderPayables();
+  const registered = payables.resolver('order');
+  if (!registered) {
+    payables.register('order', test);
+    return;
+  }
+  const own = registered.resolve.bind(registered);
+  registered.resolve = (tx, referenceId) =>
+    orders.has(referenceId) ? test.resolve(tx, referenceId) : own(tx, referenceId);
+}
+
+const customer = (): Principal => ({ sub: `customer-${randomUUID().slice(0, 8)}`, roles: ['customer'] });
+
+function openOrder(customerId: string, standing: PayableStanding = 'open'): string {
+  const id = randomUUID();
+  orders.set(id, { customerId, total: TOTAL, standing });
+  return id;
+}
+
+describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: {
+        OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
+        RATE_LIMIT_PER_MINUTE: '100000',
+        GATEWAY_SIM_LATENCY_MS: String(LATENCY_MS),
+      },
+    });
+    dataSource = t.app.get(DataSource);
+    writer = t.app.get(OutboxWriter);
+    useTestOrders(t.app.get(Payables));
+  });
+  afterAll(() => t.close());
+
+  /** Closes order `orderId` as fulfilment does: the standing and the event, together. */
+  async function closeOrder(orderId: string, how: 'rejected' | 'cancelled'): Promise<Envelope> {
+    orders.get(orderId)!.standing = 'closed';
+    const [envelope] = await dataSource.transaction((tx) =>
+      how === 'rejected'
+        ? writer.append(tx, {
+            contract: OrderRejectedV1,
+            aggregateId: orderId,
+            payload: { orderId, reason: 'insufficient-stock' },
+          })
+        : writer.append(tx, {
+            contract: OrderCancelledV1,
+            aggregateId: orderId,
+            payload: { orderId, reason: 'reservation-expired' },
+          }),
+    );
+    return envelope;
+  }
+
+  async function deliveryState(eventId: string, subscriber = REFUND_SUBSCRIBER): Promise<string | undefined> {
+    const [row] = await dataSource.query(`SELECT state FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`, [
+      eventId,
+      subscriber,
+    ]);
+    return row?.state;
+  }
+
+  async function handled(eventId: string): Promise<void> {
+    await eventually(async () => expect(await deliveryState(eventId)).toBe('handled'));
+  }
+
+  async function paymentRow(
+    id: string,
+  ): Promise<{ status: string; refunded_at: Date | null; refund_reason: string | null }> {
+    const [row] = await dataSource.query(
+      `SELECT status, refunded_at, refund_reason FROM payments_payment WHERE id = $1`,
+      [id],
+    );
+    return row;
+  }
+
+  /** The net of the payment's own postings per account, and how many entries make it. */
+  async function netByAccount(paymentId: string): Promise<Array<{ account: string; net: number; entries: number }>> {
+    const rows: Array<{ account: string; net: string; entries: number }> = await dataSource.query(
+      `SELECT account, sum(amount)::bigint AS net, count(*)::int AS entries FROM ledger_entry
+       WHERE source = $1 GROUP BY account ORDER BY account`,
+      [`payment-${paymentId}`],
+    );
+    return rows.map((row) => ({ ...row, net: Number(row.net) }));
+  }
+
+  /** `payments.payment-refunded` payloads of the payment that the relay has moved to `outbox_event`. */
+  async function relayedRefunds(paymentId: string): Promise<unknown[]> {
+    const rows: Array<{ payload: unknown }> = await dataSource.query(
+      `SELECT payload FROM outbox_event WHERE type = 'payments.payment-refunded' AND aggregate_id = $1`,
+      [paymentId],
+    );
+    return rows.map((row) => row.payload);
+  }
+
+  async function gatewayRefunds(paymentId: string): Promise<Array<{ gateway_ref: string; amount: string }>> {
+    return dataSource.query(`SELECT gateway_ref, amount FROM payments_gateway_sim_refund WHERE payment_id = $1`, [
+      paymentId,
+    ]);
+  }
+
+  /** Asserts the payment was refunded exactly once, everywhere it shows, for `reason`. */
+  async function expectRefundedOnce(paymentId: string, orderId: string, reason: string): Promise<void> {
+    const row = await paymentRow(paymentId);
+    expect(row).toMatchObject({ status: 'refunded', refund_reason: reason });
+    expect(row.refunded_at).toBeInstanceOf(Date);
+    // The reversal is new entries under the payment's source; nothing was edited or removed.
+    expect(await paymentPostings(dataSource, paymentId)).toEqual([
+      { kind: 'payment-received', entries: 2, total: 0, accounts: ['gateway:cash', 'payments:clearing'] },
+      { kind: 'payment-refunded', entries: 2, total: 0, accounts: ['gateway:cash', 'payments:clearing'] },
+    ]);
+    expect(await netByAccount(paymentId)).toEqual([
+      { account: 'gateway:cash', net: 0, entries: 2 },
+      { account: 'payments:clearing', net: 0, entries: 2 },
+    ]);
+    await eventually(async () =>
+      expect(await relayedRefunds(paymentId)).toEqual([
+        { paymentId, purpose: 'order', referenceId: orderId, amount: TOTAL, currency: 'SAR', reason },
+      ]),
+    );
+    expect(await eventsOf(dataSource, 'payments.payment-refunded', paymentId)).toBe(1);
+    expect(await eventsOf(dataSource, 'payments.payment-confirmed', paymentId)).toBe(1);
+    // And the money goes back at the gateway, once, for the charge it took.
+    const [charge] = await simCharges(dataSource, paymentId);
+    await eventually(async () =>
+      expect(await gatewayRefunds(paymentId)).toEqual([{ gateway_ref: charge.gateway_ref, amount: String(TOTAL) }]),
+    );
+  }
+
+  async function confirmedOrderPayment(): Promise<{ orderId: string; paymentId: string; payer: Principal }> {
+    const payer = customer();
+    const orderId = openOrder(payer.sub);
+    const res = await pay(t, payer, { purpose: 'order', referenceId: orderId, amount: TOTAL });
+    expect(res.status).toBe(202);
+    await settledPayment(t, res.body.id, ['confirmed']);
+    return { orderId, paymentId: res.body.id, payer };
+  }
+
+  it('refunds a payment once when its order is rejected after it was confirmed, and keeps the API view', async () => {
+    const { orderId, paymentId, payer } = await confirmedOrderPayment();
+    const rejected = await closeOrder(orderId, 'rejected');
+    await handled(rejected.id);
+
+    await expectRefundedOnce(paymentId, orderId, 'order rejected (insufficient-stock)');
+    const view = await getPayment(t, payer, paymentId);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ status: 'refunded', confirmedAt: expect.any(String) });
+    // API.md's Payment: the refund's time and reason stay internal.
+    expect(Object.keys(view.body).sort()).toEqual(
+      [
+        'amount',
+        'confirmedAt',
+        'createdAt',
+        'currency',
+        'failureReason',
+        'gatewayRef',
+        'id',
+        'purpose',
+        'referenceId',
+        'status',
+      ].sort(),
+    );
+    await eventually(async () => {
+      const [event] = await dataSource.query(
+        `SELECT id FROM outbox_event WHERE type = 'payments.payment-refunded' AND aggregate_id = $1`,
+        [paymentId],
+      );
+      expect(await deliveryState(event.id, GATEWAY_REFUND_SUBSCRIBER)).toBe('handled');
+    });
+  });
+
+  it('refunds once when the rejection is delivered three times, and when a second closing event follows', async () => {
+    const { orderId, paymentId } = await confirmedOrderPayment();
+    const rejected = await closeOrder(orderId, 'rejected');
+    await handled(rejected.id);
+
+    // Redeliver the same event twice more, as a stalled job or a re-drive would.
+    const queue = t.app.get(LaneQueues).queue('critical');
+    const copies = [1, 2].map((copy) => `${rejected.id}-${REFUND_SUBSCRIBER}-copy-${copy}`);
+    await queue.addBulk(
+      copies.map((jobId) => ({
+        name: REFUND_SUBSCRIBER,
+        data: { subscriber: REFUND_SUBSCRIBER, envelope: rejected } satisfies DeliveryJobData,
+        opts: { jobId },
+      })),
+    );
+    await eventually(async () => {
+      for (const jobId of copies) expect(await (await queue.getJob(jobId))?.getState()).toBe('completed');
+    });
+    const [{ inbox }] = await dataSource.query(
+      `SELECT count(*)::int AS inbox FROM outbox_inbox WHERE subscriber = $1 AND event_id = $2`,
+      [REFUND_SUBSCRIBER, rejected.id],
+    );
+    expect(inbox).toBe(1);
+
+    // A different event about the same order (a late cancellation) passes the inbox, not the refund's compare-and-set.
+    const cancelled = await closeOrder(orderId, 'cancelled');
+    await handled(cancelled.id);
+
+    await expectRefundedOnce(paymentId, orderId, 'order rejected (insufficient-stock)');
+  });
+
+  it('refunds at confirmation a payment whose order closed while its charge was under way', async () => {
+    const payer = customer();
+    const orderId = openOrder(payer.sub);
+    const res = await pay(t, payer, { purpose: 'order', referenceId: orderId, amount: TOTAL });
+    expect(res.status).toBe(202);
+    const paymentId: string = res.body.id;
+    // The charging worker is inside its gateway call (LATENCY_MS): the order closes now.
+    await chargeInFlight(dataSource, paymentId);
+    const cancelled = await closeOrder(orderId, 'cancelled');
+
+    await settledPayment(t, paymentId, ['refunded'], LATENCY_MS * 10);
+    await handled(cancelled.id);
+    await expectRefundedOnce(paymentId, orderId, 'order closed before the payment was confirmed');
+  });
+
+  it('refunds a second confirmed payment of an order as a duplicate and refuses a third with 409 already-paid', async () => {
+    const { orderId, paymentId: first, payer } = await confirmedOrderPayment();
+
+    // A second payment accepted around the request handler's checks, as a race past them would.
+    const second = randomUUID();
+    await dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO payments_payment (id, purpose, reference_id, owner_id, amount, currency, status)
+         VALUES ($1, 'order', $2, $3, $4, 'SAR', 'pending')`,
+        [second, orderId, payer.sub, TOTAL],
+      );
+      await writer.append(tx, {
+        contract: PaymentRequestedV1,
+        aggregateId: second,
+        payload: { paymentId: second, purpose: 'order', referenceId: orderId, amount: TOTAL, currency: 'SAR' },
+      });
+    });
+    await settledPayment(t, second, ['refunded'], LATENCY_MS * 10);
+    await expectRefundedOnce(second, orderId, `duplicate payment: order ${orderId} was already paid`);
+
+    // The first payment keeps the money: confirmed, posted once, not refunded anywhere.
+    expect((await paymentRow(first)).status).toBe('confirmed');
+    expect(await netByAccount(first)).toEqual([
+      { account: 'gateway:cash', net: TOTAL, entries: 1 },
+      { account: 'payments:clearing', net: -TOTAL, entries: 1 },
+    ]);
+    expect(await eventsOf(dataSource, 'payments.payment-refunded', first)).toBe(0);
+    expect(await gatewayRefunds(first)).toEqual([]);
+
+    // Before fulfilment marks the order settled, its confirmed payment already refuses another.
+    const third = await pay(t, payer, { purpose: 'order', referenceId: orderId, amount: TOTAL });
+    expect(third.status).toBe(409);
+    expect(third.body).toMatchObject({ type: '/problems/already-paid', status: 409 });
+    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM payments_payment WHERE reference_id = $1`, [
+      orderId,
+    ]);
+    expect(n).toBe(2);
+  });
+
+  it('answers a payment for a closed order with 409 reference-closed and for a settled one with 409 already-paid', async () => {
+    const payer = customer();
+    const closed = openOrder(payer.sub, 'closed');
+    const settled = openOrder(payer.sub, 'settled');
+
+    const refused = await pay(t, payer, { purpose: 'order', referenceId: closed, amount: TOTAL });
+    expect(refused.status).toBe(409);
+    expect(refused.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(refused.body).toMatchObject({ type: '/problems/reference-closed', status: 409 });
+
+    const paid = await pay(t, payer, { purpose: 'order', referenceId: settled, amount: TOTAL });
+    expect(paid.status).toBe(409);
+    expect(paid.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(paid.body).toMatchObject({ type: '/problems/already-paid', status: 409 });
+
+    // Standing is checked before the amount: a closed order refuses even a wrong amount as closed.
+    const wrongAmount = await pay(t, admin, { purpose: 'order', referenceId: closed, amount: 1 });
+    expect(wrongAmount.body.type).toBe('/problems/reference-closed');
+
+    const [{ n }] = await dataSource.query(
+      `SELECT count(*)::int AS n FROM payments_payment WHERE reference_id = ANY($1)`,
+      [[closed, settled]],
+    );
+    expect(n).toBe(0);
+  });
+});
