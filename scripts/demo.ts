@@ -1,6 +1,7 @@
 /**
- * Drives the Debts Hub flow through the REST API of a running app (`npm run dev`) and prints each
- * step as it happens: debts registered → licence blocked → paid (one partially) → cleared → issued.
+ * Drives both flows through the REST API of a running app (`npm run dev`) and prints each step as it
+ * happens. Debts Hub: debts registered → licence blocked → paid (one partially) → cleared → issued.
+ * Orders: SKU and stock at two locations → order placed → reserved by the optimiser → paid → shipped.
  *   npm run demo                       (DEMO_URL defaults to http://localhost:3000)
  */
 import { randomUUID } from 'node:crypto';
@@ -16,6 +17,12 @@ const citizenId = `demo-citizen-${randomUUID().slice(0, 8)}`;
 const bearer = (sub: string, roles: Role[]) => `Bearer ${tokens.sign({ sub, roles })}`;
 const service = bearer('demo-issuer', ['service']);
 const citizen = bearer(citizenId, ['citizen']);
+const customerId = `demo-customer-${randomUUID().slice(0, 8)}`;
+const customer = bearer(customerId, ['customer']);
+const admin = bearer('demo-admin', ['admin']);
+
+/** The random tail of a uuid v7 (its head is a timestamp, the same for every id made in one run). */
+const short = (id: string) => id.slice(-8);
 
 function step(message: string): void {
   const seconds = ((Date.now() - started) / 1000).toFixed(2).padStart(6);
@@ -72,6 +79,21 @@ interface Payment {
   status: string;
   amount: number;
 }
+interface Order {
+  id: string;
+  total: number;
+  status: string;
+  paymentStatus: string;
+  allocations: Array<{ locationId: string; sku: string; quantity: number }>;
+  routing: { cost: number; solverMs: number; solver: string } | null;
+  shippedAt: string | null;
+}
+interface StockLevel {
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+}
 
 async function pay(debt: Debt, amount: number): Promise<void> {
   const payment = await call<Payment>(
@@ -81,19 +103,19 @@ async function pay(debt: Debt, amount: number): Promise<void> {
     { purpose: 'debt', referenceId: debt.id, amount, currency: 'SAR' },
     { 'Idempotency-Key': randomUUID() },
   );
-  step(`payment ${payment.id.slice(0, 8)} of ${amount / 100} SAR accepted (${payment.status})`);
+  step(`payment ${short(payment.id)} of ${amount / 100} SAR accepted (${payment.status})`);
   const confirmed = await until(
     'payment confirmation',
     () => call<Payment>('GET', `/v1/payments/${payment.id}`, citizen),
     (p) => p.status !== 'pending',
   );
-  step(`payment ${payment.id.slice(0, 8)} ${confirmed.status}`);
+  step(`payment ${short(payment.id)} ${confirmed.status}`);
   const after = await until(
     'the debt to reflect the payment',
     () => call<Debt>('GET', `/v1/debts/${debt.id}`, citizen),
     (d) => d.outstanding <= debt.outstanding - amount,
   );
-  step(`debt ${debt.id.slice(0, 8)}: ${after.outstanding / 100} SAR outstanding (${after.status})`);
+  step(`debt ${short(debt.id)}: ${after.outstanding / 100} SAR outstanding (${after.status})`);
   debt.outstanding = after.outstanding;
 }
 
@@ -115,7 +137,7 @@ async function main(): Promise<void> {
     amount: 12000,
     currency: 'SAR',
   });
-  step(`registered a 300 SAR fine (${fine.id.slice(0, 8)}) and a 120 SAR fee (${fee.id.slice(0, 8)})`);
+  step(`registered a 300 SAR fine (${short(fine.id)}) and a 120 SAR fee (${short(fee.id)})`);
 
   const application = await call<Application>('POST', '/v1/licences/applications', citizen, {
     citizenId,
@@ -123,7 +145,7 @@ async function main(): Promise<void> {
     premisesAddress: '12 Olaya St, Riyadh',
   });
   step(
-    `licence application ${application.id.slice(0, 8)}: ${application.status}, blocked by ${application.blockingDebtIds.length} debts`,
+    `licence application ${short(application.id)}: ${application.status}, blocked by ${application.blockingDebtIds.length} debts`,
   );
 
   await pay(fine, 10000);
@@ -136,7 +158,65 @@ async function main(): Promise<void> {
     (a) => a.status === 'issued',
   );
   step(`citizen cleared → licence ${issued.licenceNumber} issued`);
+  await orderScenario();
   step('done');
+}
+
+async function orderScenario(): Promise<void> {
+  step(`order flow, customer ${customerId}`);
+  const sku = `DEMO-KETTLE-${randomUUID().slice(0, 6)}`;
+  await call('PUT', `/v1/catalog/skus/${sku}`, admin, { name: 'Demo kettle', unitPrice: 8900, currency: 'SAR' });
+  const locations = [
+    { id: 'demo-riyadh-store', name: 'Riyadh store', kind: 'store', lat: 24.71, lon: 46.68, onHand: 1 },
+    { id: 'demo-dammam-warehouse', name: 'Dammam warehouse', kind: 'warehouse', lat: 26.42, lon: 50.09, onHand: 20 },
+  ];
+  for (const { id, onHand, ...location } of locations) {
+    await call('PUT', `/v1/inventory/locations/${id}`, admin, {
+      ...location,
+      handlingCostPerUnit: location.kind === 'store' ? 400 : 150,
+      shippingCostPerKm: 1.2,
+      fixedCostPerShipment: 1500,
+    });
+    await call('PUT', `/v1/inventory/locations/${id}/stock/${sku}`, admin, { onHand });
+  }
+  step(`SKU ${sku} at 89 SAR: 1 unit in the Riyadh store, 20 in the Dammam warehouse`);
+
+  const order = await call<Order>(
+    'POST',
+    '/v1/orders',
+    customer,
+    { customerId, lines: [{ sku, quantity: 3 }], shipTo: { lat: 24.77, lon: 46.74 } },
+    { 'Idempotency-Key': randomUUID() },
+  );
+  step(`order ${short(order.id)} placed: 3 × ${sku}, total ${order.total / 100} SAR (${order.status})`);
+  const reserved = await until(
+    'the reservation',
+    () => call<Order>('GET', `/v1/orders/${order.id}`, customer),
+    (o) => o.status !== 'placed',
+  );
+  const plan = reserved.allocations.map((a) => `${a.quantity} from ${a.locationId}`).join(', ');
+  step(
+    `order ${reserved.status}: ${plan}; routing cost ${reserved.routing?.cost} (${reserved.routing?.solver}, ${reserved.routing?.solverMs} ms)`,
+  );
+
+  const payment = await call<Payment>(
+    'POST',
+    '/v1/payments',
+    customer,
+    { purpose: 'order', referenceId: order.id, amount: order.total, currency: 'SAR' },
+    { 'Idempotency-Key': randomUUID() },
+  );
+  step(`payment ${short(payment.id)} of ${payment.amount / 100} SAR accepted (${payment.status})`);
+  const shipped = await until(
+    'the shipment',
+    () => call<Order>('GET', `/v1/orders/${order.id}`, customer),
+    (o) => o.status === 'shipped' || o.status === 'cancelled',
+  );
+  step(`order ${shipped.status} at ${shipped.shippedAt} (payment ${shipped.paymentStatus})`);
+  const stock = await call<{ locations: StockLevel[] }>('GET', `/v1/inventory/skus/${sku}`, admin);
+  step(
+    `stock now: ${stock.locations.map((l) => `${l.locationId} ${l.onHand} on hand, ${l.reserved} reserved`).join('; ')}`,
+  );
 }
 
 main().catch((error: unknown) => {
