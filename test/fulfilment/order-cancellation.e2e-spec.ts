@@ -79,6 +79,32 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     await expect(payOrder(t, buyer, order)).rejects.toThrow(/answered 409.*reference-closed/);
   });
 
+  it('waits for a payment still pending instead of cancelling at the TTL', async () => {
+    const sku = await stockedSku(t, 1200, [{ location: location(), onHand: 5 }]);
+    const buyer = customer();
+    const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 2 }]);
+    await orderInStatus(t, order.id, 'reserved');
+    // Hold the gateway charge (critical lane): the payment stays pending past the TTL.
+    const critical = laneQueue(t, 'critical');
+    await critical.pause();
+    let paymentId: string;
+    try {
+      paymentId = await payOrder(t, buyer, order);
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 100));
+      const run = await reconciliationClient(t).run('fulfilment-cancel-expired-reservations');
+      expect(run.status).toBe('succeeded');
+      expect(
+        await reconciliationClient(t).findings('fulfilment-cancel-expired-reservations', `order:${order.id}`),
+      ).toEqual([]);
+      expect((await getOrder(t, order.id)).body.status).toBe('reserved');
+    } finally {
+      await critical.resume();
+    }
+    await orderInStatus(t, order.id, 'shipped');
+    expect((await paymentOf(t, paymentId)).status).toBe('confirmed');
+    expect(await orderEvents(db, 'fulfilment.order-cancelled', order.id)).toEqual([]);
+  });
+
   it('leaves a paid order alone when its reservation is older than the TTL', async () => {
     const sku = await stockedSku(t, 1200, [{ location: location(), onHand: 5 }]);
     const buyer = customer();
@@ -123,16 +149,22 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
   it('refunds a payment requested before the rejection and confirmed after it', async () => {
     const sku = await stockedSku(t, 1200, [{ location: location(), onHand: 1 }]);
     const buyer = customer();
-    // Hold the critical lane (the gateway charge) until the order is rejected.
+    // Hold reservations until the payment is requested, and the gateway charge (critical lane)
+    // until the order is rejected.
+    const reservations = laneQueue(t, 'default');
     const critical = laneQueue(t, 'critical');
+    await reservations.pause();
     await critical.pause();
     let order: { id: string; total: number };
     let paymentId: string;
     try {
       ({ body: order } = await placeOrder(t, buyer, [{ sku, quantity: 2 }]));
       paymentId = await payOrder(t, buyer, order);
+      await reservations.resume();
       await orderInStatus(t, order.id, 'rejected');
+      expect((await paymentOf(t, paymentId)).status).toBe('pending');
     } finally {
+      await reservations.resume();
       await critical.resume();
     }
     await eventually(async () => expect((await paymentOf(t, paymentId)).status).toBe('refunded'));

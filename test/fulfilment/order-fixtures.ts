@@ -107,12 +107,7 @@ export interface OrderBody {
 }
 
 /** Polls order `id` until its status is `status`; returns it. */
-export async function orderInStatus(
-  t: TestApp,
-  id: string,
-  status: string,
-  timeoutMs = 30_000,
-): Promise<OrderBody> {
+export async function orderInStatus(t: TestApp, id: string, status: string, timeoutMs = 30_000): Promise<OrderBody> {
   return eventually(
     async () => {
       const res = await getOrder(t, id);

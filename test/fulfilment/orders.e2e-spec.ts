@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
+import { reconciliationClient } from '../support/reconciliation.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import {
   admin,
@@ -348,5 +349,29 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     await payOrder(t, buyer, order);
     await orderInStatus(t, order.id, 'shipped');
     await expect(payOrder(t, buyer, order)).rejects.toThrow(/answered 409.*already-paid/);
+  });
+
+  it('reports a bucket whose reserved units no orders hold as an exception, and heals nothing', async () => {
+    const reconciliation = reconciliationClient(t);
+    const sku = await stockedSku(t, 700, [{ location: { ...place('x1'), lat: 24.7, lon: 46.7 }, onHand: 5 }]);
+    const buyer = customer();
+    const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 2 }]);
+    await orderInStatus(t, order.id, 'reserved');
+    const [bucket] = await buckets(db, sku);
+    const subject = `stock:${bucket!.location_id}/${sku}`;
+
+    expect((await reconciliation.run('fulfilment-reservations-match-orders')).status).toBe('succeeded');
+    expect(await reconciliation.findings('fulfilment-reservations-match-orders', subject)).toEqual([]);
+
+    // A manual edit behind the orders' back: one more unit reserved than any order holds.
+    await db.query(`UPDATE fulfilment_stock SET reserved = reserved + 1 WHERE sku = $1`, [sku]);
+    expect((await reconciliation.run('fulfilment-reservations-match-orders')).status).toBe('succeeded');
+    const findings = await reconciliation.findings('fulfilment-reservations-match-orders', subject);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({
+      status: 'open',
+      details: { reserved: 3, heldByOrders: 2, difference: 1, orders: [order.id] },
+    });
+    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 3 })]);
   });
 });

@@ -27,6 +27,7 @@ import { SkuEntity } from './persistence/sku.entity.js';
 import { StockBucketEntity } from './persistence/stock-bucket.entity.js';
 import { StockObservationEntity } from './persistence/stock-observation.entity.js';
 import { CancelExpiredReservationsReconciler } from './reconcilers/cancel-expired-reservations.reconciler.js';
+import { ReservationsMatchOrdersReconciler } from './reconcilers/reservations-match-orders.reconciler.js';
 
 /** Catalogue, bucketed stock, orders, routing, reservation and shipping. */
 @Module({
@@ -62,6 +63,7 @@ import { CancelExpiredReservationsReconciler } from './reconcilers/cancel-expire
     ShipWhenReadyListener,
     NoteRefundWhenPaymentRefundedListener,
     CancelExpiredReservationsReconciler,
+    ReservationsMatchOrdersReconciler,
   ],
 })
 export class FulfilmentModule {}

@@ -4,6 +4,7 @@ import { GatewayResultApplier } from './application/apply-gateway-result.js';
 import { lockPaymentCharge } from './application/charge-lock.js';
 import { type PaymentView, toPaymentView } from './application/payment.view.js';
 import { chargeIdempotencyKey } from './domain/payment-rules.js';
+import type { PaymentPurpose } from './events/index.js';
 import { PAYMENT_GATEWAY, type PaymentGateway } from './gateway/payment-gateway.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
 
@@ -39,6 +40,21 @@ export class PaymentsApi {
     if (!UUID.test(id)) return undefined;
     const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
     return payment ? toPaymentView(payment) : undefined;
+  }
+
+  /**
+   * The references of `purpose` among `referenceIds` that have a payment still `pending` (its
+   * charge not decided yet): the order reservation TTL waits for those instead of cancelling an
+   * order whose customer is paying right now.
+   */
+  async referencesWithPendingPayment(purpose: PaymentPurpose, referenceIds: readonly string[]): Promise<Set<string>> {
+    if (referenceIds.length === 0) return new Set();
+    const rows: Array<{ reference_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT reference_id FROM payments_payment
+       WHERE purpose = $1 AND reference_id = ANY($2::text[]) AND status = 'pending'`,
+      [purpose, referenceIds],
+    );
+    return new Set(rows.map((row) => row.reference_id));
   }
 
   /**

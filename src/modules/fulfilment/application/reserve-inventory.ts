@@ -13,6 +13,7 @@ import {
 import { InventoryReservedV1, OrderRejectedV1 } from '../events/index.js';
 import { OrderEntity } from '../persistence/order.entity.js';
 import { lockOrder } from './order-lifecycle.js';
+import { reservationMetrics } from './reservation.metrics.js';
 import { holdStock } from './stock-moves.js';
 
 /** The MILP solver the reservation plans with (one per process: HiGHS loads its WASM once). */
@@ -79,10 +80,12 @@ export class ReserveInventory {
         await this.reject(tx, order);
         return 'rejected';
       }
+      reservationMetrics.planSeconds.observe({ solver: result.solver }, result.solverMs / 1000);
       if (await holdStock(tx, result.allocations)) {
         await this.record(tx, order, result);
         return 'reserved';
       }
+      reservationMetrics.replans.inc();
     }
     throw new ReservationContendedError(
       `order ${orderId}: the planned units were taken by other orders ${MAX_PLANS} times in a row`,
