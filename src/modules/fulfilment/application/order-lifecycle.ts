@@ -59,7 +59,8 @@ export class OrderLifecycle {
     const next = statusAfterPayment(order.status);
     if (next === undefined || order.paymentStatus === 'confirmed') {
       if (order.paymentId !== paymentId) {
-        this.logger.error(`order ${orderId} is paid by ${order.paymentId}; payment ${paymentId} is a second one`);
+        // Payments refunds a second confirmed payment of an exactly-priced reference at confirmation.
+        this.logger.warn(`order ${orderId} is paid by ${order.paymentId}; payment ${paymentId} is a duplicate`);
       }
       return;
     }
