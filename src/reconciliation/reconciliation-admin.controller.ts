@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
@@ -22,7 +23,6 @@ import {
 } from './reconciliation-store.js';
 
 const RECONCILER_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class RunListQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @Matches(RECONCILER_NAME) reconciler?: string;
@@ -37,7 +37,7 @@ export class FindingListQuery extends PageQuery {
 /** The id a list cursor carries (lists are ordered by uuid v7 ids, newest first). */
 function before(cursor: string | undefined): string | undefined {
   const id = cursorKey(cursor);
-  if (id !== undefined && !UUID.test(id)) throw new ValidationProblem([{ field: 'cursor', message: 'invalid cursor' }]);
+  if (id !== undefined && !isUUID(id)) throw new ValidationProblem([{ field: 'cursor', message: 'invalid cursor' }]);
   return id;
 }
 

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
 import type { Envelope, Lane } from '../../src/outbox/index.js';
+import { type ClaimedRow, toEnvelope } from '../../src/outbox/relay/relay.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
 import type { TestApp } from '../support/test-app.js';
@@ -133,18 +134,7 @@ export function buckets(db: DataSource, sku: string): Promise<Bucket[]> {
 
 /** Events of `type` about order `orderId`, relayed or not. */
 export async function orderEvents(db: DataSource, type: string, orderId: string): Promise<Envelope[]> {
-  const rows: Array<{
-    id: string;
-    type: string;
-    version: number;
-    aggregate_type: string;
-    aggregate_id: string;
-    aggregate_seq: string;
-    occurred_at: Date;
-    correlation_id: string;
-    causation_id: string | null;
-    payload: unknown;
-  }> = await db.query(
+  const rows: Array<Omit<ClaimedRow, 'subscriber'>> = await db.query(
     `SELECT * FROM (
        SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id,
               causation_id, payload FROM outbox_event
@@ -155,18 +145,7 @@ export async function orderEvents(db: DataSource, type: string, orderId: string)
      ORDER BY id`,
     [type, orderId],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    type: row.type,
-    version: row.version,
-    aggregateType: row.aggregate_type,
-    aggregateId: row.aggregate_id,
-    aggregateSeq: Number(row.aggregate_seq),
-    occurredAt: row.occurred_at.toISOString(),
-    correlationId: row.correlation_id,
-    causationId: row.causation_id,
-    payload: row.payload,
-  }));
+  return rows.map(toEnvelope);
 }
 
 export async function duplicatesSkipped(subscriber: string): Promise<number> {

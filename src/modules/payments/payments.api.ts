@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GatewayResultApplier } from './application/apply-gateway-result.js';
@@ -7,8 +8,6 @@ import { chargeIdempotencyKey } from './domain/payment-rules.js';
 import type { PaymentPurpose } from './events/index.js';
 import { PAYMENT_GATEWAY, type PaymentGateway } from './gateway/payment-gateway.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The failure reason of a payment the reconciler found the gateway never charged. */
 export const NO_CHARGE_AT_GATEWAY = 'no charge at gateway';
@@ -37,7 +36,7 @@ export class PaymentsApi {
 
   /** The payment `id`, or `undefined`. */
   async payment(id: string): Promise<PaymentView | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUUID(id)) return undefined;
     const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
     return payment ? toPaymentView(payment) : undefined;
   }
@@ -86,7 +85,7 @@ export class PaymentsApi {
    * @throws GatewayUnavailableError / GatewayTimeoutError when the gateway cannot answer; retry later.
    */
   async resolvePending(paymentId: string): Promise<ResolvePendingOutcome> {
-    if (!UUID.test(paymentId)) return 'not-found';
+    if (!isUUID(paymentId)) return 'not-found';
     return this.dataSource.transaction(async (tx): Promise<ResolvePendingOutcome> => {
       if (!(await lockPaymentCharge(tx, paymentId, 'try'))) return 'in-progress';
       const payment = await tx.getRepository(PaymentEntity).findOneBy({ id: paymentId });

@@ -67,7 +67,8 @@ export class OrderLifecycle {
     await tx
       .getRepository(OrderEntity)
       .update({ id: orderId }, { status: next, paymentStatus: 'confirmed', paymentId });
-    await this.readyIfComplete(tx, orderId);
+    // The row is locked and its new state known: decide readiness without reading it again.
+    await this.markReadyIfComplete(tx, { ...order, status: next, paymentStatus: 'confirmed', paymentId });
   }
 
   /**
@@ -77,6 +78,15 @@ export class OrderLifecycle {
   async readyIfComplete(tx: EntityManager, orderId: string): Promise<boolean> {
     const order = await lockOrder(tx, orderId);
     if (!order) throw new Error(`order ${orderId} does not exist`);
+    return this.markReadyIfComplete(tx, order);
+  }
+
+  /** {@link readyIfComplete} for an order already locked (and up to date) in this transaction. */
+  private async markReadyIfComplete(
+    tx: EntityManager,
+    order: Pick<OrderEntity, 'id' | 'status' | 'reservedAt' | 'paymentStatus' | 'paymentId'>,
+  ): Promise<boolean> {
+    const orderId = order.id;
     const ready = becomesReady({
       status: order.status,
       held: order.reservedAt !== null,

@@ -1,10 +1,9 @@
+import { isUUID } from 'class-validator';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type Payable, type PayableResolver, Payables, type PayableStanding } from '../../payments/index.js';
 import { CLOSED_STATUSES } from '../domain/order/order.js';
 import { OrderEntity } from '../persistence/order.entity.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Tells payments what an order payment may be: exactly the order's total, by its customer, while
@@ -20,7 +19,7 @@ export class OrderPayables implements PayableResolver, OnModuleInit {
   }
 
   async resolve(tx: EntityManager, referenceId: string): Promise<Payable | undefined> {
-    if (!UUID.test(referenceId)) return undefined;
+    if (!isUUID(referenceId)) return undefined;
     const order = await tx.getRepository(OrderEntity).findOneBy({ id: referenceId });
     if (!order) return undefined;
     let standing: PayableStanding = 'open';
