@@ -44,12 +44,16 @@ export const BenchAlertRaised = defineEvent({
 
 const RETRY = { attempts: 3, backoffMs: 100, jitter: 0.5 };
 
-/** One subscriber doing an idempotent write, in the `default` lane. */
+/**
+ * One subscriber doing an idempotent write, in the `default` lane. Its handler is a single write
+ * that does not need a transaction of its own, so it opts into group commit.
+ */
 export const projectorSubscription = subscribe(BenchOrderPlaced, {
   name: 'bench.order-projector',
   module: 'bench',
   lane: 'default',
   retry: RETRY,
+  groupCommit: process.env.BENCH_GROUP_COMMIT !== 'false',
 });
 
 /** The critical-lane subscriber timed under flood. */
@@ -66,19 +70,21 @@ export const alertSubscription = subscribe(BenchAlertRaised, {
  */
 export class HandledClock {
   readonly at = new Map<string, number>();
-  private readonly pending = new Map<QueryRunner, string>();
+  /** Keys per open transaction: a group-commit transaction carries several. */
+  private readonly pending = new Map<QueryRunner, string[]>();
   private waiter?: { count: number; resolve: () => void };
 
   install(dataSource: DataSource): void {
     const subscriber: EntitySubscriberInterface = {
       afterTransactionCommit: ({ queryRunner }) => {
-        const key = this.pending.get(queryRunner);
-        if (key === undefined) return;
+        if (queryRunner.isTransactionActive) return;
+        const keys = this.pending.get(queryRunner);
+        if (keys === undefined) return;
         this.pending.delete(queryRunner);
-        this.mark(key);
+        for (const key of keys) this.mark(key);
       },
       afterTransactionRollback: ({ queryRunner }) => {
-        this.pending.delete(queryRunner);
+        if (!queryRunner.isTransactionActive) this.pending.delete(queryRunner);
       },
     };
     (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
@@ -86,7 +92,9 @@ export class HandledClock {
 
   /** Called inside a handler: `key` counts as handled once this transaction commits. */
   onCommit(tx: EntityManager, key: string): void {
-    this.pending.set(tx.queryRunner!, key);
+    const keys = this.pending.get(tx.queryRunner!);
+    if (keys) keys.push(key);
+    else this.pending.set(tx.queryRunner!, [key]);
   }
 
   /** Marks `key` handled now (the first time only: a redelivery does not move the stamp). */

@@ -14,6 +14,8 @@ export interface AppConfig {
   dbMigrationsRun: boolean;
   dbStatementTimeoutMs: number;
   dbIdleInTransactionTimeoutMs: number;
+  /** Connections in the process's PostgreSQL pool. */
+  dbPoolSize: number;
   redisUrl: string;
   /** Allows a Redis whose `maxmemory-policy` is not `noeviction`, with a loud warning (local use only). */
   redisAllowEviction: boolean;
@@ -58,6 +60,10 @@ export interface OutboxConfig {
   relayBulkBatchSize: number;
   /** Polling fallback for when a LISTEN/NOTIFY wake-up is missed. */
   relayPollIntervalMs: number;
+  /** How long a critical event committed here counts as in flight at most (it may be handled elsewhere). */
+  criticalHoldMs: number;
+  /** Longest a bulk batch or bulk handler waits for in-flight critical work before it goes ahead anyway; 0 disables. */
+  bulkYieldMaxMs: number;
   /** A delivery not handled this long after its last progress is re-driven by the sweeper. */
   sweepAfterMs: number;
   sweepIntervalMs: number;
@@ -109,6 +115,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dbMigrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
     dbStatementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 30_000, 1),
     dbIdleInTransactionTimeoutMs: r.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 1),
+    dbPoolSize: r.int('DB_POOL_SIZE', 20, 2, 1000),
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisAllowEviction: r.bool('REDIS_ALLOW_EVICTION', false),
     queuePrefix: r.pattern(
@@ -140,6 +147,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 500, 1, 10_000),
       relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', 100, 1, 10_000),
       relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', 1000, 10),
+      criticalHoldMs: r.int('OUTBOX_CRITICAL_HOLD_MS', 1000, 1, 60_000),
+      bulkYieldMaxMs: r.int('OUTBOX_BULK_YIELD_MAX_MS', 100, 0, 10_000),
       sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 60_000, 100),
       sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),
       dedupeWindowHours: r.int('OUTBOX_DEDUPE_WINDOW_HOURS', 168, 1),

@@ -13,7 +13,7 @@ export function typeOrmOptions(config: AppConfig): DataSourceOptions {
     migrationsRun: false,
     // Long or idle transactions hold row locks and block vacuum (PITFALLS.md): bound both on every connection.
     extra: {
-      max: 10,
+      max: config.dbPoolSize,
       application_name: 'debts-hub',
       statement_timeout: config.dbStatementTimeoutMs,
       idle_in_transaction_session_timeout: config.dbIdleInTransactionTimeoutMs,

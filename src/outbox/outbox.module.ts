@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { OutboxAdminController } from './admin/outbox-admin.controller.js';
 import { EventCatalogue } from './catalogue/event-catalogue.js';
 import { DeadLetters } from './dead-letters/dead-letters.service.js';
+import { CriticalFirst } from './delivery/critical-first.js';
 import { DeliveryProcessor } from './delivery/delivery-processor.js';
 import { DeliverySafetyCheck } from './delivery/delivery-safety.js';
 import { DeliveryWorkers } from './delivery/delivery-workers.js';
@@ -16,6 +17,7 @@ import { OutboxMetrics } from './metrics/outbox-metrics.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { Relay } from './relay/relay.js';
 import { RelayLoop } from './relay/relay-loop.js';
+import { RelaySignal } from './relay/relay-signal.js';
 import { OutboxWriter } from './writer/outbox-writer.js';
 
 /**
@@ -36,6 +38,8 @@ export class OutboxModule {
         DeliverySafetyCheck,
         RedisConnections,
         OutboxMetrics,
+        CriticalFirst,
+        RelaySignal,
         OutboxWriter,
         LaneQueues,
         HandlerRegistry,

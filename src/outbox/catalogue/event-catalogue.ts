@@ -1,6 +1,7 @@
 import type { EventContract, Lane } from './event-contract.js';
 
-const LANE_PRIORITY: Record<Lane, number> = { critical: 0, default: 1, bulk: 2 };
+/** Claim priority per lane: lower is claimed first (docs/adr/0013-relay-claims-by-lane-priority.md). */
+export const LANE_PRIORITY: Readonly<Record<Lane, number>> = { critical: 0, default: 1, bulk: 2 };
 import type { Subscription } from './subscription.js';
 
 /**

@@ -25,6 +25,15 @@ export interface SubscriptionOptions {
   ordered?: boolean;
   /** Error classes that can never succeed on retry: they go straight to dead letters. */
   nonRetryable?: ReadonlyArray<new (...args: never[]) => Error>;
+  /**
+   * Group commit: events of this subscriber that are delivered while one of its transactions is
+   * committing are handled together in the next one (one inbox statement, one COMMIT), up to the
+   * lane's concurrency. Each event still gets its own `handle` call, inbox row and ledger update,
+   * and all of them commit or none; if any handler throws, the group is rolled back and each event
+   * is handled again alone, so only the failing one retries. Only for handlers that do not depend
+   * on being alone in their transaction. Not available with `ordered`.
+   */
+  groupCommit?: boolean;
 }
 
 /** A subscriber of one or more event contracts, as the catalogue knows it. */
@@ -36,6 +45,7 @@ export interface Subscription {
   readonly retry: RetryPolicy;
   readonly ordered: boolean;
   readonly nonRetryable: ReadonlyArray<new (...args: never[]) => Error>;
+  readonly groupCommit: boolean;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 1000, jitter: 0.5 };
@@ -52,6 +62,8 @@ export function subscribe(
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1)
     throw new Error(`${options.name}: attempts must be >= 1`);
+  if (options.groupCommit && options.ordered)
+    throw new Error(`${options.name}: groupCommit cannot be combined with ordered`);
   return Object.freeze({
     name: options.name,
     module: options.module,
@@ -60,6 +72,7 @@ export function subscribe(
     retry: Object.freeze(retry),
     ordered: options.ordered ?? false,
     nonRetryable: Object.freeze([...(options.nonRetryable ?? [])]),
+    groupCommit: options.groupCommit ?? false,
   });
 }
 

@@ -8,6 +8,8 @@ import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../
 import type { Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { prepared, runPrepared } from '../sql/prepared.js';
+import { CriticalFirst } from './critical-first.js';
 import { type BoundSubscription, HandlerRegistry } from './handler-registry.js';
 import type { DeliveryJobData } from './lane-queues.js';
 import { NonRetryableError } from './non-retryable.error.js';
@@ -18,12 +20,71 @@ export type DeliveryOutcome = 'handled' | 'duplicate';
 class PredecessorPending extends Error {}
 
 /**
+ * The inbox rows and the ledger's `handled` mark, in one statement: returns the events that were
+ * not yet handled by the subscriber (the others are duplicates). Both commit with the handler.
+ */
+const RECORD_HANDLED = prepared(
+  'record_handled',
+  `WITH fresh AS (
+     INSERT INTO outbox_inbox (subscriber, event_id)
+     SELECT $1, id FROM unnest($2::uuid[]) AS t(id)
+     ON CONFLICT DO NOTHING
+     RETURNING event_id
+   ), handled AS (
+     UPDATE outbox_delivery d SET state = 'handled', handled_at = now(), updated_at = now(), attempts = d.attempts + 1
+     FROM fresh WHERE d.event_id = fresh.event_id AND d.subscriber = $1
+   )
+   SELECT event_id FROM fresh`,
+);
+
+/** A job waiting for its subscriber's next group transaction. */
+interface Grouped {
+  envelope: Envelope;
+  settle: (outcome: Promise<DeliveryOutcome>) => void;
+  alone: () => Promise<DeliveryOutcome>;
+}
+
+/** Collects a group-commit subscriber's jobs while its transactions commit (see `groupCommit`). */
+class CommitGroup {
+  private waiting: Grouped[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly maxSize: number,
+    private readonly run: (group: Grouped[]) => Promise<void>,
+  ) {}
+
+  submit(envelope: Envelope, alone: () => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
+    return new Promise<DeliveryOutcome>((resolve, reject) => {
+      this.waiting.push({ envelope, alone, settle: (outcome) => outcome.then(resolve, reject) });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      const group = this.waiting.splice(0, this.maxSize);
+      this.inFlight += 1;
+      void this.run(group).finally(() => {
+        this.inFlight -= 1;
+        this.next();
+      });
+    }
+  }
+}
+
+/** Group transactions of one subscriber in flight at once: one commits while the next collects. */
+const GROUP_TRANSACTIONS_IN_FLIGHT = 2;
+
+/**
  * Handles one delivery job: inbox row, handler and ledger update in one transaction; duplicates
  * skipped; ordered subscribers re-sequenced; failures retried by BullMQ or dead-lettered.
  */
 @Injectable()
 export class DeliveryProcessor {
   private readonly logger = new Logger(DeliveryProcessor.name);
+  private readonly groups = new Map<string, CommitGroup>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -32,6 +93,7 @@ export class DeliveryProcessor {
     private readonly catalogue: EventCatalogue,
     private readonly deadLetters: DeadLetters,
     private readonly metrics: OutboxMetrics,
+    private readonly criticalFirst: CriticalFirst,
   ) {}
 
   async process(job: Job<DeliveryJobData>, token?: string): Promise<DeliveryOutcome> {
@@ -39,37 +101,103 @@ export class DeliveryProcessor {
     // A subscriber this build does not know (a rolling deploy): retry, never drop.
     const bound = this.handlers.get(subscriber);
     if (!bound) throw new Error(`no handler for subscriber "${subscriber}" in this process`);
+    const { lane } = bound.subscription;
+    if (lane === 'bulk') await this.criticalFirst.yieldToCritical();
+    try {
+      return await this.processAlone(job, token, bound, bound.subscription.groupCommit);
+    } finally {
+      if (lane === 'critical') this.criticalFirst.finished(envelope.id);
+    }
+  }
+
+  /** One delivery: in its subscriber's next group transaction if `grouped`, else in a transaction of its own. */
+  private processAlone(
+    job: Job<DeliveryJobData>,
+    token: string | undefined,
+    bound: BoundSubscription,
+    grouped = false,
+  ): Promise<DeliveryOutcome> {
+    const { envelope } = job.data;
     return runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, async () => {
       try {
-        return await this.handle(bound, envelope);
+        assertValidPayload(this.catalogue.contract(envelope.type, envelope.version), envelope.payload);
+        if (!grouped) return await this.handle(bound, envelope);
       } catch (error) {
         if (error instanceof PredecessorPending) return this.waitForPredecessor(job, token, bound.subscription);
         throw await this.fail(job, bound.subscription, error);
       }
+      // A failure is handled (retried or dead-lettered) by the member's own `alone` run.
+      return this.group(bound).submit(envelope, () => this.processAlone(job, token, bound));
     });
   }
 
+  private group(bound: BoundSubscription): CommitGroup {
+    let group = this.groups.get(bound.subscription.name);
+    if (!group) {
+      const maxSize = this.config.outbox.laneConcurrency[bound.subscription.lane];
+      group = new CommitGroup(GROUP_TRANSACTIONS_IN_FLIGHT, maxSize, (members) => this.handleGroup(bound, members));
+      this.groups.set(bound.subscription.name, group);
+    }
+    return group;
+  }
+
   private async handle({ subscription, handler }: BoundSubscription, envelope: Envelope): Promise<DeliveryOutcome> {
-    assertValidPayload(this.catalogue.contract(envelope.type, envelope.version), envelope.payload);
     const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });
     const outcome = await this.dataSource.transaction(async (tx): Promise<DeliveryOutcome> => {
-      const fresh: unknown[] = await tx.query(
-        `INSERT INTO outbox_inbox (subscriber, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
-        [subscription.name, envelope.id],
-      );
+      const fresh = await runPrepared(tx.queryRunner!, RECORD_HANDLED, [subscription.name, [envelope.id]]);
       if (fresh.length === 0) return 'duplicate';
       if (subscription.ordered && (await checkSequence(tx, subscription, envelope)) === 'wait') {
         throw new PredecessorPending();
       }
       await handler.handle(envelope, tx);
-      await tx.query(
-        `UPDATE outbox_delivery SET state = 'handled', handled_at = now(), updated_at = now(), attempts = attempts + 1
-         WHERE event_id = $1 AND subscriber = $2`,
-        [envelope.id, subscription.name],
-      );
       return 'handled';
     });
     stopTimer();
+    this.count(subscription, envelope, outcome);
+    return outcome;
+  }
+
+  /**
+   * A group transaction: inbox rows and ledger marks of all members in one statement, then each
+   * fresh member's handler, then one COMMIT. If anything fails, every member is handled again
+   * alone, where retries and dead letters apply to the one that fails.
+   */
+  private async handleGroup(bound: BoundSubscription, members: Grouped[]): Promise<void> {
+    if (members.length === 1) {
+      members[0].settle(members[0].alone());
+      return;
+    }
+    const { subscription, handler } = bound;
+    const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });
+    let fresh: Set<string>;
+    try {
+      fresh = await this.dataSource.transaction(async (tx) => {
+        const rows = await runPrepared<{ event_id: string }>(tx.queryRunner!, RECORD_HANDLED, [
+          subscription.name,
+          members.map((m) => m.envelope.id),
+        ]);
+        const ids = new Set(rows.map((row) => row.event_id));
+        for (const { envelope } of members) {
+          if (!ids.has(envelope.id)) continue;
+          await runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
+            handler.handle(envelope, tx),
+          );
+        }
+        return ids;
+      });
+    } catch {
+      for (const member of members) member.settle(member.alone());
+      return;
+    }
+    stopTimer();
+    for (const { envelope, settle } of members) {
+      const outcome: DeliveryOutcome = fresh.has(envelope.id) ? 'handled' : 'duplicate';
+      this.count(subscription, envelope, outcome);
+      settle(Promise.resolve(outcome));
+    }
+  }
+
+  private count(subscription: Subscription, envelope: Envelope, outcome: DeliveryOutcome): void {
     if (outcome === 'duplicate') {
       this.metrics.duplicates.inc({ subscriber: subscription.name });
     } else {
@@ -79,7 +207,6 @@ export class DeliveryProcessor {
         (Date.now() - Date.parse(envelope.occurredAt)) / 1000,
       );
     }
-    return outcome;
   }
 
   /** Waits without spinning: the job is delayed and re-checked, unless the gap has lasted too long. */

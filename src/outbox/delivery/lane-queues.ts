@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { type Envelope, type Lane, LANES } from '../catalogue/event-contract.js';
@@ -27,12 +27,12 @@ export function deliveryJobId(eventId: string, subscriber: string): string {
 }
 
 /**
- * The BullMQ queues, one per lane, under a Cluster-compatible `{prefix}` hash tag. Completed
- * and failed jobs are removed by age: the delivery ledger in Postgres is the lasting record.
+ * The BullMQ queues, one per lane, under a Cluster-compatible `{prefix}` hash tag, each on its own
+ * producer connection so a bulk `addBulk` never delays a critical enqueue. Completed and failed
+ * jobs are removed by age: the delivery ledger in Postgres is the lasting record.
  */
 @Injectable()
-export class LaneQueues implements OnApplicationShutdown {
-  private readonly logger = new Logger(LaneQueues.name);
+export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
   readonly prefix: string;
   private readonly queues: Map<Lane, Queue<DeliveryJobData>>;
 
@@ -41,9 +41,13 @@ export class LaneQueues implements OnApplicationShutdown {
     this.queues = new Map(
       LANES.map((lane) => [
         lane,
-        new Queue<DeliveryJobData>(lane, { connection: redis.producer(), prefix: this.prefix }),
+        new Queue<DeliveryJobData>(lane, { connection: redis.dedicatedProducer(), prefix: this.prefix }),
       ]),
     );
+  }
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.waitUntilReady()));
   }
 
   queue(lane: Lane): Queue<DeliveryJobData> {

@@ -41,6 +41,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     return this.sharedProducer;
   }
 
+  /**
+   * A fail-fast producer connection of its own, for a lane queue: one lane's large `addBulk` is
+   * then never queued ahead of another lane's enqueue on the same socket.
+   */
+  dedicatedProducer(): Redis {
+    return this.open({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  }
+
   /** A fail-fast connection whose keys all carry `keyPrefix` (kept inside the app's prefix). */
   prefixedProducer(keyPrefix: string): Redis {
     return this.open({

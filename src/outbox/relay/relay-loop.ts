@@ -7,39 +7,25 @@ import {
 } from '@nestjs/common';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { OUTBOX_CHANNEL } from '../writer/outbox-writer.js';
+import { OUTBOX_CHANNEL, RelaySignal } from './relay-signal.js';
+import { CriticalFirst } from '../delivery/critical-first.js';
 import { Relay } from './relay.js';
 
 const LISTEN_RECONNECT_MS = 2000;
 
-/**
- * The `relay` role: drains the outbox whenever a NOTIFY arrives, and every poll interval as the
- * safety net for missed notifications or a lost LISTEN connection.
- */
-@Injectable()
-export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(RelayLoop.name);
-  private listener?: pg.Client;
-  private pollTimer?: NodeJS.Timeout;
+/** One drain loop: claims batches of one scope until none is left; a wake-up during a drain asks for one more round. */
+class Drain {
   private running?: Promise<void>;
   private again = false;
-  private stopped = false;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly relay: Relay,
+    private readonly step: () => Promise<number>,
+    private readonly onError: (error: Error) => void,
+    private readonly isStopped: () => boolean,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.roles.has('relay')) return;
-    await this.listen();
-    this.pollTimer = setInterval(() => this.wake(), this.config.outbox.relayPollIntervalMs);
-    this.wake();
-  }
-
-  /** Asks for a drain; a drain already running is asked to go round once more. */
   wake(): void {
-    if (this.stopped) return;
+    if (this.isStopped()) return;
     if (this.running) {
       this.again = true;
       return;
@@ -53,14 +39,68 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
     });
   }
 
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
   private async drain(): Promise<void> {
     try {
-      // Batches are capped per priority class, so a short batch does not mean the outbox is empty.
-      while (!this.stopped && (await this.relay.relayBatch()) > 0);
+      while (!this.isStopped() && (await this.step()) > 0);
     } catch (error) {
       // Redis or Postgres unavailable: the rows stay in the outbox and the next poll retries.
-      this.logger.warn(`relay batch failed: ${(error as Error).message}`);
+      this.onError(error as Error);
     }
+  }
+}
+
+/**
+ * The `relay` role: drains the outbox after every appending commit of this process
+ * ({@link RelaySignal}), whenever a NOTIFY from another process arrives, and every poll interval as
+ * the safety net for missed wake-ups or a lost LISTEN connection. Urgent rows (critical and default
+ * subscribers) and bulk-only rows are drained by two independent loops, so an urgent row never
+ * waits for a bulk batch in flight; between bulk batches the bulk loop yields while critical
+ * deliveries are in flight ({@link CriticalFirst}).
+ */
+@Injectable()
+export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RelayLoop.name);
+  private listener?: pg.Client;
+  private pollTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly drains: Drain[];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly relay: Relay,
+    private readonly signal: RelaySignal,
+    private readonly criticalFirst: CriticalFirst,
+  ) {
+    const onError = (error: Error) => this.logger.warn(`relay batch failed: ${error.message}`);
+    const stopped = () => this.stopped;
+    this.drains = [
+      new Drain(() => this.relay.relayBatch('urgent'), onError, stopped),
+      new Drain(
+        async () => {
+          await this.criticalFirst.yieldToCritical();
+          return this.relay.relayBatch('bulk');
+        },
+        onError,
+        stopped,
+      ),
+    ];
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.roles.has('relay')) return;
+    this.signal.onCommit(() => this.wake());
+    await this.listen();
+    this.pollTimer = setInterval(() => this.wake(), this.config.outbox.relayPollIntervalMs);
+    this.wake();
+  }
+
+  /** Asks both drains for a round; a drain already running is asked to go round once more. */
+  wake(): void {
+    for (const drain of this.drains) drain.wake();
   }
 
   private async listen(): Promise<void> {
@@ -89,7 +129,7 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
-    await this.running;
+    await Promise.all(this.drains.map((drain) => drain.idle()));
     await this.listener?.end();
   }
 }

@@ -5,6 +5,52 @@ import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { prepared, runPreparedOnPool } from '../sql/prepared.js';
+
+/** Which outbox rows a claim takes: urgent (critical and default subscribers), bulk-only, or both. */
+export type ClaimScope = 'urgent' | 'bulk' | 'all';
+
+const ENVELOPE_COLUMNS =
+  'id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload';
+
+/**
+ * Claims up to $1 urgent and $6 bulk-only rows (a limit of 0 claims none of that kind), deletes
+ * them from the hot table, archives them and writes one `pending` delivery per subscriber.
+ */
+const CLAIM = prepared(
+  'claim',
+  `WITH urgent AS (
+     SELECT id FROM outbox_message WHERE priority < 2 ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED
+   ), bulk AS (
+     SELECT id FROM outbox_message WHERE priority >= 2 ORDER BY priority, id LIMIT $6 FOR UPDATE SKIP LOCKED
+   ), claimed AS (
+     DELETE FROM outbox_message
+     WHERE id IN (SELECT id FROM urgent UNION ALL SELECT id FROM bulk)
+     RETURNING ${ENVELOPE_COLUMNS}
+   ), archived AS (
+     INSERT INTO outbox_event (${ENVELOPE_COLUMNS})
+     SELECT ${ENVELOPE_COLUMNS} FROM claimed
+     ON CONFLICT (id) DO NOTHING
+   ), deliveries AS (
+     INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
+     SELECT c.id, r.subscriber, r.lane, 'pending', c.id || '-' || r.subscriber
+     FROM claimed c
+     JOIN unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(type, version, subscriber, lane)
+       ON r.type = c.type AND r.version = c.version
+     ON CONFLICT DO NOTHING
+     RETURNING event_id, subscriber, job_id
+   )
+   SELECT c.id, c.type, c.version, c.aggregate_type, c.aggregate_id, c.aggregate_seq, c.occurred_at,
+          c.correlation_id, c.causation_id, c.payload, d.subscriber, d.job_id
+   FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
+);
+
+const MARK_ENQUEUED = prepared(
+  'mark_enqueued',
+  `UPDATE outbox_delivery d SET state = 'enqueued', enqueued_at = now(), updated_at = now()
+   FROM unnest($1::uuid[], $2::text[]) AS k(event_id, subscriber)
+   WHERE d.event_id = k.event_id AND d.subscriber = k.subscriber AND d.state = 'pending'`,
+);
 
 /** An envelope as stored in outbox_message / outbox_event, plus one subscriber from the claim. */
 export interface ClaimedRow {
@@ -68,10 +114,14 @@ export class Relay {
     }
   }
 
-  /** Relays one batch; returns how many outbox rows it claimed (0 when the outbox is empty). */
-  async relayBatch(): Promise<number> {
+  /**
+   * Relays one batch of `scope`; returns how many outbox rows it claimed (0 when there are none).
+   * The relay loop drains `urgent` (critical and default rows) and `bulk` rows separately, so an
+   * urgent row never waits behind a bulk batch in flight.
+   */
+  async relayBatch(scope: ClaimScope = 'all'): Promise<number> {
     const stopTimer = this.metrics.relayBatchSeconds.startTimer();
-    const { claimed, deliveries } = await this.claim();
+    const { claimed, deliveries } = await this.claim(scope);
     if (claimed === 0) return 0;
     await this.queues.enqueue(deliveries);
     await this.markEnqueued(deliveries);
@@ -82,40 +132,18 @@ export class Relay {
   }
 
   /** Step 1 alone (exposed for fault tests that stop a relay between its steps). */
-  async claim(): Promise<{ claimed: number; deliveries: DeliveryToEnqueue[] }> {
-    const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null; job_id: string | null }> =
-      await this.dataSource.query(
-        `WITH urgent AS (
-         SELECT id FROM outbox_message WHERE priority < 2 ORDER BY priority, id LIMIT $1 FOR UPDATE SKIP LOCKED
-       ), bulk AS (
-         SELECT id FROM outbox_message WHERE priority >= 2 ORDER BY priority, id LIMIT $6 FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         DELETE FROM outbox_message
-         WHERE id IN (SELECT id FROM urgent UNION ALL SELECT id FROM bulk)
-         RETURNING *
-       ), archived AS (
-         INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
-         SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload FROM claimed
-         ON CONFLICT (id) DO NOTHING
-       ), deliveries AS (
-         INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
-         SELECT c.id, r.subscriber, r.lane, 'pending', c.id || '-' || r.subscriber
-         FROM claimed c
-         JOIN unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(type, version, subscriber, lane)
-           ON r.type = c.type AND r.version = c.version
-         ON CONFLICT DO NOTHING
-         RETURNING event_id, subscriber, job_id
-       )
-       SELECT c.*, d.subscriber, d.job_id FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
-        [
-          this.config.outbox.relayBatchSize,
-          this.routeTypes,
-          this.routeVersions,
-          this.routeSubscribers,
-          this.routeLanes,
-          this.config.outbox.relayBulkBatchSize,
-        ],
-      );
+  async claim(scope: ClaimScope = 'all'): Promise<{ claimed: number; deliveries: DeliveryToEnqueue[] }> {
+    const { relayBatchSize, relayBulkBatchSize } = this.config.outbox;
+    const rows = await runPreparedOnPool<
+      Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null; job_id: string | null }
+    >(this.dataSource, CLAIM, [
+      scope === 'bulk' ? 0 : relayBatchSize,
+      this.routeTypes,
+      this.routeVersions,
+      this.routeSubscribers,
+      this.routeLanes,
+      scope === 'urgent' ? 0 : relayBulkBatchSize,
+    ]);
     const claimedCount = new Set(rows.map((row) => row.id)).size;
     const deliveries = rows.flatMap((row) =>
       row.subscriber === null
@@ -135,11 +163,9 @@ export class Relay {
   /** Step 3 alone. */
   async markEnqueued(deliveries: readonly DeliveryToEnqueue[]): Promise<void> {
     if (deliveries.length === 0) return;
-    await this.dataSource.query(
-      `UPDATE outbox_delivery d SET state = 'enqueued', enqueued_at = now(), updated_at = now()
-       FROM unnest($1::uuid[], $2::text[]) AS k(event_id, subscriber)
-       WHERE d.event_id = k.event_id AND d.subscriber = k.subscriber AND d.state = 'pending'`,
-      [deliveries.map((d) => d.envelope.id), deliveries.map((d) => d.subscription.name)],
-    );
+    await runPreparedOnPool(this.dataSource, MARK_ENQUEUED, [
+      deliveries.map((d) => d.envelope.id),
+      deliveries.map((d) => d.subscription.name),
+    ]);
   }
 }

@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, type QueryRunner } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { currentCorrelation } from '../../platform/context/index.js';
-import { EventCatalogue } from '../catalogue/event-catalogue.js';
+import { EventCatalogue, LANE_PRIORITY } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, type EventContract } from '../catalogue/event-contract.js';
+import { RelaySignal } from '../relay/relay-signal.js';
+import { prepared, runPrepared } from '../sql/prepared.js';
 
 /** An event to append: which contract, about which aggregate, with what payload. */
 export interface NewEvent<P = unknown> {
@@ -20,8 +22,37 @@ export class OutboxTransactionRequiredError extends Error {
   }
 }
 
-/** The channel the relay LISTENs on. */
-export const OUTBOX_CHANNEL = 'outbox_message';
+/**
+ * One round trip: reserve each aggregate's next numbers (the upsert keeps the aggregate's row locked
+ * until commit, so numbers follow commit order; keys are locked in sorted order so appenders cannot
+ * deadlock each other) and insert the rows. No NOTIFY here: it would queue every appending commit on
+ * NOTIFY's global lock; RelaySignal wakes the relays after the commit instead.
+ */
+const APPEND = prepared(
+  'append',
+  `WITH input AS (
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
+                          $7::text[], $8::text[], $9::text[], $10::smallint[])
+       WITH ORDINALITY AS t(id, type, version, aggregate_type, aggregate_id, occurred_at,
+                            correlation_id, causation_id, payload, priority, ord)
+   ), counts AS (
+     SELECT aggregate_type, aggregate_id, count(*) AS n FROM input GROUP BY aggregate_type, aggregate_id
+   ), reserved AS (
+     INSERT INTO outbox_aggregate_seq (aggregate_type, aggregate_id, last_seq)
+     SELECT aggregate_type, aggregate_id, n FROM counts ORDER BY aggregate_type, aggregate_id
+     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_seq = outbox_aggregate_seq.last_seq + EXCLUDED.last_seq
+     RETURNING aggregate_type, aggregate_id, last_seq
+   )
+   INSERT INTO outbox_message
+     (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority)
+   SELECT i.id, i.type, i.version, i.aggregate_type, i.aggregate_id,
+          r.last_seq - c.n + row_number() OVER (PARTITION BY i.aggregate_type, i.aggregate_id ORDER BY i.ord),
+          i.occurred_at, i.correlation_id, i.causation_id, i.payload::jsonb, i.priority
+   FROM input i
+   JOIN counts c USING (aggregate_type, aggregate_id)
+   JOIN reserved r USING (aggregate_type, aggregate_id)
+   RETURNING id, aggregate_seq`,
+);
 
 /**
  * The only way an event leaves a module: appended with the caller's transaction, so the event
@@ -29,7 +60,10 @@ export const OUTBOX_CHANNEL = 'outbox_message';
  */
 @Injectable()
 export class OutboxWriter {
-  constructor(private readonly catalogue: EventCatalogue) {}
+  constructor(
+    private readonly catalogue: EventCatalogue,
+    private readonly signal: RelaySignal,
+  ) {}
 
   /**
    * Validates and appends `events` in the transaction `tx`, returning their envelopes.
@@ -66,49 +100,22 @@ export class OutboxWriter {
       payload: event.payload,
     }));
 
-    // One round trip: reserve each aggregate's next numbers (the upsert keeps the aggregate's row
-    // locked until commit, so numbers follow commit order; keys are locked in sorted order so
-    // appenders cannot deadlock each other), insert the rows, and NOTIFY at most once per
-    // transaction (NOTIFY takes a global lock at commit; outbox_notify_once remembers it in a
-    // transaction-local setting).
-    const rows: Array<{ id: string; aggregate_seq: string }> = await runner.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
-                              $7::text[], $8::text[], $9::text[], $10::smallint[])
-           WITH ORDINALITY AS t(id, type, version, aggregate_type, aggregate_id, occurred_at,
-                                correlation_id, causation_id, payload, priority, ord)
-       ), counts AS (
-         SELECT aggregate_type, aggregate_id, count(*) AS n FROM input GROUP BY aggregate_type, aggregate_id
-       ), reserved AS (
-         INSERT INTO outbox_aggregate_seq (aggregate_type, aggregate_id, last_seq)
-         SELECT aggregate_type, aggregate_id, n FROM counts ORDER BY aggregate_type, aggregate_id
-         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_seq = outbox_aggregate_seq.last_seq + EXCLUDED.last_seq
-         RETURNING aggregate_type, aggregate_id, last_seq
-       ), inserted AS (
-         INSERT INTO outbox_message
-           (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority)
-         SELECT i.id, i.type, i.version, i.aggregate_type, i.aggregate_id,
-                r.last_seq - c.n + row_number() OVER (PARTITION BY i.aggregate_type, i.aggregate_id ORDER BY i.ord),
-                i.occurred_at, i.correlation_id, i.causation_id, i.payload::jsonb, i.priority
-         FROM input i
-         JOIN counts c USING (aggregate_type, aggregate_id)
-         JOIN reserved r USING (aggregate_type, aggregate_id)
-         RETURNING id, aggregate_seq
-       )
-       SELECT id, aggregate_seq, (SELECT outbox_notify_once($11)) AS notified FROM inserted`,
-      [
-        envelopes.map((e) => e.id),
-        envelopes.map((e) => e.type),
-        envelopes.map((e) => e.version),
-        envelopes.map((e) => e.aggregateType),
-        envelopes.map((e) => e.aggregateId),
-        envelopes.map((e) => e.occurredAt),
-        envelopes.map((e) => e.correlationId),
-        envelopes.map((e) => e.causationId),
-        envelopes.map((e) => JSON.stringify(e.payload)),
-        list.map((event) => this.catalogue.claimPriority(event.contract)),
-        OUTBOX_CHANNEL,
-      ],
+    const priorities = list.map((event) => this.catalogue.claimPriority(event.contract));
+    const rows = await runPrepared<{ id: string; aggregate_seq: string }>(runner, APPEND, [
+      envelopes.map((e) => e.id),
+      envelopes.map((e) => e.type),
+      envelopes.map((e) => e.version),
+      envelopes.map((e) => e.aggregateType),
+      envelopes.map((e) => e.aggregateId),
+      envelopes.map((e) => e.occurredAt),
+      envelopes.map((e) => e.correlationId),
+      envelopes.map((e) => e.causationId),
+      envelopes.map((e) => JSON.stringify(e.payload)),
+      priorities,
+    ]);
+    this.signal.markAppended(
+      runner,
+      envelopes.filter((_, i) => priorities[i] === LANE_PRIORITY.critical).map((e) => e.id),
     );
     const seqById = new Map(rows.map((row) => [row.id, Number(row.aggregate_seq)]));
     for (const envelope of envelopes) envelope.aggregateSeq = seqById.get(envelope.id)!;
