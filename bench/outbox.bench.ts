@@ -469,6 +469,21 @@ async function appendFlood(tag: string, mode: FloodMode, t0: number, windowMs: n
   }
 }
 
+/** Diagnostic (BENCH_TIMELINE=1): per second of the trickle, how many events and the slowest three. */
+function logTimeline(mode: FloodMode, t0: number, commitAt: Map<string, number>): void {
+  const buckets = new Map<number, number[]>();
+  for (const [key, committed] of commitAt) {
+    const second = Math.floor((committed - t0) / 1000);
+    const list = buckets.get(second) ?? [];
+    list.push(handledClock.at.get(key)! - committed);
+    buckets.set(second, list);
+  }
+  for (const [second, list] of [...buckets].sort((a, b) => a[0] - b[0])) {
+    const slowest = list.sort((a, b) => b - a).slice(0, 3);
+    log(`    ${mode} s${second}: n=${list.length} slowest ${slowest.map((v) => v.toFixed(1)).join(' / ')} ms`);
+  }
+}
+
 async function trickle(tag: string, count: number, mode: FloodMode): Promise<TrickleResult> {
   handledClock.reset();
   faults.bulk.reset();
@@ -514,6 +529,7 @@ async function trickle(tag: string, count: number, mode: FloodMode): Promise<Tri
   await flood;
 
   const latencies = [...commitAt].map(([key, committed]) => handledClock.at.get(key)! - committed);
+  if (process.env.BENCH_TIMELINE) logTimeline(mode, t0, commitAt);
   const result: TrickleResult = {
     mode,
     latency: summarizeLatency(latencies),
@@ -603,7 +619,7 @@ async function main(): Promise<void> {
         (quiet.busy > QUIET_BUSY_PCT ? `  <-- NOT QUIET: other work is running, figures will be disturbed` : ''),
     );
     log(
-      `settings: N=${N} events, ${PRODUCERS} producers, ${ROUNDS} rounds (ABBA), DB pool 10, relay batch ${t.config.outbox.relayBatchSize}, ` +
+      `settings: N=${N} events, ${PRODUCERS} producers, ${ROUNDS} rounds (ABBA), DB pool ${t.config.dbPoolSize}, relay batch ${t.config.outbox.relayBatchSize}, ` +
         `lane concurrency critical/default/bulk ${lanes.critical}/${lanes.default}/${lanes.bulk}`,
     );
     log(

@@ -9,6 +9,7 @@ import { Reconciliation1795200000600 } from './1795200000600-reconciliation.js';
 import { FulfilmentStock1795200000800 } from './1795200000800-fulfilment-stock.js';
 import { PaymentsRefunds1795200000900 } from './1795200000900-payments-refunds.js';
 import { FulfilmentOrders1795200000950 } from './1795200000950-fulfilment-orders.js';
+import { OutboxWakeAfterCommit1795200001000 } from './1795200001000-outbox-wake-after-commit.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -26,4 +27,5 @@ export const migrations = [
   FulfilmentStock1795200000800,
   PaymentsRefunds1795200000900,
   FulfilmentOrders1795200000950,
+  OutboxWakeAfterCommit1795200001000,
 ];

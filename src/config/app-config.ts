@@ -157,7 +157,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       sequenceRecheckMs: r.int('OUTBOX_SEQUENCE_RECHECK_MS', 250, 10),
       laneConcurrency: {
         critical: r.int('LANE_CONCURRENCY_CRITICAL', 16, 1, 1000),
-        default: r.int('LANE_CONCURRENCY_DEFAULT', 8, 1, 1000),
+        default: r.int('LANE_CONCURRENCY_DEFAULT', 16, 1, 1000),
         bulk: r.int('LANE_CONCURRENCY_BULK', 4, 1, 1000),
       },
     },

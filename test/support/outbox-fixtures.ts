@@ -93,6 +93,7 @@ export const bulkSubscription = subscribe(ThingObserved, {
   module: 'testing',
   lane: 'bulk',
   retry: { attempts: 3, backoffMs: 20, jitter: 0.5 },
+  groupCommit: true,
 });
 
 /** Records every call in test_effect — not idempotent on purpose, so a double effect shows as two rows. */

@@ -10,13 +10,15 @@ const RECHECK_MS = 2;
  * finishes here, or `OUTBOX_CRITICAL_HOLD_MS` passes (they may be handled by another process).
  * While any is in flight, bulk work (the relay's bulk batches and the bulk lane's handlers) waits
  * before starting its next unit, for at most `OUTBOX_BULK_YIELD_MAX_MS` each time, so bulk slows
- * down under critical traffic but is never starved. Work already running is not interrupted.
+ * down under critical traffic but is never starved. Work already running is not interrupted, so
+ * while critical traffic is recent the relay also claims bulk rows in smaller batches.
  */
 @Injectable()
 export class CriticalFirst {
   private readonly inFlight = new Map<string, number>();
   private readonly holdMs: number;
   private readonly yieldMaxMs: number;
+  private lastCommittedAt = 0;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.holdMs = config.outbox.criticalHoldMs;
@@ -25,7 +27,8 @@ export class CriticalFirst {
 
   /** Critical events were committed by this process. */
   committed(eventIds: readonly string[]): void {
-    const expiresAt = Date.now() + this.holdMs;
+    this.lastCommittedAt = Date.now();
+    const expiresAt = this.lastCommittedAt + this.holdMs;
     for (const id of eventIds) this.inFlight.set(id, expiresAt);
   }
 
@@ -40,6 +43,11 @@ export class CriticalFirst {
     const now = Date.now();
     for (const [id, expiresAt] of this.inFlight) if (expiresAt <= now) this.inFlight.delete(id);
     return this.inFlight.size > 0;
+  }
+
+  /** Whether this process committed critical events within the last `OUTBOX_CRITICAL_HOLD_MS`. */
+  recentlyActive(): boolean {
+    return Date.now() - this.lastCommittedAt < this.holdMs;
   }
 
   /** Waits while critical work is in flight, for at most the bulk yield bound. */

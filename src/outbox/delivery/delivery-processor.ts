@@ -163,10 +163,7 @@ export class DeliveryProcessor {
    * alone, where retries and dead letters apply to the one that fails.
    */
   private async handleGroup(bound: BoundSubscription, members: Grouped[]): Promise<void> {
-    if (members.length === 1) {
-      members[0].settle(members[0].alone());
-      return;
-    }
+    if (members.length === 1) return this.handleAlone(members);
     const { subscription, handler } = bound;
     const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });
     let fresh: Set<string>;
@@ -186,8 +183,7 @@ export class DeliveryProcessor {
         return ids;
       });
     } catch {
-      for (const member of members) member.settle(member.alone());
-      return;
+      return this.handleAlone(members);
     }
     stopTimer();
     for (const { envelope, settle } of members) {
@@ -195,6 +191,13 @@ export class DeliveryProcessor {
       this.count(subscription, envelope, outcome);
       settle(Promise.resolve(outcome));
     }
+  }
+
+  /** Each member in a transaction of its own; resolves when all are done, so the group's slot stays taken till then. */
+  private async handleAlone(members: Grouped[]): Promise<void> {
+    const outcomes = members.map((member) => member.alone());
+    members.forEach((member, i) => member.settle(outcomes[i]));
+    await Promise.allSettled(outcomes);
   }
 
   private count(subscription: Subscription, envelope: Envelope, outcome: DeliveryOutcome): void {

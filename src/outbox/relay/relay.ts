@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
+import { CriticalFirst } from '../delivery/critical-first.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 import { prepared, runPreparedOnPool } from '../sql/prepared.js';
@@ -24,8 +25,10 @@ const CLAIM = prepared(
    ), bulk AS (
      SELECT id FROM outbox_message WHERE priority >= 2 ORDER BY priority, id LIMIT $6 FOR UPDATE SKIP LOCKED
    ), claimed AS (
+     -- = ANY(ARRAY(...)) keeps this an index lookup per claimed id whatever the planner thinks the
+     -- claim returns; a join here became a sequential scan of the whole backlog under a generic plan.
      DELETE FROM outbox_message
-     WHERE id IN (SELECT id FROM urgent UNION ALL SELECT id FROM bulk)
+     WHERE id = ANY (ARRAY(SELECT id FROM urgent UNION ALL SELECT id FROM bulk))
      RETURNING ${ENVELOPE_COLUMNS}
    ), archived AS (
      INSERT INTO outbox_event (${ENVELOPE_COLUMNS})
@@ -103,6 +106,7 @@ export class Relay {
     private readonly catalogue: EventCatalogue,
     private readonly queues: LaneQueues,
     private readonly metrics: OutboxMetrics,
+    private readonly criticalFirst: CriticalFirst,
   ) {
     for (const subscription of catalogue.allSubscriptions()) {
       for (const contract of subscription.contracts) {
@@ -158,6 +162,14 @@ export class Relay {
           ],
     );
     return { claimed: claimedCount, deliveries };
+  }
+
+  /**
+   * Bulk rows per claim: the configured size, or a fifth of it while this process has recent
+   * critical traffic, so a bulk batch already in flight when a critical event commits is short.
+   */
+  private bulkBatchSize(configured: number): number {
+    return this.criticalFirst.recentlyActive() ? Math.max(1, Math.floor(configured / 5)) : configured;
   }
 
   /** Step 3 alone. */

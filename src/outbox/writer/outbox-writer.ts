@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, type QueryRunner } from 'typeorm';
+import { setImmediate } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import { currentCorrelation } from '../../platform/context/index.js';
 import { EventCatalogue, LANE_PRIORITY } from '../catalogue/event-catalogue.js';
@@ -21,6 +22,9 @@ export class OutboxTransactionRequiredError extends Error {
     this.name = 'OutboxTransactionRequiredError';
   }
 }
+
+/** Events validated between two turns of the event loop in a large append. */
+const VALIDATION_SLICE = 50;
 
 /**
  * One round trip: reserve each aggregate's next numbers (the upsert keeps the aggregate's row locked
@@ -77,7 +81,10 @@ export class OutboxWriter {
     if (!runner?.isTransactionActive) throw new OutboxTransactionRequiredError();
     const list = Array.isArray(events) ? (events as readonly NewEvent[]) : [events as NewEvent];
     if (list.length === 0) return [];
-    for (const event of list) {
+    for (const [i, event] of list.entries()) {
+      // A large append validates in slices, so other requests and deliveries of this process are
+      // not held up behind it (a 500-event append is several ms of synchronous validation).
+      if (i > 0 && i % VALIDATION_SLICE === 0) await setImmediate();
       if (!this.catalogue.isRegistered(event.contract)) {
         throw new Error(`event ${event.contract.type} v${event.contract.version} is not registered in the catalogue`);
       }
