@@ -199,6 +199,16 @@ async function relayBatches(): Promise<{ batches: number; events: number }> {
   return { batches: find('count'), events: find('sum') };
 }
 
+/** Group-commit transactions of the projector so far and the deliveries they carried. */
+async function projectorGroups(): Promise<{ groups: number; deliveries: number }> {
+  const values = (await metrics.groupSize.get()).values.filter(
+    (v) => v.labels.subscriber === projectorSubscription.name,
+  );
+  const find = (suffix: string) =>
+    values.find((v) => v.metricName === `outbox_group_commit_size_${suffix}`)?.value ?? 0;
+  return { groups: find('count'), deliveries: find('sum') };
+}
+
 /** The same job options as a lane delivery (lane-queues.ts), for a fair baseline. */
 function jobOptions(jobId: string): JobsOptions {
   return {
@@ -358,13 +368,14 @@ async function rawCommits(n: number): Promise<{ commitsPerSec: number; load: Pha
 // ---------------------------------------------------------------------------------------------
 // (b) pipeline and (c) dual write
 
-type PipelineResult = FlowResult & { stages: Stages; batches: number; meanRelayBatch: number };
+type PipelineResult = FlowResult & { stages: Stages; batches: number; meanRelayBatch: number; meanGroup: number };
 
 async function pipeline(tag: string, n: number): Promise<PipelineResult> {
   handledClock.reset();
   const commitAt = new Map<string, number>();
   const eventIdByKey = new Map<string, string>();
   const relayBefore = await relayBatches();
+  const groupsBefore = await projectorGroups();
   const stopMeter = startMeter();
   const start = wallNow();
   await runProducers(n, PRODUCERS, async (i, producer) => {
@@ -381,6 +392,7 @@ async function pipeline(tag: string, n: number): Promise<PipelineResult> {
   await handledClock.waitFor(n, PHASE_TIMEOUT_MS);
   const load = stopMeter();
   const relayAfter = await relayBatches();
+  const groupsAfter = await projectorGroups();
   const result = flowResult('pipeline', n, commitAt, producedAt, start);
   const batches = relayAfter.batches - relayBefore.batches;
   const meanRelayBatch = (relayAfter.events - relayBefore.events) / batches;
@@ -389,6 +401,7 @@ async function pipeline(tag: string, n: number): Promise<PipelineResult> {
     load,
     batches,
     meanRelayBatch,
+    meanGroup: (groupsAfter.deliveries - groupsBefore.deliveries) / (groupsAfter.groups - groupsBefore.groups),
     stages: await stagesOf(projectorSubscription.name, eventIdByKey, commitAt),
   };
 }
@@ -701,7 +714,7 @@ async function main(): Promise<void> {
             ms(pipeLatency.max),
           ],
           ...pipes.map((p, i) => [
-            `    round ${i + 1} (producers alone ${int(p.produceCommitsPerSec)} tx/s, relay ${int(p.batches)} batches of ${p.meanRelayBatch.toFixed(1)})`,
+            `    round ${i + 1} (producers alone ${int(p.produceCommitsPerSec)} tx/s, relay ${int(p.batches)} batches of ${p.meanRelayBatch.toFixed(1)}, handler groups of ${p.meanGroup.toFixed(1)})`,
             `${int(p.eventsPerSec)} events/s`,
             ms(p.latency.p50),
             ms(p.latency.p99),

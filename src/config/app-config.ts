@@ -60,6 +60,8 @@ export interface OutboxConfig {
   relayBulkBatchSize: number;
   /** Polling fallback for when a LISTEN/NOTIFY wake-up is missed. */
   relayPollIntervalMs: number;
+  /** Bulk rows are left in the outbox while the bulk queue holds this many waiting jobs; 0 disables. */
+  relayBulkBacklogMax: number;
   /** How long a critical event committed here counts as in flight at most (it may be handled elsewhere). */
   criticalHoldMs: number;
   /** Longest a bulk batch or bulk handler waits for in-flight critical work before it goes ahead anyway; 0 disables. */
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 500, 1, 10_000),
       relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', 100, 1, 10_000),
       relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', 1000, 10),
+      relayBulkBacklogMax: r.int('OUTBOX_RELAY_BULK_BACKLOG_MAX', 500, 0, 1_000_000),
       criticalHoldMs: r.int('OUTBOX_CRITICAL_HOLD_MS', 1000, 1, 60_000),
       bulkYieldMaxMs: r.int('OUTBOX_BULK_YIELD_MAX_MS', 100, 0, 10_000),
       sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 60_000, 100),

@@ -163,6 +163,7 @@ export class DeliveryProcessor {
    * alone, where retries and dead letters apply to the one that fails.
    */
   private async handleGroup(bound: BoundSubscription, members: Grouped[]): Promise<void> {
+    this.metrics.groupSize.observe({ subscriber: bound.subscription.name }, members.length);
     if (members.length === 1) return this.handleAlone(members);
     const { subscription, handler } = bound;
     const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });

@@ -27,6 +27,12 @@ export class OutboxMetrics {
     ['subscriber'],
     SECONDS,
   );
+  readonly groupSize = histogram(
+    'outbox_group_commit_size',
+    'Deliveries per group-commit transaction (subscriptions with groupCommit)',
+    ['subscriber'],
+    [1, 2, 4, 8, 16, 32, 64],
+  );
   readonly endToEndSeconds = histogram(
     'outbox_end_to_end_latency_seconds',
     'occurredAt to handled',

@@ -5,13 +5,16 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { OUTBOX_CHANNEL, RelaySignal } from './relay-signal.js';
 import { CriticalFirst } from '../delivery/critical-first.js';
+import { LaneQueues } from '../delivery/lane-queues.js';
 import { Relay } from './relay.js';
 
 const LISTEN_RECONNECT_MS = 2000;
+const BULK_BACKLOG_RECHECK_MS = 50;
 
 /** One drain loop: claims batches of one scope until none is left; a wake-up during a drain asks for one more round. */
 class Drain {
@@ -74,6 +77,7 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly relay: Relay,
     private readonly signal: RelaySignal,
     private readonly criticalFirst: CriticalFirst,
+    private readonly queues: LaneQueues,
   ) {
     const onError = (error: Error) => this.logger.warn(`relay batch failed: ${error.message}`);
     const stopped = () => this.stopped;
@@ -81,6 +85,7 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
       new Drain(() => this.relay.relayBatch('urgent'), onError, stopped),
       new Drain(
         async () => {
+          await this.waitForBulkRoom();
           await this.criticalFirst.yieldToCritical();
           return this.relay.relayBatch('bulk');
         },
@@ -96,6 +101,18 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.listen();
     this.pollTimer = setInterval(() => this.wake(), this.config.outbox.relayPollIntervalMs);
     this.wake();
+  }
+
+  /**
+   * Backpressure for bulk: while the bulk queue already holds `OUTBOX_RELAY_BULK_BACKLOG_MAX` waiting
+   * jobs, bulk rows stay in the outbox (durable, claimable by any relay) instead of piling up in
+   * Redis, so relaying a flood is spread over the time its handlers take rather than done in one
+   * burst of CPU that critical deliveries would have to share.
+   */
+  private async waitForBulkRoom(): Promise<void> {
+    const max = this.config.outbox.relayBulkBacklogMax;
+    if (max === 0) return;
+    while (!this.stopped && (await this.queues.waiting('bulk')) >= max) await delay(BULK_BACKLOG_RECHECK_MS);
   }
 
   /** Asks both drains for a round; a drain already running is asked to go round once more. */
