@@ -482,18 +482,43 @@ async function appendFlood(tag: string, mode: FloodMode, t0: number, windowMs: n
   }
 }
 
-/** Diagnostic (BENCH_TIMELINE=1): per second of the trickle, how many events and the slowest three. */
-function logTimeline(mode: FloodMode, t0: number, commitAt: Map<string, number>): void {
-  const buckets = new Map<number, number[]>();
+/**
+ * Diagnostic (BENCH_TIMELINE=1): per second of the trickle, how many events and the slowest three,
+ * each split into commit → claimed / claimed → handler start / handler transaction.
+ */
+async function logTimeline(
+  mode: FloodMode,
+  t0: number,
+  commitAt: Map<string, number>,
+  eventIdByKey: Map<string, string>,
+): Promise<void> {
+  const rows: Array<{ event_id: string; claimed: number; started: number }> = await ds.query(
+    `SELECT event_id, extract(epoch FROM created_at) * 1000 AS claimed, extract(epoch FROM handled_at) * 1000 AS started
+     FROM outbox_delivery WHERE subscriber = $1 AND event_id = ANY($2::uuid[])`,
+    [alertSubscription.name, [...eventIdByKey.values()]],
+  );
+  const ledger = new Map(rows.map((row) => [row.event_id, row]));
+  const buckets = new Map<number, Array<{ key: string; latency: number }>>();
   for (const [key, committed] of commitAt) {
     const second = Math.floor((committed - t0) / 1000);
     const list = buckets.get(second) ?? [];
-    list.push(handledClock.at.get(key)! - committed);
+    list.push({ key, latency: handledClock.at.get(key)! - committed });
     buckets.set(second, list);
   }
   for (const [second, list] of [...buckets].sort((a, b) => a[0] - b[0])) {
-    const slowest = list.sort((a, b) => b - a).slice(0, 3);
-    log(`    ${mode} s${second}: n=${list.length} slowest ${slowest.map((v) => v.toFixed(1)).join(' / ')} ms`);
+    const slowest = list.sort((a, b) => b.latency - a.latency).slice(0, 3);
+    const split = slowest.map(({ key, latency }) => {
+      const row = ledger.get(eventIdByKey.get(key)!);
+      if (!row) return latency.toFixed(1);
+      const committed = commitAt.get(key)!;
+      const parts = [
+        Number(row.claimed) - committed,
+        Number(row.started) - Number(row.claimed),
+        handledClock.at.get(key)! - Number(row.started),
+      ];
+      return `${latency.toFixed(1)} (${parts.map((v) => v.toFixed(1)).join('+')})`;
+    });
+    log(`    ${mode} s${second}: n=${list.length} slowest ${split.join(' / ')} ms`);
   }
 }
 
@@ -542,7 +567,7 @@ async function trickle(tag: string, count: number, mode: FloodMode): Promise<Tri
   await flood;
 
   const latencies = [...commitAt].map(([key, committed]) => handledClock.at.get(key)! - committed);
-  if (process.env.BENCH_TIMELINE) logTimeline(mode, t0, commitAt);
+  if (process.env.BENCH_TIMELINE) await logTimeline(mode, t0, commitAt, eventIdByKey);
   const result: TrickleResult = {
     mode,
     latency: summarizeLatency(latencies),

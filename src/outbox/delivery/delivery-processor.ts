@@ -22,6 +22,9 @@ class PredecessorPending extends Error {}
 /**
  * The inbox rows and the ledger's `handled` mark, in one statement: returns the events that were
  * not yet handled by the subscriber (the others are duplicates). Both commit with the handler.
+ * A duplicate whose ledger row is still open (its inbox row committed, but the relay's claim that
+ * wrote the ledger row was lost in a database crash and redone) is marked `handled` too, so the
+ * sweeper does not re-drive it for ever.
  */
 const RECORD_HANDLED = prepared(
   'record_handled',
@@ -31,8 +34,12 @@ const RECORD_HANDLED = prepared(
      ON CONFLICT DO NOTHING
      RETURNING event_id
    ), handled AS (
-     UPDATE outbox_delivery d SET state = 'handled', handled_at = now(), updated_at = now(), attempts = d.attempts + 1
-     FROM fresh WHERE d.event_id = fresh.event_id AND d.subscriber = $1
+     UPDATE outbox_delivery d
+     SET state = 'handled', handled_at = now(), updated_at = now(),
+         attempts = d.attempts + CASE WHEN f.event_id IS NULL THEN 0 ELSE 1 END
+     FROM unnest($2::uuid[]) AS k(id) LEFT JOIN fresh f ON f.event_id = k.id
+     WHERE d.subscriber = $1 AND d.event_id = k.id
+       AND (f.event_id IS NOT NULL OR d.state IN ('pending', 'enqueued'))
    )
    SELECT event_id FROM fresh`,
 );

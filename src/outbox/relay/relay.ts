@@ -17,6 +17,13 @@ const ENVELOPE_COLUMNS =
 /**
  * Claims up to $1 urgent and $6 bulk-only rows (a limit of 0 claims none of that kind), deletes
  * them from the hot table, archives them and writes one `pending` delivery per subscriber.
+ *
+ * The relay's own statements commit with `synchronous_commit = off`: they do not wait for their WAL
+ * flush, which under a flood of bulk appends is the largest part of a critical delivery's wait. The
+ * next synchronous commit (a handler's, an append's) flushes them, and the WAL writer within
+ * `3 × wal_writer_delay`. If PostgreSQL itself crashes before that, the claim is undone: the rows are
+ * back in the outbox and are relayed again with the same job ids, the inbox absorbs a delivery that
+ * was already handled, and a duplicate delivery marks its ledger row `handled` (delivery-processor.ts).
  */
 const CLAIM = prepared(
   'claim',
@@ -42,17 +49,22 @@ const CLAIM = prepared(
        ON r.type = c.type AND r.version = c.version
      ON CONFLICT DO NOTHING
      RETURNING event_id, subscriber, job_id
+   ), relay_commit AS (
+     SELECT set_config('synchronous_commit', 'off', true)
    )
    SELECT c.id, c.type, c.version, c.aggregate_type, c.aggregate_id, c.aggregate_seq, c.occurred_at,
           c.correlation_id, c.causation_id, c.payload, d.subscriber, d.job_id
-   FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id`,
+   FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id CROSS JOIN relay_commit`,
 );
 
 const MARK_ENQUEUED = prepared(
   'mark_enqueued',
-  `UPDATE outbox_delivery d SET state = 'enqueued', enqueued_at = now(), updated_at = now()
-   FROM unnest($1::uuid[], $2::text[]) AS k(event_id, subscriber)
-   WHERE d.event_id = k.event_id AND d.subscriber = k.subscriber AND d.state = 'pending'`,
+  `WITH marked AS (
+     UPDATE outbox_delivery d SET state = 'enqueued', enqueued_at = now(), updated_at = now()
+     FROM unnest($1::uuid[], $2::text[]) AS k(event_id, subscriber)
+     WHERE d.event_id = k.event_id AND d.subscriber = k.subscriber AND d.state = 'pending'
+   )
+   SELECT set_config('synchronous_commit', 'off', true)`,
 );
 
 /** An envelope as stored in outbox_message / outbox_event, plus one subscriber from the claim. */

@@ -130,4 +130,41 @@ describe('chaos: a relay that dies between its steps', () => {
     expect(await effectsOf(ids)).toEqual({ rows: 30, distinct: 30 });
     expect(await liveJobs()).toBe(0);
   });
+
+  it('a claim undone by a database crash after its jobs were enqueued: handled once, and the ledger ends handled', async () => {
+    // The relay's statements commit asynchronously (relay.ts): a PostgreSQL crash can undo a claim
+    // whose jobs are already in Redis. Simulated: claim, then the crash's effect (rows back in the
+    // outbox, no archive, no ledger rows), then the jobs the relay had enqueued.
+    const events = await appendThings(dataSource, writer, 10, { aggregateId: 'claim-undone' });
+    const ids = events.map((e) => e.id);
+    const { claimed, deliveries } = await relay.claim();
+    expect(claimed).toBe(10);
+    await dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO outbox_message (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority)
+         SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, 0
+         FROM outbox_event WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      await tx.query(`DELETE FROM outbox_delivery WHERE event_id = ANY($1::uuid[])`, [ids]);
+      await tx.query(`DELETE FROM outbox_event WHERE id = ANY($1::uuid[])`, [ids]);
+    });
+    await queues.enqueue(deliveries);
+
+    // The jobs run although their ledger rows are gone; then the relay claims the rows again (same
+    // job ids: BullMQ keeps the completed jobs, so nothing new runs) and the sweeper re-drives them.
+    await eventually(async () => expect(await effectsOf(ids)).toEqual({ rows: 10, distinct: 10 }));
+    expect(await relay.relayBatch()).toBe(10);
+    expect(await outboxCount()).toBe(0);
+    await eventually(
+      async () => {
+        await sweeper.sweep();
+        expect(await ledgerOf(ids)).toEqual([{ state: 'handled', n: 10, min_redrives: 1, max_redrives: 1 }]);
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(await effectsOf(ids)).toEqual({ rows: 10, distinct: 10 });
+    expect(faults.recorder.calls).toBe(10);
+    expect(await sweeper.sweep()).toBe(0);
+  });
 });
