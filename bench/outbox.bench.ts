@@ -482,6 +482,23 @@ async function appendFlood(tag: string, mode: FloodMode, t0: number, windowMs: n
   }
 }
 
+/** Diagnostic: the event loop's worst delay per second (a 1 ms timer's lateness), until called. */
+function startLagSampler(): () => string[] {
+  const worst: number[] = [];
+  const start = performance.now();
+  let expected = start + 1;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const second = Math.floor((now - start) / 1000);
+    worst[second] = Math.max(worst[second] ?? 0, now - expected);
+    expected = now + 1;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return Array.from(worst, (v) => (v ?? 0).toFixed(0));
+  };
+}
+
 /**
  * Diagnostic (BENCH_TIMELINE=1): per second of the trickle, how many events and the slowest three,
  * each split into commit → claimed / claimed → handler start / handler transaction.
@@ -523,6 +540,7 @@ async function logTimeline(
 }
 
 async function trickle(tag: string, count: number, mode: FloodMode): Promise<TrickleResult> {
+  const lag = process.env.BENCH_TIMELINE ? startLagSampler() : undefined;
   handledClock.reset();
   faults.bulk.reset();
   const commitAt = new Map<string, number>();
@@ -568,6 +586,7 @@ async function trickle(tag: string, count: number, mode: FloodMode): Promise<Tri
 
   const latencies = [...commitAt].map(([key, committed]) => handledClock.at.get(key)! - committed);
   if (process.env.BENCH_TIMELINE) await logTimeline(mode, t0, commitAt, eventIdByKey);
+  if (lag) log(`    ${mode} event-loop lag max per second (ms): ${lag().join(' ')}`);
   const result: TrickleResult = {
     mode,
     latency: summarizeLatency(latencies),
