@@ -111,14 +111,14 @@ export class DeliveryProcessor {
     const { lane } = bound.subscription;
     if (lane === 'bulk') await this.criticalFirst.yieldToCritical();
     try {
-      return await this.processAlone(job, token, bound, bound.subscription.groupCommit);
+      return await this.deliver(job, token, bound, bound.subscription.groupCommit);
     } finally {
       if (lane === 'critical') this.criticalFirst.finished(envelope.id);
     }
   }
 
   /** One delivery: in its subscriber's next group transaction if `grouped`, else in a transaction of its own. */
-  private processAlone(
+  private deliver(
     job: Job<DeliveryJobData>,
     token: string | undefined,
     bound: BoundSubscription,
@@ -134,7 +134,7 @@ export class DeliveryProcessor {
         throw await this.fail(job, bound.subscription, error);
       }
       // A failure is handled (retried or dead-lettered) by the member's own `alone` run.
-      return this.group(bound).submit(envelope, () => this.processAlone(job, token, bound));
+      return this.group(bound).submit(envelope, () => this.deliver(job, token, bound));
     });
   }
 
