@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 
 const RECHECK_MS = 2;
+/** Size of the in-flight map at which a commit first drops the expired entries. */
+const PRUNE_AT = 1024;
 
 /**
  * Strict priority for critical work inside one process (docs/adr/0016-outbox-throughput-and-lane-isolation.md).
@@ -28,6 +30,8 @@ export class CriticalFirst {
   /** Critical events were committed by this process. */
   committed(eventIds: readonly string[]): void {
     this.lastCommittedAt = Date.now();
+    // In a process whose critical events are handled elsewhere nothing else prunes: keep it bounded.
+    if (this.inFlight.size >= PRUNE_AT) this.pruneExpired(this.lastCommittedAt);
     const expiresAt = this.lastCommittedAt + this.holdMs;
     for (const id of eventIds) this.inFlight.set(id, expiresAt);
   }
@@ -40,9 +44,17 @@ export class CriticalFirst {
   /** Whether critical work is in flight in this process. */
   busy(): boolean {
     if (this.inFlight.size === 0) return false;
-    const now = Date.now();
-    for (const [id, expiresAt] of this.inFlight) if (expiresAt <= now) this.inFlight.delete(id);
+    this.pruneExpired(Date.now());
     return this.inFlight.size > 0;
+  }
+
+  /** How many critical events count as in flight (for tests and diagnostics). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  private pruneExpired(now: number): void {
+    for (const [id, expiresAt] of this.inFlight) if (expiresAt <= now) this.inFlight.delete(id);
   }
 
   /** Whether this process committed critical events within the last `OUTBOX_CRITICAL_HOLD_MS`. */
