@@ -192,21 +192,27 @@ async function waitForQuiet(maxSeconds: number): Promise<CpuShare> {
   return share;
 }
 
+/** A histogram's observation count and sum so far, for the series with `labels` (all series if none). */
+async function histogramTotals(
+  histogram: OutboxMetrics['relayBatchSize'],
+  labels: Record<string, string> = {},
+): Promise<{ count: number; sum: number }> {
+  const { name, values } = await histogram.get();
+  const mine = values.filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value));
+  const total = (suffix: string) => mine.find((v) => v.metricName === `${name}_${suffix}`)?.value ?? 0;
+  return { count: total('count'), sum: total('sum') };
+}
+
 /** Relay batches so far and the events they carried (the relay's own histogram). */
 async function relayBatches(): Promise<{ batches: number; events: number }> {
-  const values = (await metrics.relayBatchSize.get()).values;
-  const find = (suffix: string) => values.find((v) => v.metricName === `outbox_relay_batch_size_${suffix}`)?.value ?? 0;
-  return { batches: find('count'), events: find('sum') };
+  const { count, sum } = await histogramTotals(metrics.relayBatchSize);
+  return { batches: count, events: sum };
 }
 
 /** Group-commit transactions of the projector so far and the deliveries they carried. */
 async function projectorGroups(): Promise<{ groups: number; deliveries: number }> {
-  const values = (await metrics.groupSize.get()).values.filter(
-    (v) => v.labels.subscriber === projectorSubscription.name,
-  );
-  const find = (suffix: string) =>
-    values.find((v) => v.metricName === `outbox_group_commit_size_${suffix}`)?.value ?? 0;
-  return { groups: find('count'), deliveries: find('sum') };
+  const { count, sum } = await histogramTotals(metrics.groupSize, { subscriber: projectorSubscription.name });
+  return { groups: count, deliveries: sum };
 }
 
 /** The same job options as a lane delivery (lane-queues.ts), for a fair baseline. */

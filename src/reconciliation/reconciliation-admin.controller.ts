@@ -1,7 +1,6 @@
-import { isUUID } from 'class-validator';
 import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIn, isUUID, IsOptional, Matches } from 'class-validator';
 import {
   cursorKey,
   type Page,

@@ -12,15 +12,13 @@ const PRUNE_AT = 1024;
  * finishes here, or `OUTBOX_CRITICAL_HOLD_MS` passes (they may be handled by another process).
  * While any is in flight, bulk work (the relay's bulk batches and the bulk lane's handlers) waits
  * before starting its next unit, for at most `OUTBOX_BULK_YIELD_MAX_MS` each time, so bulk slows
- * down under critical traffic but is never starved. Work already running is not interrupted, so
- * while critical traffic is recent the relay also claims bulk rows in smaller batches.
+ * down under critical traffic but is never starved. Work already running is not interrupted.
  */
 @Injectable()
 export class CriticalFirst {
   private readonly inFlight = new Map<string, number>();
   private readonly holdMs: number;
   private readonly yieldMaxMs: number;
-  private lastCommittedAt = 0;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.holdMs = config.outbox.criticalHoldMs;
@@ -29,10 +27,10 @@ export class CriticalFirst {
 
   /** Critical events were committed by this process. */
   committed(eventIds: readonly string[]): void {
-    this.lastCommittedAt = Date.now();
+    const now = Date.now();
     // In a process whose critical events are handled elsewhere nothing else prunes: keep it bounded.
-    if (this.inFlight.size >= PRUNE_AT) this.pruneExpired(this.lastCommittedAt);
-    const expiresAt = this.lastCommittedAt + this.holdMs;
+    if (this.inFlight.size >= PRUNE_AT) this.pruneExpired(now);
+    const expiresAt = now + this.holdMs;
     for (const id of eventIds) this.inFlight.set(id, expiresAt);
   }
 
@@ -55,11 +53,6 @@ export class CriticalFirst {
 
   private pruneExpired(now: number): void {
     for (const [id, expiresAt] of this.inFlight) if (expiresAt <= now) this.inFlight.delete(id);
-  }
-
-  /** Whether this process committed critical events within the last `OUTBOX_CRITICAL_HOLD_MS`. */
-  recentlyActive(): boolean {
-    return Date.now() - this.lastCommittedAt < this.holdMs;
   }
 
   /** Waits while critical work is in flight, for at most the bulk yield bound. */

@@ -79,11 +79,6 @@ export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Jobs of `lane` waiting for a worker (not counting delayed retries). */
-  waiting(lane: Lane): Promise<number> {
-    return this.queue(lane).getWaitingCount();
-  }
-
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.all().map((queue) => queue.close()));
   }

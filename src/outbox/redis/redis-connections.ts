@@ -5,6 +5,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 
 const READY_TIMEOUT_MS = 10_000;
+/** Producers fail fast: a command while Redis is away errors at once instead of queueing. */
+const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
 
 /** Thrown at start when Redis may evict keys, which silently drops queued jobs. */
 export class RedisEvictionPolicyError extends Error {}
@@ -37,7 +39,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
 
   /** The shared fail-fast connection for enqueueing, health checks and rate limits. */
   producer(): Redis {
-    this.sharedProducer ??= this.open({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.sharedProducer ??= this.dedicatedProducer();
     return this.sharedProducer;
   }
 
@@ -46,16 +48,12 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
    * then never queued ahead of another lane's enqueue on the same socket.
    */
   dedicatedProducer(): Redis {
-    return this.open({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    return this.open(FAIL_FAST);
   }
 
   /** A fail-fast connection whose keys all carry `keyPrefix` (kept inside the app's prefix). */
   prefixedProducer(keyPrefix: string): Redis {
-    return this.open({
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      keyPrefix: `${this.config.queuePrefix}:${keyPrefix}:`,
-    });
+    return this.open({ ...FAIL_FAST, keyPrefix: `${this.config.queuePrefix}:${keyPrefix}:` });
   }
 
   /** A connection for blocking worker commands: it never gives up on a command while Redis restarts. */

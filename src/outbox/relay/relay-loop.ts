@@ -8,9 +8,9 @@ import {
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { OUTBOX_CHANNEL, RelaySignal } from './relay-signal.js';
 import { CriticalFirst } from '../delivery/critical-first.js';
 import { LaneQueues } from '../delivery/lane-queues.js';
+import { OUTBOX_CHANNEL, RelaySignal } from './relay-signal.js';
 import { Relay } from './relay.js';
 
 const LISTEN_RECONNECT_MS = 2000;
@@ -112,7 +112,8 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
   private async waitForBulkRoom(): Promise<void> {
     const max = this.config.outbox.relayBulkBacklogMax;
     if (max === 0) return;
-    while (!this.stopped && (await this.queues.waiting('bulk')) >= max) await delay(BULK_BACKLOG_RECHECK_MS);
+    const bulk = this.queues.queue('bulk');
+    while (!this.stopped && (await bulk.getWaitingCount()) >= max) await delay(BULK_BACKLOG_RECHECK_MS);
   }
 
   /** Asks both drains for a round; a drain already running is asked to go round once more. */

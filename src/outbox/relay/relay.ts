@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
-import { CriticalFirst } from '../delivery/critical-first.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 import { prepared, runPreparedOnPool } from '../sql/prepared.js';
@@ -118,7 +117,6 @@ export class Relay {
     private readonly catalogue: EventCatalogue,
     private readonly queues: LaneQueues,
     private readonly metrics: OutboxMetrics,
-    private readonly criticalFirst: CriticalFirst,
   ) {
     for (const subscription of catalogue.allSubscriptions()) {
       for (const contract of subscription.contracts) {
@@ -174,14 +172,6 @@ export class Relay {
           ],
     );
     return { claimed: claimedCount, deliveries };
-  }
-
-  /**
-   * Bulk rows per claim: the configured size, or a fifth of it while this process has recent
-   * critical traffic, so a bulk batch already in flight when a critical event commits is short.
-   */
-  private bulkBatchSize(configured: number): number {
-    return this.criticalFirst.recentlyActive() ? Math.max(1, Math.floor(configured / 5)) : configured;
   }
 
   /** Step 3 alone. */

@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../src/config/index.js';
-import { CriticalFirst } from '../../../src/outbox/delivery/critical-first.js';
 import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
 import { EventCatalogue, OutboxWriter } from '../../../src/outbox/index.js';
 import { OutboxMetrics } from '../../../src/outbox/metrics/outbox-metrics.js';
@@ -54,7 +53,6 @@ describe('chaos: many relays racing for the same outbox', () => {
           t.app.get(EventCatalogue),
           t.app.get(LaneQueues),
           t.app.get(OutboxMetrics),
-          t.app.get(CriticalFirst),
         ),
     );
     const claimedBy = relays.map(() => 0);
