@@ -49,6 +49,7 @@ import {
   PROJECTION_UPSERT,
   wallNow,
 } from './bench-events.js';
+import { profiled } from './cpu-profile.js';
 import { type CpuShare, cpuShare, snapshot } from './machine-load.js';
 import { int, type LatencySummary, mean, ms, percentile, ratio, summarizeLatency, table } from './stats.js';
 
@@ -712,8 +713,8 @@ async function main(): Promise<void> {
       const order = round % 2 === 0 ? ['dual', 'pipe'] : ['pipe', 'dual'];
       for (const which of order) {
         await settle();
-        if (which === 'dual') duals.push(await dualWrite(`dual-${round}`, N));
-        else pipes.push(await pipeline(`pipe-${round}`, N));
+        if (which === 'dual') duals.push(await profiled(`dual-${round}`, () => dualWrite(`dual-${round}`, N)));
+        else pipes.push(await profiled(`pipe-${round}`, () => pipeline(`pipe-${round}`, N)));
         const last = which === 'dual' ? duals.at(-1)! : pipes.at(-1)!;
         log(
           `    round ${round + 1} ${last.label.padEnd(10)} ${int(last.eventsPerSec)} events/s, p50 ${ms(last.latency.p50)}, p99 ${ms(last.latency.p99)}`,

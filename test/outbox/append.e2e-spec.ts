@@ -126,6 +126,23 @@ describe('outbox append', () => {
     expect(rows.map((r) => Number(r.aggregate_seq))).toEqual(Array.from({ length: writers * 3 }, (_, i) => i + 1));
   });
 
+  it('numbers one aggregate without gaps when one-event and many-event appends race (two statements)', async () => {
+    // Even writers append one event at a time (APPEND_ONE), odd ones two at a time (APPEND).
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        appendThings(dataSource, writer, i % 2 === 0 ? 1 : 2, { aggregateId: 'mixed', startN: i * 2 }),
+      ),
+    );
+    const rows: Array<{ aggregate_seq: string }> = await dataSource.query(
+      `SELECT aggregate_seq FROM outbox_message WHERE aggregate_id = 'mixed' ORDER BY aggregate_seq`,
+    );
+    expect(rows.map((r) => Number(r.aggregate_seq))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const [{ last_seq }] = await dataSource.query(
+      `SELECT last_seq FROM outbox_aggregate_seq WHERE aggregate_type = 'thing' AND aggregate_id = 'mixed'`,
+    );
+    expect(Number(last_seq)).toBe(30);
+  });
+
   it('sends one NOTIFY per transaction however many appends it makes', async () => {
     const listener = new pg.Client({ connectionString: t.config.databaseUrl });
     await listener.connect();
