@@ -32,7 +32,7 @@ const VALIDATION_SLICE = 50;
  * deadlock each other) and insert the rows. No NOTIFY here: it would queue every appending commit on
  * NOTIFY's global lock; RelaySignal wakes the relays after the commit instead.
  */
-const APPEND = prepared(
+export const APPEND = prepared(
   'append',
   `WITH input AS (
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
@@ -63,7 +63,7 @@ const APPEND = prepared(
  * neither side builds, sends or unpacks ten one-element arrays, and PostgreSQL runs no grouping or
  * window over them (about 0.1 ms less per event for each side on the benchmark machine).
  */
-const APPEND_ONE = prepared(
+export const APPEND_ONE = prepared(
   'append_one',
   `WITH reserved AS (
      INSERT INTO outbox_aggregate_seq (aggregate_type, aggregate_id, last_seq)
