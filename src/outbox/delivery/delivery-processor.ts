@@ -26,7 +26,7 @@ class PredecessorPending extends Error {}
  * wrote the ledger row was lost in a database crash and redone) is marked `handled` too, so the
  * sweeper does not re-drive it for ever.
  */
-const RECORD_HANDLED = prepared(
+export const RECORD_HANDLED = prepared(
   'record_handled',
   `WITH fresh AS (
      INSERT INTO outbox_inbox (subscriber, event_id)
@@ -40,6 +40,28 @@ const RECORD_HANDLED = prepared(
      FROM unnest($2::uuid[]) AS k(id) LEFT JOIN fresh f ON f.event_id = k.id
      WHERE d.subscriber = $1 AND d.event_id = k.id
        AND (f.event_id IS NOT NULL OR d.state IN ('pending', 'enqueued'))
+   )
+   SELECT event_id FROM fresh`,
+);
+
+/**
+ * RECORD_HANDLED for one delivery (every delivery of a subscriber without group commit): the same
+ * inbox insert and ledger update with scalar parameters, without the unnest and join, about 0.2 ms
+ * less of PostgreSQL per delivery (bench/hot-statements.bench.ts). Same outcomes in every case:
+ * fresh → `handled`, attempts + 1; duplicate → an open row is healed to `handled`, others untouched.
+ */
+export const RECORD_HANDLED_ONE = prepared(
+  'record_handled_one',
+  `WITH fresh AS (
+     INSERT INTO outbox_inbox (subscriber, event_id) VALUES ($1::text, $2::uuid)
+     ON CONFLICT DO NOTHING
+     RETURNING event_id
+   ), handled AS (
+     UPDATE outbox_delivery d
+     SET state = 'handled', handled_at = now(), updated_at = now(),
+         attempts = d.attempts + (SELECT count(*)::int FROM fresh)
+     WHERE d.subscriber = $1::text AND d.event_id = $2::uuid
+       AND (EXISTS (SELECT 1 FROM fresh) OR d.state IN ('pending', 'enqueued'))
    )
    SELECT event_id FROM fresh`,
 );
@@ -151,7 +173,7 @@ export class DeliveryProcessor {
   private async handle({ subscription, handler }: BoundSubscription, envelope: Envelope): Promise<DeliveryOutcome> {
     const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });
     const outcome = await this.dataSource.transaction(async (tx): Promise<DeliveryOutcome> => {
-      const fresh = await runPrepared(tx.queryRunner!, RECORD_HANDLED, [subscription.name, [envelope.id]]);
+      const fresh = await runPrepared(tx.queryRunner!, RECORD_HANDLED_ONE, [subscription.name, envelope.id]);
       if (fresh.length === 0) return 'duplicate';
       if (subscription.ordered && (await checkSequence(tx, subscription, envelope)) === 'wait') {
         throw new PredecessorPending();
