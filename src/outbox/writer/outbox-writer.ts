@@ -60,8 +60,9 @@ export const APPEND = prepared(
 
 /**
  * APPEND for the common case of one event: the same upsert and insert with scalar parameters, so
- * neither side builds, sends or unpacks ten one-element arrays, and PostgreSQL runs no grouping or
- * window over them (about 0.1 ms less per event for each side on the benchmark machine).
+ * PostgreSQL runs no unnest, grouping or window for it (about 0.1 ms less per event on the benchmark
+ * machine, bench/hot-statements.bench.ts, which is why both statements are exported; the outbox's
+ * index does not export them).
  */
 export const APPEND_ONE = prepared(
   'append_one',
