@@ -147,7 +147,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
     outbox: {
       relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 500, 1, 10_000),
-      relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', 100, 1, 10_000),
+      relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', 20, 1, 10_000),
       relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', 1000, 10),
       relayBulkBacklogMax: r.int('OUTBOX_RELAY_BULK_BACKLOG_MAX', 500, 0, 1_000_000),
       criticalHoldMs: r.int('OUTBOX_CRITICAL_HOLD_MS', 1000, 1, 60_000),
@@ -161,7 +161,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       laneConcurrency: {
         critical: r.int('LANE_CONCURRENCY_CRITICAL', 16, 1, 1000),
         default: r.int('LANE_CONCURRENCY_DEFAULT', 16, 1, 1000),
-        bulk: r.int('LANE_CONCURRENCY_BULK', 4, 1, 1000),
+        bulk: r.int('LANE_CONCURRENCY_BULK', 2, 1, 1000),
       },
     },
     reconciliation: {
