@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
 import { Relay } from '../../src/outbox/relay/relay.js';
@@ -10,6 +9,7 @@ import {
 } from '../../src/outbox/index.js';
 import { runWithCorrelation } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
+import { listenForOutboxNotifies } from '../support/notify-listener.js';
 import {
   appendThings,
   createEffectTable,
@@ -144,11 +144,8 @@ describe('outbox append', () => {
   });
 
   it('sends one NOTIFY per transaction however many appends it makes', async () => {
-    const listener = new pg.Client({ connectionString: t.config.databaseUrl });
-    await listener.connect();
-    const received: string[] = [];
-    listener.on('notification', (n) => received.push(n.channel));
-    await listener.query('LISTEN outbox_message');
+    const listener = await listenForOutboxNotifies(t.config.databaseUrl);
+    const { received } = listener;
     try {
       await dataSource.transaction(async (tx) => {
         for (let i = 0; i < 5; i++)
@@ -159,7 +156,7 @@ describe('outbox append', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(received).toEqual(['outbox_message', 'outbox_message']);
     } finally {
-      await listener.end();
+      await listener.close();
     }
   });
 });

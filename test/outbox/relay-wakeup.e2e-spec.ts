@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
+import { listenForOutboxNotifies } from '../support/notify-listener.js';
 import {
   appendThings,
   createEffectTable,
@@ -12,16 +12,6 @@ import {
   ThingHappened,
 } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-/** Collects the outbox channel's notifications on a connection of its own. */
-async function listen(databaseUrl: string): Promise<{ received: string[]; close: () => Promise<void> }> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const received: string[] = [];
-  client.on('notification', (n) => received.push(n.channel));
-  await client.query('LISTEN outbox_message');
-  return { received, close: () => client.end() };
-}
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -43,7 +33,7 @@ describe('relay wake-up after commit', () => {
 
     it('wakes its own relay after each appending commit, without a NOTIFY', async () => {
       faults.recorder.reset();
-      const listener = await listen(t.config.databaseUrl);
+      const listener = await listenForOutboxNotifies(t.config.databaseUrl);
       try {
         for (let round = 1; round <= 3; round += 1) {
           await appendThings(dataSource, t.app.get(OutboxWriter), 5, {
@@ -78,7 +68,7 @@ describe('relay wake-up after commit', () => {
     afterAll(() => t.close());
 
     it('notifies once after the outermost commit, and never for a rolled-back append', async () => {
-      const listener = await listen(t.config.databaseUrl);
+      const listener = await listenForOutboxNotifies(t.config.databaseUrl);
       const event = (n: number) => ({ contract: ThingHappened, aggregateId: 'nested', payload: { key: 'k', n } });
       try {
         await expect(
@@ -112,7 +102,7 @@ describe('relay wake-up after commit', () => {
     });
 
     it('sends at most one NOTIFY per appending transaction when many commit at once', async () => {
-      const listener = await listen(t.config.databaseUrl);
+      const listener = await listenForOutboxNotifies(t.config.databaseUrl);
       try {
         await Promise.all(
           Array.from({ length: 20 }, (_, i) => appendThings(dataSource, writer, 1, { aggregateId: `many-${i}` })),
