@@ -14,6 +14,7 @@ interface ProcessTicks {
 export interface Snapshot {
   machineTotal: number;
   machineBusy: number;
+  machineSteal: number;
   processes: Map<number, ProcessTicks>;
 }
 
@@ -28,14 +29,20 @@ export interface CpuShare {
   /** Backends of other databases: other work on the same server, which disturbs the figures. */
   pgOtherDb: number;
   redis: number;
+  /**
+   * Time the hypervisor gave this VM's CPUs to someone else while they had work ("steal" in
+   * /proc/stat): disturbance from outside the machine, counted in `busy` but not in `other`.
+   */
+  steal: number;
   /** Busy time not attributed to the above: other processes (tests, builds), the kernel, exited processes. */
   other: number;
 }
 
-function machine(): { total: number; busy: number } {
+function machine(): { total: number; busy: number; steal: number } {
+  // user nice system idle iowait irq softirq steal
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
-  return { total, busy: total - fields[3] - fields[4] };
+  return { total, busy: total - fields[3] - fields[4], steal: fields[7] };
 }
 
 function groupOf(pid: number, comm: string, databaseName: string): ProcessTicks['group'] {
@@ -58,7 +65,7 @@ function groupOf(pid: number, comm: string, databaseName: string): ProcessTicks[
 
 /** Reads the CPU time of every process now; `databaseName` picks out the benchmark's backends. */
 export function snapshot(databaseName: string): Snapshot {
-  const { total, busy } = machine();
+  const { total, busy, steal } = machine();
   const processes = new Map<number, ProcessTicks>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -76,7 +83,7 @@ export function snapshot(databaseName: string): Snapshot {
       // The process exited between readdir and read.
     }
   }
-  return { machineTotal: total, machineBusy: busy, processes };
+  return { machineTotal: total, machineBusy: busy, machineSteal: steal, processes };
 }
 
 /** CPU shares between two snapshots, each as % of the whole machine (all CPUs). */
@@ -89,6 +96,7 @@ export function cpuShare(before: Snapshot, after: Snapshot): CpuShare {
   }
   const pct = (ticks: number) => (elapsed > 0 ? (ticks / elapsed) * 100 : 0);
   const busy = pct(after.machineBusy - before.machineBusy);
+  const steal = pct(after.machineSteal - before.machineSteal);
   const attributed = sums.self + sums['pg-bench'] + sums['pg-shared'] + sums['pg-other-db'] + sums.redis;
   return {
     busy,
@@ -97,6 +105,7 @@ export function cpuShare(before: Snapshot, after: Snapshot): CpuShare {
     pgShared: pct(sums['pg-shared']),
     pgOtherDb: pct(sums['pg-other-db']),
     redis: pct(sums.redis),
-    other: Math.max(0, busy - pct(attributed)),
+    steal,
+    other: Math.max(0, busy - steal - pct(attributed)),
   };
 }

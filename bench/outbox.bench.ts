@@ -75,7 +75,10 @@ const PHASE_TIMEOUT_MS = 180_000;
 const QUIET_WAIT_S = envInt('BENCH_QUIET_WAIT_S', 60);
 const QUIET_BUSY_PCT = 15;
 const PHASE_QUIET_WAIT_S = envInt('BENCH_PHASE_QUIET_WAIT_S', 30);
-/** A phase in which others used more than this share of the machine is flagged as disturbed. */
+/**
+ * A phase in which others (other processes, or the hypervisor's steal) used more than this share of
+ * the machine is flagged as disturbed.
+ */
 const DISTURBED_PCT = 10;
 
 const TARGET_PIPELINE_RATIO = 0.8;
@@ -176,8 +179,9 @@ function loadRow(label: string, { cpu, poolWaitingMean, poolWaitingMax }: PhaseL
     pct(cpu.pgBench + cpu.pgShared),
     pct(cpu.redis),
     pct(cpu.pgOtherDb + cpu.other),
+    pct(cpu.steal),
     `${poolWaitingMean.toFixed(1)} / ${poolWaitingMax}`,
-    cpu.pgOtherDb + cpu.other > DISTURBED_PCT ? 'DISTURBED' : '',
+    cpu.pgOtherDb + cpu.other + cpu.steal > DISTURBED_PCT ? 'DISTURBED' : '',
   ];
 }
 
@@ -682,7 +686,7 @@ async function main(): Promise<void> {
     for (const line of describeMachine()) log(line);
     log(await serverVersions());
     log(
-      `machine before start (3 s, nothing of ours running): ${pct(quiet.busy)} busy` +
+      `machine before start (3 s, nothing of ours running): ${pct(quiet.busy)} busy (steal ${pct(quiet.steal)})` +
         (quiet.busy > QUIET_BUSY_PCT ? `  <-- NOT QUIET: other work is running, figures will be disturbed` : ''),
     );
     log(
@@ -840,11 +844,22 @@ async function main(): Promise<void> {
     log();
     log('CPU during each measurement, % of the whole machine (2 vCPUs = 100%); "others" = other databases\' backends');
     log(
-      'and other processes (tests, builds) on this shared machine, i.e. disturbance; pool = queries waiting for a connection:',
+      'and other processes (tests, builds) on this shared machine; "steal" = CPU time the hypervisor gave to other VMs;',
     );
+    log('both are disturbance; pool = queries waiting for a connection:');
     log(
       table(
-        ['phase', 'busy', 'bench node', 'PostgreSQL (ours + shared)', 'Redis', 'others', 'pool wait avg / max', ''],
+        [
+          'phase',
+          'busy',
+          'bench node',
+          'PostgreSQL (ours + shared)',
+          'Redis',
+          'others',
+          'steal',
+          'pool wait avg / max',
+          '',
+        ],
         [
           loadRow('(a) BullMQ raw', queueCeiling.load),
           loadRow('(a) PostgreSQL raw', commitCeiling.load),
