@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { OutboxAdminController } from './admin/outbox-admin.controller.js';
+import { MessageJourneys } from './admin/message-journeys.js';
 import { EventCatalogue } from './catalogue/event-catalogue.js';
 import { DeadLetters } from './dead-letters/dead-letters.service.js';
 import { CriticalFirst } from './delivery/critical-first.js';
@@ -44,6 +45,7 @@ export class OutboxModule {
         LaneQueues,
         HandlerRegistry,
         DeadLetters,
+        MessageJourneys,
         DeliveryProcessor,
         DeliveryWorkers,
         Relay,

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { Type } from 'class-transformer';
 import { DataSource } from 'typeorm';
 import { Roles } from '../../platform/auth/index.js';
 import { type DeadLetter, DeadLetters } from '../dead-letters/dead-letters.service.js';
+import { type MessageJourney, MessageJourneys } from './message-journeys.js';
 
 export class DeadLetterFilterDto {
   @IsOptional() @IsString() @MaxLength(100) subscriber?: string;
@@ -18,6 +19,12 @@ export class DeadLetterListQuery extends DeadLetterFilterDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) cursor?: number;
 }
 
+export class MessageListQuery {
+  @IsString() @IsNotEmpty() @MaxLength(200) correlationId!: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) cursor?: number;
+}
+
 /** The outbox's admin API (API.md, "Admin"). */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -27,6 +34,7 @@ export class OutboxAdminController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly deadLetters: DeadLetters,
+    private readonly journeys: MessageJourneys,
   ) {}
 
   @Get('outbox')
@@ -47,6 +55,26 @@ export class OutboxAdminController {
       deliveriesNotDone: Number(row.not_done),
       deadLetters: Number(row.dead),
     };
+  }
+
+  /** The journeys of one correlation id's events (a request and everything it caused), oldest first. */
+  @Get('messages')
+  async messages(@Query() query: MessageListQuery): Promise<{ items: MessageJourney[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const offset = query.cursor ?? 0;
+    const items = await this.journeys.byCorrelationId(query.correlationId, limit + 1, offset);
+    return {
+      items: items.slice(0, limit),
+      nextCursor: items.length > limit ? String(offset + limit) : null,
+    };
+  }
+
+  /** One event's journey: envelope, each subscriber's delivery, the events its handlers appended. */
+  @Get('messages/:eventId')
+  async message(@Param('eventId', new ParseUUIDPipe()) eventId: string): Promise<MessageJourney> {
+    const journey = await this.journeys.byEventId(eventId);
+    if (!journey) throw new NotFoundException(`event ${eventId} not found`);
+    return journey;
   }
 
   @Get('dead-letters')

@@ -1,0 +1,143 @@
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { OutboxWriter } from '../../src/outbox/index.js';
+import { Relay } from '../../src/outbox/relay/relay.js';
+import { runWithCorrelation } from '../../src/platform/context/index.js';
+import { eventually } from '../support/eventually.js';
+import {
+  appendThings,
+  createEffectTable,
+  faults,
+  outboxTestSetup,
+  recorderSubscription,
+  ThingHappened,
+} from '../support/outbox-fixtures.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const RECORDER = recorderSubscription.name;
+
+describe('admin message journeys (GET /admin/messages)', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+  let relay: Relay;
+  let admin: string;
+
+  beforeAll(async () => {
+    // Workers but no relay loop: the test relays itself, so it can look at an event before that.
+    t = await startTestApp({ ...outboxTestSetup([recorderSubscription]), env: { APP_ROLES: 'api,worker' } });
+    dataSource = t.app.get(DataSource);
+    writer = t.app.get(OutboxWriter);
+    relay = t.app.get(Relay);
+    admin = `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`;
+    await createEffectTable(dataSource);
+  });
+  afterAll(() => t.close());
+  beforeEach(() => faults.recorder.reset());
+
+  const journey = (eventId: string) => request(t.url).get(`/admin/messages/${eventId}`).set('Authorization', admin);
+  const state = async (eventId: string) =>
+    (await dataSource.query(`SELECT state FROM outbox_delivery WHERE event_id = $1`, [eventId]))[0]?.state;
+  const relayAll = async () => {
+    while ((await relay.relayBatch()) > 0);
+  };
+  /** Appends `count` events as a request with `correlationId` would, or a handler of `causedBy`. */
+  const appendAs = (correlationId: string, causedBy: string | undefined, aggregateId: string, count = 1) =>
+    runWithCorrelation({ correlationId, causationId: causedBy }, () =>
+      appendThings(dataSource, writer, count, { aggregateId }),
+    );
+
+  it('shows an event still in the outbox, then its delivery and the events it caused', async () => {
+    const [parent] = await appendAs('corr-journey', undefined, 'journey-parent');
+
+    const waiting = await journey(parent.id);
+    expect(waiting.status).toBe(200);
+    expect(waiting.body).toEqual({ envelope: parent, relayedAt: null, deliveries: [], causedEvents: [] });
+
+    await relayAll();
+    await eventually(async () => expect(await state(parent.id)).toBe('handled'));
+    const [child] = await appendAs('corr-journey', parent.id, 'journey-child');
+
+    const handled = await journey(parent.id);
+    expect(handled.status).toBe(200);
+    expect(handled.body.envelope).toEqual(parent);
+    expect(Date.parse(handled.body.relayedAt)).not.toBeNaN();
+    expect(handled.body.deliveries).toEqual([
+      {
+        subscriber: RECORDER,
+        lane: 'critical',
+        state: 'handled',
+        attempts: 1,
+        redrives: 0,
+        enqueuedAt: expect.any(String),
+        handledAt: expect.any(String),
+        lastError: null,
+        deadLetter: null,
+      },
+    ]);
+    // The child is still in the outbox: caused events are found there as well as in the archive.
+    expect(handled.body.causedEvents).toEqual([
+      { id: child.id, type: ThingHappened.type, version: ThingHappened.version, occurredAt: child.occurredAt },
+    ]);
+  });
+
+  it('shows retries, the last error and the dead letter of a delivery that failed', async () => {
+    faults.recorder.failuresLeft = 100;
+    faults.recorder.error = () => new Error('downstream is down');
+    const [event] = await appendAs('corr-dead', undefined, 'journey-dead');
+    await relayAll();
+    await eventually(async () => expect(await state(event.id)).toBe('dead'));
+
+    const res = await journey(event.id);
+    expect(res.status).toBe(200);
+    expect(res.body.deliveries).toEqual([
+      expect.objectContaining({
+        subscriber: RECORDER,
+        state: 'dead',
+        attempts: recorderSubscription.retry.attempts,
+        handledAt: null,
+        lastError: 'downstream is down',
+        deadLetter: { id: expect.any(String), reason: 'exhausted', status: 'dead', replayCount: 0 },
+      }),
+    ]);
+  });
+
+  it('lists the journeys of one correlation id, oldest first, a page at a time', async () => {
+    const first = await appendAs('corr-list', undefined, 'list-a', 2);
+    const [third] = await appendAs('corr-list', first[0].id, 'list-b');
+    await appendAs('corr-other', undefined, 'list-c');
+    await relayAll();
+    const ids = [...first, third].map((e) => e.id);
+
+    const all = await request(t.url).get('/admin/messages?correlationId=corr-list').set('Authorization', admin);
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((j: { envelope: { id: string } }) => j.envelope.id)).toEqual(ids);
+    expect(all.body.items[0].causedEvents.map((c: { id: string }) => c.id)).toEqual([third.id]);
+    expect(all.body.nextCursor).toBeNull();
+
+    const page1 = await request(t.url)
+      .get('/admin/messages?correlationId=corr-list&limit=2')
+      .set('Authorization', admin);
+    expect(page1.body.items.map((j: { envelope: { id: string } }) => j.envelope.id)).toEqual(ids.slice(0, 2));
+    expect(page1.body.nextCursor).toBe('2');
+    const page2 = await request(t.url)
+      .get(`/admin/messages?correlationId=corr-list&limit=2&cursor=${page1.body.nextCursor}`)
+      .set('Authorization', admin);
+    expect(page2.body.items.map((j: { envelope: { id: string } }) => j.envelope.id)).toEqual(ids.slice(2));
+    expect(page2.body.nextCursor).toBeNull();
+  });
+
+  it('answers 404 for an unknown event, 400 for bad input, and only to admins', async () => {
+    expect((await journey('0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b')).status).toBe(404);
+    expect((await journey('not-a-uuid')).status).toBe(400);
+    expect((await request(t.url).get('/admin/messages').set('Authorization', admin)).status).toBe(400);
+    expect(
+      (await request(t.url).get('/admin/messages?correlationId=x&limit=0').set('Authorization', admin)).status,
+    ).toBe(400);
+    expect((await request(t.url).get('/admin/messages?correlationId=x')).status).toBe(401);
+    const citizen = `Bearer ${t.token({ sub: 'c-1', roles: ['citizen'] })}`;
+    expect((await request(t.url).get('/admin/messages?correlationId=x').set('Authorization', citizen)).status).toBe(
+      403,
+    );
+  });
+});
