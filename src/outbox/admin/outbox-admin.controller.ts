@@ -25,6 +25,11 @@ export class MessageListQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) cursor?: number;
 }
 
+/** A page of a list read with one row more than `limit`, so the next cursor is known without counting. */
+function page<T>(rows: T[], limit: number, offset: number): { items: T[]; nextCursor: string | null } {
+  return { items: rows.slice(0, limit), nextCursor: rows.length > limit ? String(offset + limit) : null };
+}
+
 /** The outbox's admin API (API.md, "Admin"). */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -62,11 +67,7 @@ export class OutboxAdminController {
   async messages(@Query() query: MessageListQuery): Promise<{ items: MessageJourney[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const offset = query.cursor ?? 0;
-    const items = await this.journeys.byCorrelationId(query.correlationId, limit + 1, offset);
-    return {
-      items: items.slice(0, limit),
-      nextCursor: items.length > limit ? String(offset + limit) : null,
-    };
+    return page(await this.journeys.byCorrelationId(query.correlationId, limit + 1, offset), limit, offset);
   }
 
   /** One event's journey: envelope, each subscriber's delivery, the events its handlers appended. */
@@ -81,11 +82,11 @@ export class OutboxAdminController {
   async list(@Query() query: DeadLetterListQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const offset = query.cursor ?? 0;
-    const items = await this.deadLetters.list({ ...query, status: query.status ?? 'dead' }, limit + 1, offset);
-    return {
-      items: items.slice(0, limit),
-      nextCursor: items.length > limit ? String(offset + limit) : null,
-    };
+    return page(
+      await this.deadLetters.list({ ...query, status: query.status ?? 'dead' }, limit + 1, offset),
+      limit,
+      offset,
+    );
   }
 
   @Post('dead-letters/replay')
