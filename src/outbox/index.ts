@@ -1,7 +1,8 @@
 /**
  * The outbox's public API. Modules append events with {@link OutboxWriter} in their own
  * transaction, declare contracts with {@link defineEvent} and subscriptions with {@link subscribe},
- * and bind handlers with {@link HandlesEvents}. Nothing else here is for modules.
+ * and bind handlers with {@link HandlesEvents}; {@link afterCommit} defers what must only happen once a
+ * handler's transaction has committed. Nothing else here is for modules.
  */
 export { mountBullBoard } from './admin/bull-board.js';
 export { EventCatalogue } from './catalogue/event-catalogue.js';
@@ -10,6 +11,7 @@ export type { Envelope, EventContract, Lane } from './catalogue/event-contract.j
 export { renderEventsDoc } from './catalogue/events-doc.js';
 export { subscribe } from './catalogue/subscription.js';
 export type { RetryPolicy, Subscription, SubscriptionOptions } from './catalogue/subscription.js';
+export { AfterCommitTransactionRequiredError, afterCommit } from './delivery/after-commit.js';
 export { HandlesEvents } from './delivery/handler-registry.js';
 export type { EventHandler } from './delivery/handler-registry.js';
 export { NonRetryableError } from './delivery/non-retryable.error.js';

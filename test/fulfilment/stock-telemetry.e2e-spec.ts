@@ -140,11 +140,16 @@ describe('fulfilment stock telemetry', () => {
     expected.sort((x, y) => `${x.location_id}/${x.sku}`.localeCompare(`${y.location_id}/${y.sku}`));
     expect(await observations()).toEqual(expected);
 
-    // Each reading is counted once, as applied or as stale (older than the one already kept).
-    const applied = (await metricValue('fulfilment_stock_observations_total', { outcome: 'applied' })) - appliedBefore;
-    const stale = (await metricValue('fulfilment_stock_observations_total', { outcome: 'stale' })) - staleBefore;
-    expect(applied + stale).toBe(1000);
-    expect(applied).toBeGreaterThanOrEqual(20);
+    // Each reading is counted once, as applied or as stale (older than the one already kept). The
+    // count follows each handler's COMMIT (afterCommit), which this process may see a moment after
+    // the ledger rows above became visible.
+    await eventually(async () => {
+      const applied =
+        (await metricValue('fulfilment_stock_observations_total', { outcome: 'applied' })) - appliedBefore;
+      const stale = (await metricValue('fulfilment_stock_observations_total', { outcome: 'stale' })) - staleBefore;
+      expect(applied + stale).toBe(1000);
+      expect(applied).toBeGreaterThanOrEqual(20);
+    });
 
     // Telemetry never moves stock or reservations.
     const [bucket] = await dataSource.query(

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DataSource, type EntitySubscriberInterface, type QueryRunner } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { onOutermostTransactionEnd } from '../delivery/after-commit.js';
 import { CriticalFirst } from '../delivery/critical-first.js';
 
 /** The channel the relay LISTENs on. */
@@ -31,21 +32,16 @@ export class RelaySignal implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const subscriber: EntitySubscriberInterface = {
-      afterTransactionCommit: ({ queryRunner }) => {
-        // A released savepoint also reports a commit: wait for the outermost one.
-        if (queryRunner.isTransactionActive) return;
-        const critical = this.appended.get(queryRunner);
+    onOutermostTransactionEnd(this.dataSource, {
+      committed: (runner) => {
+        const critical = this.appended.get(runner);
         if (critical === undefined) return;
-        this.appended.delete(queryRunner);
+        this.appended.delete(runner);
         if (critical.length > 0) this.criticalFirst.committed(critical);
         this.committed();
       },
-      afterTransactionRollback: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) this.appended.delete(queryRunner);
-      },
-    };
-    (this.dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
+      rolledBack: (runner) => this.appended.delete(runner),
+    });
   }
 
   /** Called by the writer: rows were appended in `runner`'s open transaction, `criticalIds` for critical subscribers. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
+import { afterCommit, type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
 import { StockObservedV1, type StockObservedV1Payload } from '../events/index.js';
 import { stockObservationMetrics } from './stock-observation.metrics.js';
 
@@ -36,19 +36,25 @@ export class RecordStockObservationListener implements EventHandler<StockObserve
        RETURNING drift`,
       [locationId, sku, observedOnHand, observedAt],
     );
-    const metrics = stockObservationMetrics;
-    if (rows.length === 0) {
-      metrics.observations.inc({ outcome: 'stale' });
-      return;
-    }
-    metrics.observations.inc({ outcome: 'applied' });
-    const drift = rows[0].drift;
-    if (drift === null) {
-      metrics.drift.inc({ direction: 'unknown-bucket' });
-      return;
-    }
-    metrics.drift.inc({ direction: drift > 0 ? 'over' : drift < 0 ? 'under' : 'none' });
-    metrics.driftUnits.inc(Math.abs(drift));
-    metrics.lastDrift.set(drift);
+    // Counted once the observation has committed: a delivery retried after a failed commit is not
+    // counted twice.
+    afterCommit(tx, () => countObservation(rows[0]?.drift));
   }
+}
+
+/** `drift` is undefined for a stale observation, null for one of a bucket without stock. */
+function countObservation(drift: number | null | undefined): void {
+  const metrics = stockObservationMetrics;
+  if (drift === undefined) {
+    metrics.observations.inc({ outcome: 'stale' });
+    return;
+  }
+  metrics.observations.inc({ outcome: 'applied' });
+  if (drift === null) {
+    metrics.drift.inc({ direction: 'unknown-bucket' });
+    return;
+  }
+  metrics.drift.inc({ direction: drift > 0 ? 'over' : drift < 0 ? 'under' : 'none' });
+  metrics.driftUnits.inc(Math.abs(drift));
+  metrics.lastDrift.set(drift);
 }
