@@ -4,8 +4,15 @@
  */
 import { Injectable } from '@nestjs/common';
 import { IsInt, IsString, Length, Min } from 'class-validator';
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
-import { defineEvent, type Envelope, type EventHandler, HandlesEvents, subscribe } from '../src/outbox/index.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  afterCommit,
+  defineEvent,
+  type Envelope,
+  type EventHandler,
+  HandlesEvents,
+  subscribe,
+} from '../src/outbox/index.js';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with PostgreSQL's clock. */
 export function wallNow(): number {
@@ -64,37 +71,19 @@ export const alertSubscription = subscribe(BenchAlertRaised, {
   retry: RETRY,
 });
 
-/**
- * Records when each key became handled. Handlers register their transaction's QueryRunner; a
- * TypeORM subscriber stamps the time right after that transaction's COMMIT returns.
- */
+/** Records when each key became handled: right after its handler's transaction has committed. */
 export class HandledClock {
   readonly at = new Map<string, number>();
-  /** Keys per open transaction: a group-commit transaction carries several. */
-  private readonly pending = new Map<QueryRunner, string[]>();
   private waiter?: { count: number; resolve: () => void };
-
-  install(dataSource: DataSource): void {
-    const subscriber: EntitySubscriberInterface = {
-      afterTransactionCommit: ({ queryRunner }) => {
-        if (queryRunner.isTransactionActive) return;
-        const keys = this.pending.get(queryRunner);
-        if (keys === undefined) return;
-        this.pending.delete(queryRunner);
-        for (const key of keys) this.mark(key);
-      },
-      afterTransactionRollback: ({ queryRunner }) => {
-        if (!queryRunner.isTransactionActive) this.pending.delete(queryRunner);
-      },
-    };
-    (dataSource.subscribers as EntitySubscriberInterface[]).push(subscriber);
-  }
+  /** Bumped by `reset`: a transaction of an earlier phase that commits late is not counted. */
+  private phase = 0;
 
   /** Called inside a handler: `key` counts as handled once this transaction commits. */
   onCommit(tx: EntityManager, key: string): void {
-    const keys = this.pending.get(tx.queryRunner!);
-    if (keys) keys.push(key);
-    else this.pending.set(tx.queryRunner!, [key]);
+    const phase = this.phase;
+    afterCommit(tx, () => {
+      if (phase === this.phase) this.mark(key);
+    });
   }
 
   /** Marks `key` handled now (the first time only: a redelivery does not move the stamp). */
@@ -128,7 +117,7 @@ export class HandledClock {
 
   reset(): void {
     this.at.clear();
-    this.pending.clear();
+    this.phase += 1;
     this.waiter = undefined;
   }
 }

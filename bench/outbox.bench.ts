@@ -676,7 +676,6 @@ async function main(): Promise<void> {
     prefix = `{${t.config.queuePrefix}}`;
     databaseName = new URL(t.config.databaseUrl).pathname.slice(1);
     defaultConcurrency = t.config.outbox.laneConcurrency.default;
-    handledClock.install(ds);
     await createBenchTables(ds);
     await createEffectTable(ds);
     await startDualWrite();

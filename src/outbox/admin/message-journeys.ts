@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Envelope } from '../catalogue/event-contract.js';
-import { type ClaimedRow, toEnvelope } from '../relay/relay.js';
+import { type ClaimedRow, ENVELOPE_COLUMNS, toEnvelope } from '../relay/relay.js';
 
 /** One subscriber's delivery of an event, from the ledger (and its dead letter, if any). */
 export interface JourneyDelivery {
@@ -38,16 +38,24 @@ export interface MessageJourney {
 
 type EnvelopeRow = Omit<ClaimedRow, 'subscriber'> & { relayed_at: Date | null };
 
-const ENVELOPE_COLUMNS =
-  'id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload';
-
-/** Envelopes both relayed (archive) and still waiting in the outbox; a claim moves a row in one statement. */
-const ENVELOPES = `
-  SELECT ${ENVELOPE_COLUMNS}, relayed_at FROM outbox_event WHERE %WHERE%
+/** Envelopes matching `where`, relayed (archive) or still waiting in the outbox; a claim moves a row in one statement. */
+const envelopesWhere = (where: string) => `
+  SELECT ${ENVELOPE_COLUMNS}, relayed_at FROM outbox_event WHERE ${where}
   UNION ALL
-  SELECT ${ENVELOPE_COLUMNS}, NULL::timestamptz AS relayed_at FROM outbox_message WHERE %WHERE%`;
+  SELECT ${ENVELOPE_COLUMNS}, NULL::timestamptz AS relayed_at FROM outbox_message WHERE ${where}`;
 
 const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+
+/** `rows` mapped by `toItem` and grouped by `key`, in their order. */
+function groupBy<R, T>(rows: R[], key: (row: R) => string, toItem: (row: R) => T): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(key(row));
+    if (group) group.push(toItem(row));
+    else groups.set(key(row), [toItem(row)]);
+  }
+  return groups;
+}
 
 /** Reads message journeys for the admin API; read-only. */
 @Injectable()
@@ -56,7 +64,7 @@ export class MessageJourneys {
 
   /** The journey of event `eventId`, or `undefined` if no such event is in the outbox or its archive. */
   async byEventId(eventId: string): Promise<MessageJourney | undefined> {
-    const rows: EnvelopeRow[] = await this.dataSource.query(ENVELOPES.replaceAll('%WHERE%', 'id = $1'), [eventId]);
+    const rows: EnvelopeRow[] = await this.dataSource.query(envelopesWhere('id = $1'), [eventId]);
     return (await this.complete(rows))[0];
   }
 
@@ -66,7 +74,7 @@ export class MessageJourneys {
    */
   async byCorrelationId(correlationId: string, limit: number, offset: number): Promise<MessageJourney[]> {
     const rows: EnvelopeRow[] = await this.dataSource.query(
-      `${ENVELOPES.replaceAll('%WHERE%', 'correlation_id = $1')} ORDER BY occurred_at, id LIMIT $2 OFFSET $3`,
+      `${envelopesWhere('correlation_id = $1')} ORDER BY occurred_at, id LIMIT $2 OFFSET $3`,
       [correlationId, limit, offset],
     );
     return this.complete(rows);
@@ -108,10 +116,10 @@ export class MessageJourneys {
        ORDER BY d.subscriber`,
       [eventIds],
     );
-    const byEvent = new Map<string, JourneyDelivery[]>();
-    for (const row of rows) {
-      const list = byEvent.get(row.event_id) ?? [];
-      list.push({
+    return groupBy(
+      rows,
+      (row) => row.event_id,
+      (row): JourneyDelivery => ({
         subscriber: row.subscriber,
         lane: row.lane,
         state: row.state,
@@ -129,10 +137,8 @@ export class MessageJourneys {
                 status: row.dead_letter_status!,
                 replayCount: row.replay_count!,
               },
-      });
-      byEvent.set(row.event_id, list);
-    }
-    return byEvent;
+      }),
+    );
   }
 
   private async caused(eventIds: string[]): Promise<Map<string, CausedEvent[]>> {
@@ -144,12 +150,15 @@ export class MessageJourneys {
          ORDER BY occurred_at, id`,
         [eventIds],
       );
-    const byCause = new Map<string, CausedEvent[]>();
-    for (const row of rows) {
-      const list = byCause.get(row.causation_id) ?? [];
-      list.push({ id: row.id, type: row.type, version: row.version, occurredAt: row.occurred_at.toISOString() });
-      byCause.set(row.causation_id, list);
-    }
-    return byCause;
+    return groupBy(
+      rows,
+      (row) => row.causation_id,
+      (row): CausedEvent => ({
+        id: row.id,
+        type: row.type,
+        version: row.version,
+        occurredAt: row.occurred_at.toISOString(),
+      }),
+    );
   }
 }

@@ -10,7 +10,8 @@ import { prepared, runPreparedOnPool } from '../sql/prepared.js';
 /** Which outbox rows a claim takes: urgent (critical and default subscribers), bulk-only, or both. */
 export type ClaimScope = 'urgent' | 'bulk' | 'all';
 
-const ENVELOPE_COLUMNS =
+/** The envelope's columns, as outbox_message and outbox_event both store them. */
+export const ENVELOPE_COLUMNS =
   'id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload';
 
 /**
