@@ -8,7 +8,13 @@ export type AppRole = (typeof APP_ROLES)[number];
 export type NodeEnv = 'development' | 'test' | 'production';
 
 export interface AppConfig {
+  /** `production` unless `development` or `test` is asked for explicitly. */
   nodeEnv: NodeEnv;
+  /**
+   * Variables that fell back to a fixed development value because they were unset: only ever in
+   * `development` or `test`. The process logs them once at start.
+   */
+  developmentFallbacks: string[];
   databaseUrl: string;
   dbCreate: boolean;
   dbMigrationsRun: boolean;
@@ -37,6 +43,8 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   corsOrigins: string[];
   metricsToken: string | undefined;
+  /** `/metrics` may be served without `METRICS_TOKEN` because the network already protects it. */
+  metricsPublic: boolean;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
@@ -101,17 +109,26 @@ export class ConfigError extends Error {
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_WEBHOOK_SECRET = 'dev-only-webhook-secret';
 const MIN_SECRET_LENGTH = 32;
+const MIN_ADMIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Secrets printed in this repository (development fallbacks, the stub provider's defaults, examples).
+ * Anyone can read them, so production refuses every one of them.
+ */
+export const KNOWN_DEVELOPMENT_SECRETS: ReadonlySet<string> = new Set([DEV_JWT_SECRET, DEV_WEBHOOK_SECRET]);
 
 type Env = Record<string, string | undefined>;
 
 /** Reads and validates the configuration; throws {@link ConfigError} listing every problem. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new EnvReader(env);
-  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  // An unset NODE_ENV is production: a forgotten variable must never open a deployment.
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'production');
   const development = nodeEnv !== 'production';
 
   const config: AppConfig = {
     nodeEnv,
+    developmentFallbacks: r.fallbacks,
     databaseUrl: r.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/debts_hub', ['postgres:', 'postgresql:']),
     dbCreate: r.bool('DB_CREATE', development),
     dbMigrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
@@ -143,6 +160,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1),
     corsOrigins: r.list('CORS_ORIGINS'),
     metricsToken: r.optional('METRICS_TOKEN'),
+    metricsPublic: r.bool('METRICS_PUBLIC', false),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
     outbox: {
@@ -176,13 +194,49 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {
     r.problem('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
   }
+  if (!development) refuseUnsafeProduction(config, r);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/**
+ * Production settings that would run, but unsafely: each is one problem line, so a deployment
+ * cannot start by accident on a simulated gateway, a secret printed in this repository, a weak
+ * admin password or metrics open to anyone.
+ */
+function refuseUnsafeProduction(config: AppConfig, r: EnvReader): void {
+  const gateway = r.optional('PAYMENT_GATEWAY') ?? 'simulated';
+  if (gateway === 'simulated') {
+    r.problem(
+      'PAYMENT_GATEWAY=simulated takes no money: set PAYMENT_GATEWAY=http with GATEWAY_URL and GATEWAY_API_KEY',
+    );
+  }
+  const secrets: Array<[string, string | undefined]> = [
+    ['AUTH_JWT_SECRET', config.authJwtSecret],
+    ['GATEWAY_WEBHOOK_SECRET', config.gatewayWebhookSecret],
+    ['GATEWAY_API_KEY', r.optional('GATEWAY_API_KEY')],
+    ['ADMIN_PASSWORD', config.adminPassword],
+  ];
+  for (const [name, value] of secrets) {
+    if (value !== undefined && KNOWN_DEVELOPMENT_SECRETS.has(value)) {
+      r.problem(`${name} is a development secret published in the source: set a secret of your own`);
+    }
+  }
+  if (config.adminPassword === undefined) {
+    r.problem('ADMIN_USERNAME and ADMIN_PASSWORD are required in production (Bull Board)');
+  } else if (config.adminPassword.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    r.problem(`ADMIN_PASSWORD must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters long`);
+  }
+  if (config.metricsToken === undefined && !config.metricsPublic) {
+    r.problem('METRICS_TOKEN is required in production, or METRICS_PUBLIC=true when the network protects /metrics');
+  }
 }
 
 /** Reads one variable at a time, recording a problem instead of throwing so all are reported. */
 class EnvReader {
   readonly problems: string[] = [];
+  /** Variables that took a development fallback. */
+  readonly fallbacks: string[] = [];
 
   constructor(private readonly env: Env) {}
 
@@ -260,8 +314,11 @@ class EnvReader {
   secret(name: string, devFallback: string | undefined, minLength: number): string {
     const value = this.optional(name);
     if (value === undefined) {
-      if (devFallback !== undefined) return devFallback;
-      this.problem(`${name} is required outside development`);
+      if (devFallback !== undefined) {
+        this.fallbacks.push(name);
+        return devFallback;
+      }
+      this.problem(`${name} is required in production`);
       return '';
     }
     if (value.length < minLength) this.problem(`${name} must be at least ${minLength} characters long`);
