@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
 import { appRoutes } from '@bull-board/api/dist/routes.js';
-import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '../../src/modules/payments/gateway/webhook-signature.js';
+import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '../../src/modules/payments/index.js';
 import { type Principal, ROLES, type Role } from '../../src/platform/index.js';
 import { placeOrder, RIYADH, stockedSku } from '../fulfilment/order-fixtures.js';
 import { pay, registerDebt } from '../payments/payment-fixtures.js';
@@ -41,14 +41,16 @@ interface Endpoint {
 
 /** Bull Board's own route table: its UI entry points and its JSON API, under the mount. */
 function bullBoardEndpoints(policy: RoutePolicy): Endpoint[] {
-  const { method: entryMethod, route: entryRoutes } = appRoutes.entryPoint;
-  const entry = [entryRoutes].flat().map((route) => ({ method: entryMethod, route }));
-  return [...entry, ...appRoutes.api].map(({ method, route }) => ({
-    key: `${method.toUpperCase()} ${BULL_BOARD}${route}`,
-    method: method as Method,
-    path: `${BULL_BOARD}${route}`,
-    policy,
-  }));
+  return [appRoutes.entryPoint, ...appRoutes.api].flatMap(({ method, route }) =>
+    [method].flat().flatMap((m) =>
+      [route].flat().map((r) => ({
+        key: `${m.toUpperCase()} ${BULL_BOARD}${r}`,
+        method: m as Method,
+        path: `${BULL_BOARD}${r}`,
+        policy,
+      })),
+    ),
+  );
 }
 
 describe('route table security (every served route has a policy, checked by HTTP)', () => {
