@@ -176,4 +176,46 @@ describe('loadConfig', () => {
       `PAYMENT_PENDING_TIMEOUT_MS must be an integer from 1000 to ${Number.MAX_SAFE_INTEGER} (got "soon")`,
     ]);
   });
+
+  // A production environment with every secret it needs, so only the variables under test vary.
+  const production = {
+    NODE_ENV: 'production',
+    AUTH_JWT_SECRET: 'p'.repeat(40),
+    GATEWAY_WEBHOOK_SECRET: 'w'.repeat(40),
+    ADMIN_USERNAME: 'ops',
+    ADMIN_PASSWORD: 'a'.repeat(20),
+  };
+
+  it('serves the API docs in development and test only, unless DOCS_ENABLED says otherwise', () => {
+    expect(loadConfig({}).docsEnabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).docsEnabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', DOCS_ENABLED: 'false' }).docsEnabled).toBe(false);
+    expect(loadConfig(production).docsEnabled).toBe(false);
+    expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+    expect(problemsOf({ DOCS_ENABLED: 'yes' })).toEqual(['DOCS_ENABLED must be "true" or "false" (got "yes")']);
+  });
+
+  it('reads the JWT issuer, audience and maximum lifetime, and the Basic login failure budget', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ authJwtMaxLifetimeS: 86_400, adminAuthFailuresPerMinute: 10 });
+    expect(defaults.authJwtIssuer).toBeUndefined();
+    expect(defaults.authJwtAudience).toBeUndefined();
+    expect(
+      loadConfig({
+        AUTH_JWT_ISSUER: 'https://idp.example',
+        AUTH_JWT_AUDIENCE: 'debts-hub',
+        AUTH_JWT_MAX_LIFETIME_S: '3600',
+        ADMIN_AUTH_FAILURES_PER_MINUTE: '5',
+      }),
+    ).toMatchObject({
+      authJwtIssuer: 'https://idp.example',
+      authJwtAudience: 'debts-hub',
+      authJwtMaxLifetimeS: 3600,
+      adminAuthFailuresPerMinute: 5,
+    });
+    expect(problemsOf({ AUTH_JWT_MAX_LIFETIME_S: '10', ADMIN_AUTH_FAILURES_PER_MINUTE: '0' })).toEqual([
+      'AUTH_JWT_MAX_LIFETIME_S must be an integer from 60 to 31536000 (got "10")',
+      'ADMIN_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 10000 (got "0")',
+    ]);
+  });
 });

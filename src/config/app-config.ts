@@ -31,6 +31,16 @@ export interface AppConfig {
   authJwtSecret: string;
   adminUsername: string | undefined;
   adminPassword: string | undefined;
+  /** `iss` put in signed tokens and required of presented ones; unset: not checked. */
+  authJwtIssuer: string | undefined;
+  /** `aud` put in signed tokens and required of presented ones; unset: not checked. */
+  authJwtAudience: string | undefined;
+  /** Longest token lifetime accepted (`exp - iat`, or `exp - now` without `iat`). */
+  authJwtMaxLifetimeS: number;
+  /** Failed Bull Board Basic logins one client may make per minute before it gets 429. */
+  adminAuthFailuresPerMinute: number;
+  /** Serves Swagger UI (`/docs`) and the OpenAPI document (`/docs-json`). */
+  docsEnabled: boolean;
   gatewayWebhookSecret: string;
   gatewaySim: {
     latencyMs: number;
@@ -148,6 +158,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     authJwtSecret: r.secret('AUTH_JWT_SECRET', development ? DEV_JWT_SECRET : undefined, MIN_SECRET_LENGTH),
     adminUsername: r.optional('ADMIN_USERNAME'),
     adminPassword: r.optional('ADMIN_PASSWORD'),
+    authJwtIssuer: r.optional('AUTH_JWT_ISSUER'),
+    authJwtAudience: r.optional('AUTH_JWT_AUDIENCE'),
+    authJwtMaxLifetimeS: r.int('AUTH_JWT_MAX_LIFETIME_S', 86_400, 60, 31_536_000),
+    adminAuthFailuresPerMinute: r.int('ADMIN_AUTH_FAILURES_PER_MINUTE', 10, 1, 10_000),
+    docsEnabled: r.bool('DOCS_ENABLED', nodeEnv === 'development' || nodeEnv === 'test'),
     gatewayWebhookSecret: r.secret('GATEWAY_WEBHOOK_SECRET', development ? DEV_WEBHOOK_SECRET : undefined, 16),
     gatewaySim: {
       latencyMs: r.int('GATEWAY_SIM_LATENCY_MS', 0, 0),
