@@ -109,6 +109,31 @@ describe('bad input is a 4xx, never a 500', () => {
     });
   });
 
+  describe('NUL characters, which no PostgreSQL text holds', () => {
+    it.each([
+      '/v1/citizens/%00/licences/applications',
+      '/v1/citizens/a%00b/debts',
+      '/admin/messages?correlationId=%00',
+      '/admin/dead-letters?subscriber=%00',
+      '/admin/dead-letters?type=a%00',
+      '/admin/dead-letters?error=%00b',
+    ])('GET %s is a 400 problem', async (path) => {
+      const res = await request(t.url).get(path).set('Authorization', client.admin);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
+      expect(res.body.type).toBe('/problems/validation-failed');
+    });
+
+    it('is a 400 in a JSON body too, naming the field', async () => {
+      const res = await client.apply(
+        { citizenId: 'cit-nul', activity: 'bak\u0000ery', premisesAddress: 'Riyadh' },
+        client.as('cit-nul', ['citizen']),
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: 'activity', message: expect.stringContaining('NUL') }]);
+    });
+  });
+
   describe("a citizen's total outstanding", () => {
     /** Inserts outstanding debts straight into the database, as a bulk import or a migration might. */
     async function insertDebts(citizenId: string, amount: string, count: number): Promise<void> {
