@@ -155,14 +155,28 @@ describe('loadConfig', () => {
   });
 
   it('reads the order reservation TTL and the routing time limit, with defaults and bounds', () => {
-    expect(loadConfig(DEV).fulfilment).toEqual({ reservationTtlMs: 900_000, routingTimeLimitMs: 200 });
-    expect(loadConfig({ ...DEV, ORDER_RESERVATION_TTL_MS: '60000', ROUTING_TIME_LIMIT_MS: '50' }).fulfilment).toEqual({
+    expect(loadConfig(DEV).fulfilment).toMatchObject({ reservationTtlMs: 900_000, routingTimeLimitMs: 200 });
+    expect(
+      loadConfig({ ...DEV, ORDER_RESERVATION_TTL_MS: '60000', ROUTING_TIME_LIMIT_MS: '50' }).fulfilment,
+    ).toMatchObject({
       reservationTtlMs: 60_000,
       routingTimeLimitMs: 50,
     });
     expect(problemsOf({ ORDER_RESERVATION_TTL_MS: '10', ROUTING_TIME_LIMIT_MS: '60000' })).toEqual([
       `ORDER_RESERVATION_TTL_MS must be an integer from 100 to ${Number.MAX_SAFE_INTEGER} (got "10")`,
       'ROUTING_TIME_LIMIT_MS must be an integer from 10 to 10000 (got "60000")',
+    ]);
+  });
+
+  it('reads the order abuse caps (open unpaid orders per customer, units per order), with defaults and bounds', () => {
+    expect(loadConfig({}).fulfilment).toMatchObject({ maxOpenUnpaidOrders: 20, maxUnitsPerOrder: 1000 });
+    expect(loadConfig({ ORDER_MAX_OPEN_UNPAID: '3', ORDER_MAX_UNITS: '50' }).fulfilment).toMatchObject({
+      maxOpenUnpaidOrders: 3,
+      maxUnitsPerOrder: 50,
+    });
+    expect(problemsOf({ ORDER_MAX_OPEN_UNPAID: '0', ORDER_MAX_UNITS: 'lots' })).toEqual([
+      'ORDER_MAX_OPEN_UNPAID must be an integer from 1 to 1000000 (got "0")',
+      'ORDER_MAX_UNITS must be an integer from 1 to 2147483647 (got "lots")',
     ]);
   });
 

@@ -68,6 +68,10 @@ export interface FulfilmentConfig {
   reservationTtlMs: number;
   /** Wall-clock limit of one MILP routing solve; the greedy plan is used when it is not enough. */
   routingTimeLimitMs: number;
+  /** Most orders a customer may hold `placed` or `reserved` (not yet paid) at once; one more is a 409. */
+  maxOpenUnpaidOrders: number;
+  /** Most units (the sum of its lines' quantities) one order may ask for; more is a 422. */
+  maxUnitsPerOrder: number;
 }
 
 /** Delivery tuning (README, "Configuration"). */
@@ -204,6 +208,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fulfilment: {
       reservationTtlMs: r.int('ORDER_RESERVATION_TTL_MS', 900_000, 100),
       routingTimeLimitMs: r.int('ROUTING_TIME_LIMIT_MS', 200, 10, 10_000),
+      maxOpenUnpaidOrders: r.int('ORDER_MAX_OPEN_UNPAID', 20, 1, 1_000_000),
+      maxUnitsPerOrder: r.int('ORDER_MAX_UNITS', 1000, 1, 2_147_483_647),
     },
   };
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {

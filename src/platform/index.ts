@@ -4,10 +4,28 @@ export { configureHttp, CORRELATION_HEADER } from './http/configure-http.js';
 export { ProblemException, ValidationProblem, problemType } from './http/problem.js';
 export type { FieldError, ProblemDocument } from './http/problem.js';
 export { loggingModule } from './logging/logging.module.js';
+export { loggableError } from './logging/loggable-error.js';
+export type { LoggableError } from './logging/loggable-error.js';
 export { PlatformModule } from './platform.module.js';
-export { ACCEPTED_CURRENCIES, IsAcceptedCurrency, IsCurrencyCode, IsMinorUnits } from './money.js';
+export {
+  ACCEPTED_CURRENCIES,
+  exactMinorUnits,
+  IsAcceptedCurrency,
+  IsCurrencyCode,
+  IsMinorUnits,
+  MinorUnitsOutOfRangeError,
+  safeMinorUnits,
+} from './money.js';
 export type { Currency } from './money.js';
-export { cursorKey, PageQuery, toPage } from './http/pagination.js';
-export type { Page } from './http/pagination.js';
+export {
+  decodeCursor,
+  encodeCursor,
+  MAX_CURSOR_OFFSET,
+  OFFSET_CURSOR,
+  PageQuery,
+  toPage,
+  UUID_CURSOR,
+} from './http/pagination.js';
+export type { CursorShape, Page } from './http/pagination.js';
 export * from './idempotency/index.js';
 export { counter, gauge, histogram } from './metrics/metric-registry.js';

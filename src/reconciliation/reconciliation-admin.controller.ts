@@ -1,15 +1,7 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, isUUID, IsOptional, Matches } from 'class-validator';
-import {
-  cursorKey,
-  type Page,
-  PageQuery,
-  ProblemException,
-  Roles,
-  toPage,
-  ValidationProblem,
-} from '../platform/index.js';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { decodeCursor, type Page, PageQuery, ProblemException, Roles, toPage, UUID_CURSOR } from '../platform/index.js';
 import { ReconciliationRunner } from './reconciliation-runner.js';
 import {
   FINDING_STATUSES,
@@ -33,17 +25,14 @@ export class FindingListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: FINDING_STATUSES }) @IsOptional() @IsIn(FINDING_STATUSES) status?: FindingStatus;
 }
 
-/** The id a list cursor carries (lists are ordered by uuid v7 ids, newest first). */
-function before(cursor: string | undefined): string | undefined {
-  const id = cursorKey(cursor);
-  if (id !== undefined && !isUUID(id)) throw new ValidationProblem([{ field: 'cursor', message: 'invalid cursor' }]);
-  return id;
-}
+/** The id a list cursor carries (lists are ordered by uuid v7 ids, newest first); 400 for any other. */
+const before = (cursor: string | undefined): string | undefined => decodeCursor(UUID_CURSOR, cursor);
 
 const page = <T extends { id: string }>(rows: T[], limit: number): Page<T> =>
   toPage(
     rows,
     limit,
+    UUID_CURSOR,
     (row) => row.id,
     (row) => row,
   );

@@ -3,7 +3,7 @@ import { DiscoveryService, Reflector } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { ScheduledTasks } from '../outbox/index.js';
-import { runWithCorrelation } from '../platform/index.js';
+import { loggableError, runWithCorrelation } from '../platform/index.js';
 import { type Finding, RECONCILER, type Reconciler, type ReconciliationWindow } from './reconciler.js';
 import { ReconciliationMetrics } from './reconciliation-metrics.js';
 import { ReconciliationStore, type RunTotals, type StartedRun } from './reconciliation-store.js';
@@ -140,7 +140,7 @@ export class ReconciliationRunner implements OnModuleInit {
         const message = error instanceof Error ? error.message : String(error);
         await this.store.finish(run.id, 'failed', totals, message);
         this.metrics.runs.inc({ reconciler: reconciler.name, status: 'failed' });
-        this.logger.error({ msg: 'reconciliation run failed', ...context, err: error });
+        this.logger.error({ msg: 'reconciliation run failed', ...context, error: loggableError(error) });
         return message;
       } finally {
         stopTimer();

@@ -119,7 +119,7 @@ describe('admin message journeys (GET /admin/messages)', () => {
       .get('/admin/messages?correlationId=corr-list&limit=2')
       .set('Authorization', admin);
     expect(page1.body.items.map((j: { envelope: { id: string } }) => j.envelope.id)).toEqual(ids.slice(0, 2));
-    expect(page1.body.nextCursor).toBe('2');
+    expect(page1.body.nextCursor).toEqual(expect.any(String));
     const page2 = await request(t.url)
       .get(`/admin/messages?correlationId=corr-list&limit=2&cursor=${page1.body.nextCursor}`)
       .set('Authorization', admin);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { IdempotencyService } from '../../src/platform/index.js';
+import { IdempotencyService, type Principal, principalScope } from '../../src/platform/index.js';
 import {
   createProbeEffectTable,
   IdempotentProbeController,
@@ -35,7 +35,7 @@ describe('Idempotency-Key', () => {
   const newKey = () => `key-${randomUUID()}`;
   const newName = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
 
-  function post(key: string | undefined, body: object | string, principal = alice, path = PATH) {
+  function post(key: string | undefined, body: object | string, principal: Principal = alice, path = PATH) {
     let req = request(t.url)
       .post(path)
       .set('Authorization', `Bearer ${t.token(principal)}`);
@@ -99,7 +99,7 @@ describe('Idempotency-Key', () => {
     const first = await post(key, { name });
     expect(first.status).toBe(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
-    expect(first.body).toMatchObject({ name, scope: alice.sub });
+    expect(first.body).toMatchObject({ name, scope: principalScope(alice) });
 
     for (let i = 0; i < 2; i += 1) {
       const again = await post(key, { name });
@@ -109,7 +109,9 @@ describe('Idempotency-Key', () => {
       expect(again.body).toEqual(first.body);
     }
     expect(await committed(name)).toEqual({ effects: 1, events: 1 });
-    expect(await keyRows(key)).toEqual([expect.objectContaining({ scope: alice.sub, status: 'completed' })]);
+    expect(await keyRows(key)).toEqual([
+      expect.objectContaining({ scope: principalScope(alice), status: 'completed' }),
+    ]);
   });
 
   it("runs the command with the session's lock_timeout, not the short one of the key claim", async () => {
@@ -237,13 +239,31 @@ describe('Idempotency-Key', () => {
     expect([fromAlice.status, fromBob.status]).toEqual([201, 201]);
     expect(fromBob.headers['idempotent-replayed']).toBeUndefined();
     expect(fromBob.body.effectId).not.toBe(fromAlice.body.effectId);
-    expect(fromBob.body.scope).toBe(bob.sub);
+    expect(fromBob.body.scope).toBe(principalScope(bob));
     expect(await committed(name)).toEqual({ effects: 2, events: 2 });
 
     const aliceAgain = await post(key, { name }, alice);
     expect(aliceAgain.headers['idempotent-replayed']).toBe('true');
     expect(aliceAgain.body).toEqual(fromAlice.body);
-    expect((await keyRows(key)).map((row) => row.scope).sort()).toEqual([alice.sub, bob.sub]);
+    expect((await keyRows(key)).map((row) => row.scope).sort()).toEqual([principalScope(alice), principalScope(bob)]);
+  });
+
+  it("scopes keys by role and subject: a customer whose id is a citizen's shares no key with them", async () => {
+    const key = newKey();
+    const name = newName('role-scope');
+    const asCustomer = { sub: alice.sub, roles: ['customer' as const] };
+    const fromCitizen = await post(key, { name }, alice);
+    const fromCustomer = await post(key, { name }, asCustomer);
+    expect([fromCitizen.status, fromCustomer.status]).toEqual([201, 201]);
+    expect(fromCustomer.headers['idempotent-replayed']).toBeUndefined();
+    expect(fromCustomer.body.effectId).not.toBe(fromCitizen.body.effectId);
+    expect(await committed(name)).toEqual({ effects: 2, events: 2 });
+    // Another body under the customer scope is the customer's own business, not a reuse of the citizen's key.
+    const otherBody = await post(key, { name: `${name}-x` }, { sub: alice.sub, roles: ['citizen', 'customer'] });
+    expect(otherBody.status).toBe(201);
+    expect((await keyRows(key)).map((row) => row.scope).sort()).toEqual(
+      [`citizen:${alice.sub}`, `citizen,customer:${alice.sub}`, `customer:${alice.sub}`].sort(),
+    );
   });
 
   it('keeps a key for IDEMPOTENCY_TTL_HOURS; after that the key is new again', async () => {

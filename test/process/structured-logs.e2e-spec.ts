@@ -1,12 +1,14 @@
 import { isolate, type TestIsolation } from '../support/test-env.js';
 import { eventually } from '../support/eventually.js';
-import { type AppProcess, freePort, spawnApp, waitUntilReady } from '../support/app-process.js';
+import { type AppProcess, freePort, PROBE_MAIN, spawnApp, waitUntilReady } from '../support/app-process.js';
+import { PROBE_NATIONAL_ID } from '../support/probe.controller.js';
 
 interface LogLine {
   level: number;
   msg: string;
   correlationId?: string;
   req?: { url: string; headers: Record<string, string> };
+  error?: { type: string; code?: string; message: string; stack?: string };
 }
 
 describe('structured JSON logs', () => {
@@ -17,7 +19,8 @@ describe('structured JSON logs', () => {
   beforeAll(async () => {
     isolation = await isolate();
     port = await freePort();
-    app = spawnApp({ ...isolation.env, PORT: String(port), LOG_LEVEL: 'info' });
+    // The real app with the probe routes, so a test can force a failing query.
+    app = spawnApp({ ...isolation.env, PORT: String(port), LOG_LEVEL: 'info' }, PROBE_MAIN);
     await waitUntilReady(port, app);
   });
   afterAll(async () => {
@@ -53,5 +56,31 @@ describe('structured JSON logs', () => {
     expect(warnings[0].level).toBe(40);
     expect(warnings[0].msg).toContain('AUTH_JWT_SECRET, GATEWAY_WEBHOOK_SECRET');
     expect(app.output()).not.toContain('dev-only-jwt-secret');
+  });
+
+  it("logs a 500's cause without the query's parameters or text: class, SQLSTATE and a safe message", async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/probe/query-failure`, {
+      headers: { 'X-Correlation-Id': 'corr-log-500' },
+    });
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(body).not.toContain(PROBE_NATIONAL_ID);
+    const line = await eventually(() => {
+      const found = lines().find((l) => l.correlationId === 'corr-log-500' && l.error !== undefined);
+      if (!found) throw new Error('no error line yet');
+      return found;
+    });
+    expect(line.level).toBe(50);
+    expect(line.error).toMatchObject({
+      type: 'QueryFailedError',
+      code: '22P02',
+      message: 'invalid input syntax for type uuid: "…"',
+    });
+    // Once the request line is written too, nothing the process printed holds the parameter or the SQL.
+    await eventually(() => {
+      if (!lines().some((l) => l.req?.url === '/probe/query-failure')) throw new Error('no request line yet');
+    });
+    expect(app.output()).not.toContain(PROBE_NATIONAL_ID);
+    expect(app.output()).not.toContain('debts_debt WHERE');
   });
 });

@@ -67,6 +67,33 @@ describe('reconciler: the ledger receivable of each citizen matches their outsta
     expect(await ledgerSnapshot()).toEqual(before);
   });
 
+  it('compares exactly past 2^53 minor units, where numbers would round the difference away', async () => {
+    const citizenId = newCitizenId('ledger-huge');
+    await registerDebt(t, citizenId, 2 ** 52);
+    await registerDebt(t, citizenId, 2 ** 52);
+    // One minor unit the debts do not explain: 2^53 + 1 against 2^53, equal once rounded to numbers.
+    await rc.db.transaction((tx) =>
+      t.app.get(LedgerApi).post(tx, {
+        source: `test-${randomUUID()}`,
+        kind: 'test-unexplained',
+        currency: 'SAR',
+        legs: [
+          { account: Accounts.citizenReceivable(citizenId), amount: 1 },
+          { account: Accounts.revenue('fine'), amount: -1 },
+        ],
+      }),
+    );
+
+    const run = await rc.run(RECONCILER);
+
+    expect(run.status).toBe('succeeded');
+    const [exception] = await rc.findings(RECONCILER, `citizen:${citizenId}:SAR`);
+    expect(exception).toMatchObject({
+      status: 'open',
+      details: { ledgerBalance: '9007199254740993', debtsOutstanding: '9007199254740992', difference: 1 },
+    });
+  });
+
   it('finds a citizen whose debt changed without the matching ledger posting', async () => {
     const citizenId = newCitizenId('ledger-debt-edit');
     const debt = await registerDebt(t, citizenId, 900);

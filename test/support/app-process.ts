@@ -5,6 +5,15 @@ import { eventually } from './eventually.js';
 /** The compiled entry point that `npm test` builds before running the suites. */
 const MAIN = join(process.cwd(), process.env.TEST_BUILD_DIR ?? '.test-build', 'src', 'main.js');
 
+/** The same app with the probe routes mounted (test/support/probe-main.ts). */
+export const PROBE_MAIN = join(
+  process.cwd(),
+  process.env.TEST_BUILD_DIR ?? '.test-build',
+  'test',
+  'support',
+  'probe-main.js',
+);
+
 /** A real app process, with everything it printed. */
 export interface AppProcess {
   child: ChildProcess;
@@ -13,8 +22,8 @@ export interface AppProcess {
   exited: Promise<number | string>;
 }
 
-export function spawnApp(env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, [MAIN], {
+export function spawnApp(env: Record<string, string>, entry = MAIN): AppProcess {
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

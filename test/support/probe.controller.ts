@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, Optional, Post } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { IsInt, IsString, Length, Min } from 'class-validator';
 import { CurrentPrincipal, type Principal, Public, Roles } from '../../src/platform/index.js';
 
@@ -12,9 +13,14 @@ export class ProbeBody {
   amount!: number;
 }
 
+/** A made-up national id: personal data that a failing query carries as a parameter. */
+export const PROBE_NATIONAL_ID = '1098765432';
+
 /** Routes that exercise the platform pieces (auth, validation, errors) in end-to-end tests. */
 @Controller('probe')
 export class ProbeController {
+  constructor(@Optional() private readonly dataSource?: DataSource) {}
+
   @Public()
   @Post('echo')
   echo(@Body() body: ProbeBody): ProbeBody {
@@ -30,6 +36,17 @@ export class ProbeController {
   @Get('admin')
   admin(): { ok: true } {
     return { ok: true };
+  }
+
+  /**
+   * A query that fails in PostgreSQL with a personal-data parameter, which PostgreSQL also quotes
+   * in its message (`invalid input syntax for type uuid: "…"`): the 500's log line must show neither.
+   */
+  @Public()
+  @Get('query-failure')
+  async queryFailure(): Promise<never> {
+    await this.dataSource!.query(`SELECT id FROM debts_debt WHERE id = $1::uuid`, [PROBE_NATIONAL_ID]);
+    throw new Error('the probe query was expected to fail');
   }
 
   @Public()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { exactMinorUnits, safeMinorUnits } from '../../platform/index.js';
 import { assertBalanced, type Posting } from './domain/posting.js';
 
 /** Account names, in one place so every module posts to the same ones. */
@@ -47,13 +48,16 @@ export class LedgerApi {
     return inserted === posting.legs.length;
   }
 
-  /** The balance of `account` in `currency`, in minor units. */
+  /**
+   * The balance of `account` in `currency`, in minor units.
+   * @throws MinorUnitsOutOfRangeError when it is beyond what a number holds exactly (never rounded).
+   */
   async balance(tx: EntityManager, account: string, currency: string): Promise<number> {
     const [row] = await tx.query(
-      `SELECT coalesce(sum(amount), 0)::bigint AS balance FROM ledger_entry WHERE account = $1 AND currency = $2`,
+      `SELECT coalesce(sum(amount), 0)::text AS balance FROM ledger_entry WHERE account = $1 AND currency = $2`,
       [account, currency],
     );
-    return Number(row.balance);
+    return safeMinorUnits(row.balance, `the balance of ${account}`);
   }
 
   /**
@@ -62,15 +66,16 @@ export class LedgerApi {
    */
   async citizenReceivableBalances(
     tx: EntityManager,
-  ): Promise<Array<{ citizenId: string; currency: string; balance: number }>> {
+  ): Promise<Array<{ citizenId: string; currency: string; balance: bigint }>> {
+    // Exact (bigint): a sum of many entries may pass 2^53 where no single amount does.
     const rows: Array<{ account: string; currency: string; balance: string }> = await tx.query(
-      `SELECT account, currency, sum(amount)::bigint AS balance FROM ledger_entry
+      `SELECT account, currency, sum(amount)::text AS balance FROM ledger_entry
        WHERE account LIKE 'citizen:%:receivable' GROUP BY account, currency`,
     );
     return rows.map((row) => ({
       citizenId: row.account.slice('citizen:'.length, -':receivable'.length),
       currency: row.currency,
-      balance: Number(row.balance),
+      balance: exactMinorUnits(row.balance),
     }));
   }
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { Type } from 'class-transformer';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { Roles } from '../../platform/auth/index.js';
+import { decodeCursor, encodeCursor, OFFSET_CURSOR, type Page, PageQuery } from '../../platform/http/pagination.js';
 import { type DeadLetter, DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { type MessageJourney, MessageJourneys } from './message-journeys.js';
 
@@ -13,21 +13,26 @@ export class DeadLetterFilterDto {
   @IsOptional() @IsString() @MaxLength(500) error?: string;
 }
 
-export class DeadLetterListQuery extends DeadLetterFilterDto {
+export class DeadLetterListQuery extends PageQuery {
+  @IsOptional() @IsString() @MaxLength(100) subscriber?: string;
+  @IsOptional() @IsString() @MaxLength(200) type?: string;
+  @IsOptional() @IsString() @MaxLength(500) error?: string;
   @IsOptional() @IsIn(['dead', 'replayed']) status?: 'dead' | 'replayed';
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) cursor?: number;
 }
 
-export class MessageListQuery {
+export class MessageListQuery extends PageQuery {
   @IsString() @IsNotEmpty() @MaxLength(200) correlationId!: string;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) cursor?: number;
 }
 
-/** A page of a list read with one row more than `limit`, so the next cursor is known without counting. */
-function page<T>(rows: T[], limit: number, offset: number): { items: T[]; nextCursor: string | null } {
-  return { items: rows.slice(0, limit), nextCursor: rows.length > limit ? String(offset + limit) : null };
+/**
+ * A page of a list read with one row more than `limit` from `offset`, so the next cursor is known
+ * without counting. Its cursor is opaque like every list's, and checked the same way (400 when tampered).
+ */
+function page<T>(rows: T[], limit: number, offset: number): Page<T> {
+  return {
+    items: rows.slice(0, limit),
+    nextCursor: rows.length > limit ? encodeCursor(OFFSET_CURSOR, offset + limit) : null,
+  };
 }
 
 /** The outbox's admin API (API.md, "Admin"). */
@@ -64,9 +69,9 @@ export class OutboxAdminController {
 
   /** The journeys of one correlation id's events (a request and everything it caused), oldest first. */
   @Get('messages')
-  async messages(@Query() query: MessageListQuery): Promise<{ items: MessageJourney[]; nextCursor: string | null }> {
-    const limit = query.limit ?? 50;
-    const offset = query.cursor ?? 0;
+  async messages(@Query() query: MessageListQuery): Promise<Page<MessageJourney>> {
+    const limit = query.limit;
+    const offset = decodeCursor(OFFSET_CURSOR, query.cursor) ?? 0;
     return page(await this.journeys.byCorrelationId(query.correlationId, limit + 1, offset), limit, offset);
   }
 
@@ -79,11 +84,11 @@ export class OutboxAdminController {
   }
 
   @Get('dead-letters')
-  async list(@Query() query: DeadLetterListQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
-    const limit = query.limit ?? 50;
-    const offset = query.cursor ?? 0;
+  async list(@Query() query: DeadLetterListQuery): Promise<Page<DeadLetter>> {
+    const { limit, cursor, ...filter } = query;
+    const offset = decodeCursor(OFFSET_CURSOR, cursor) ?? 0;
     return page(
-      await this.deadLetters.list({ ...query, status: query.status ?? 'dead' }, limit + 1, offset),
+      await this.deadLetters.list({ ...filter, status: filter.status ?? 'dead' }, limit + 1, offset),
       limit,
       offset,
     );

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
+import { loggableError } from '../logging/loggable-error.js';
 import { type ProblemDocument, ProblemException, problemType } from './problem.js';
 
 const SLUG_BY_STATUS: Record<number, string> = {
@@ -17,8 +18,10 @@ const SLUG_BY_STATUS: Record<number, string> = {
 };
 
 /**
- * Renders every error as `application/problem+json` (RFC 9457). Unexpected errors are logged in
- * full and answered with a generic 500: no stack traces, SQL or class names leave the process.
+ * Renders every error as `application/problem+json` (RFC 9457). Unexpected errors are answered
+ * with a generic 500 (no stack traces, SQL or class names leave the process) and logged as
+ * {@link loggableError} describes them: class, code, a message without values, the stack; never
+ * the query's parameters or text, which may hold personal data.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -27,7 +30,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) this.logger.error(exception);
+    if (problem.status >= 500) {
+      this.logger.error({ error: loggableError(exception) }, 'request failed with an unexpected error');
+    }
     if (response.headersSent) return;
     response.status(problem.status).type('application/problem+json').json(problem);
   }

@@ -7,7 +7,10 @@ import { IdempotencyKeyInUseProblem, idempotencyKeyReused } from './idempotency.
 
 /** One request that carries an idempotency key. {@link IdempotentRequest} builds it from an HTTP request. */
 export interface IdempotencyRequest {
-  /** Whose key it is: the authenticated principal's `sub`. Keys of different scopes never meet. */
+  /**
+   * Whose key it is: the authenticated principal's roles and `sub` (`principalScope`), so the same
+   * subject under other roles has other keys. Keys of different scopes never meet.
+   */
   scope: string;
   /** The raw `Idempotency-Key` header value; validated by {@link IdempotencyService.execute}. */
   key: string | undefined;

@@ -1,12 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import type { AuthenticatedRequest } from '../auth/index.js';
+import { type AuthenticatedRequest, principalScope } from '../auth/index.js';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency-key.js';
 import type { IdempotencyRequest, IdempotentResult } from './idempotency.service.js';
 
 /**
- * Injects the {@link IdempotencyRequest} of the current HTTP request: the principal's `sub` as the
- * scope, the raw `Idempotency-Key` header, the method, the path (no query string) and the body as
+ * Injects the {@link IdempotencyRequest} of the current HTTP request: the principal's roles and
+ * `sub` as the scope ({@link principalScope}: a citizen and a customer with the same id never share keys), the raw `Idempotency-Key` header, the method, the path (no query string) and the body as
  * received. Pass it to {@link IdempotencyService.execute}, which validates the key. It also
  * documents the required header in the OpenAPI document.
  *
@@ -29,7 +29,7 @@ export const IdempotentRequest = createParamDecorator(
     }
     const header = request.headers['idempotency-key'];
     return {
-      scope: request.principal.sub,
+      scope: principalScope(request.principal),
       key: Array.isArray(header) ? header.join(', ') : header,
       method: request.method,
       path: request.originalUrl.split('?')[0],

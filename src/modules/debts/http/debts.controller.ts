@@ -2,16 +2,33 @@ import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Q
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource, MoreThan } from 'typeorm';
-import { CurrentPrincipal, cursorKey, PageQuery, type Principal, Roles, toPage } from '../../../platform/index.js';
+import {
+  CurrentPrincipal,
+  decodeCursor,
+  isOwner,
+  MinorUnitsOutOfRangeError,
+  PageQuery,
+  type Principal,
+  ProblemException,
+  Roles,
+  safeMinorUnits,
+  toPage,
+  UUID_CURSOR,
+} from '../../../platform/index.js';
 import { type DebtView, toDebtView } from '../application/debt.view.js';
 import { RegisterDebtHandler } from '../application/register-debt.handler.js';
 import { CITIZEN_ID_PATTERN } from '../domain/debt.js';
 import { DebtEntity } from '../persistence/debt.entity.js';
 import { RegisterDebtDto } from './register-debt.dto.js';
 
-/** Citizens see only their own debts; another citizen's answer is 404 (no existence leak). */
+/**
+ * Citizens see only their own debts; another citizen's answer is 404 (no existence leak). Owning
+ * takes the citizen role: the same subject under another role is someone else.
+ */
 function mayRead(principal: Principal, citizenId: string): boolean {
-  return principal.roles.includes('admin') || principal.roles.includes('service') || principal.sub === citizenId;
+  return (
+    principal.roles.includes('admin') || principal.roles.includes('service') || isOwner(principal, 'citizen', citizenId)
+  );
 }
 
 @ApiTags('debts')
@@ -49,21 +66,40 @@ export class DebtsController {
     if (!CITIZEN_ID_PATTERN.test(citizenId) || !mayRead(principal, citizenId)) {
       throw new NotFoundException(`citizen ${citizenId} not found`);
     }
-    const after = cursorKey(page.cursor);
+    const after = decodeCursor(UUID_CURSOR, page.cursor);
     const rows = await this.dataSource.getRepository(DebtEntity).find({
       where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
       order: { id: 'ASC' },
       take: page.limit + 1,
     });
     const [totals] = await this.dataSource.query(
-      `SELECT coalesce(sum(outstanding), 0)::bigint AS total, min(currency) AS currency
+      `SELECT coalesce(sum(outstanding), 0)::text AS total, min(currency) AS currency
        FROM debts_debt WHERE citizen_id = $1 AND status = 'outstanding'`,
       [citizenId],
     );
     return {
-      ...toPage(rows, page.limit, (row) => row.id, toDebtView),
-      totalOutstanding: Number(totals.total),
+      ...toPage(rows, page.limit, UUID_CURSOR, (row) => row.id, toDebtView),
+      totalOutstanding: totalOutstanding(totals.total),
       currency: totals.currency ?? 'SAR',
     };
+  }
+}
+
+/**
+ * The sum of a citizen's outstanding debts, exact. Each debt is at most `Number.MAX_SAFE_INTEGER`
+ * minor units, their sum need not be: a total a JSON number cannot carry exactly is refused (422)
+ * rather than rounded.
+ */
+function totalOutstanding(sum: string): number {
+  try {
+    return safeMinorUnits(sum, 'the total outstanding');
+  } catch (error) {
+    if (!(error instanceof MinorUnitsOutOfRangeError)) throw error;
+    throw new ProblemException(
+      422,
+      'amount-out-of-range',
+      'Amount out of range',
+      `The citizen's total outstanding exceeds ${Number.MAX_SAFE_INTEGER} minor units, the largest amount this API represents exactly.`,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
+import { exactMinorUnits } from '../../../platform/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
 
@@ -28,16 +29,17 @@ export class LedgerMatchesDebtsReconciler implements Reconciler {
 
   async check(_window: ReconciliationWindow, tx: EntityManager): Promise<Finding[]> {
     const owed: Array<{ citizen_id: string; currency: string; outstanding: string }> = await tx.query(
-      `SELECT citizen_id, currency, sum(outstanding)::bigint AS outstanding FROM debts_debt GROUP BY citizen_id, currency`,
+      `SELECT citizen_id, currency, sum(outstanding)::text AS outstanding FROM debts_debt GROUP BY citizen_id, currency`,
     );
-    const balances = new Map<string, { citizenId: string; currency: string; ledger: number; debts: number }>();
+    // Compared exactly (bigint): sums past 2^53 would compare equal as numbers while they differ.
+    const balances = new Map<string, { citizenId: string; currency: string; ledger: bigint; debts: bigint }>();
     const entry = (citizenId: string, currency: string) => {
       const key = JSON.stringify([citizenId, currency]);
       let found = balances.get(key);
-      if (!found) balances.set(key, (found = { citizenId, currency, ledger: 0, debts: 0 }));
+      if (!found) balances.set(key, (found = { citizenId, currency, ledger: 0n, debts: 0n }));
       return found;
     };
-    for (const row of owed) entry(row.citizen_id, row.currency).debts = Number(row.outstanding);
+    for (const row of owed) entry(row.citizen_id, row.currency).debts = exactMinorUnits(row.outstanding);
     for (const row of await this.ledger.citizenReceivableBalances(tx)) {
       entry(row.citizenId, row.currency).ledger = row.balance;
     }
@@ -54,10 +56,16 @@ export class LedgerMatchesDebtsReconciler implements Reconciler {
           citizenId: b.citizenId,
           currency: b.currency,
           account: Accounts.citizenReceivable(b.citizenId),
-          ledgerBalance: b.ledger,
-          debtsOutstanding: b.debts,
-          difference: b.ledger - b.debts,
+          ledgerBalance: jsonAmount(b.ledger),
+          debtsOutstanding: jsonAmount(b.debts),
+          difference: jsonAmount(b.ledger - b.debts),
         },
       }));
   }
+}
+
+/** An exact amount for a finding's JSON details: a number while that is exact, its decimal digits beyond. */
+function jsonAmount(amount: bigint): number | string {
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  return amount <= safe && amount >= -safe ? Number(amount) : amount.toString();
 }

@@ -1,9 +1,10 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 import { OutboxWriter } from '../../../outbox/index.js';
-import { type Principal, ProblemException } from '../../../platform/index.js';
-import { invalidLines, type OrderLine, orderTotal } from '../domain/order/order.js';
+import { isOwner, type Principal, ProblemException } from '../../../platform/index.js';
+import { invalidLines, OPEN_UNPAID_STATUSES, type OrderLine, orderTotal, orderUnits } from '../domain/order/order.js';
 import { OrderPlacedV1 } from '../events/index.js';
 import { OrderEntity } from '../persistence/order.entity.js';
 import { type OrderView, toOrderView } from './order.view.js';
@@ -21,20 +22,43 @@ export interface PlaceOrderCommand {
  */
 @Injectable()
 export class PlaceOrderHandler {
-  constructor(private readonly outbox: OutboxWriter) {}
+  private readonly maxOpenUnpaid: number;
+  private readonly maxUnits: number;
+
+  constructor(
+    private readonly outbox: OutboxWriter,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.maxOpenUnpaid = config.fulfilment.maxOpenUnpaidOrders;
+    this.maxUnits = config.fulfilment.maxUnitsPerOrder;
+  }
 
   /**
    * @throws NotFoundException 404 when a customer orders for another customer: the same answer as
    *   for a stranger's object elsewhere, so another customer's existence does not leak.
    * @throws ProblemException 400 `invalid-order-lines` (a SKU on two lines), `unknown-sku`,
-   *   `mixed-currencies` or `total-too-large`.
+   *   `mixed-currencies` or `total-too-large`; 422 `too-many-units` for more units than
+   *   `ORDER_MAX_UNITS`; 409 `too-many-open-orders` when the customer already holds
+   *   `ORDER_MAX_OPEN_UNPAID` open unpaid orders. A refusal writes nothing (the caller's
+   *   transaction rolls back), so nothing is reserved either.
    */
   async execute(tx: EntityManager, principal: Principal, command: PlaceOrderCommand): Promise<OrderView> {
-    if (!principal.roles.includes('admin') && principal.sub !== command.customerId) {
+    if (!principal.roles.includes('admin') && !isOwner(principal, 'customer', command.customerId)) {
       throw new NotFoundException(`customer ${command.customerId} not found`);
     }
     const invalid = invalidLines(command.lines);
     if (invalid) throw new ProblemException(400, 'invalid-order-lines', 'Invalid order lines', `${invalid}.`);
+    const units = orderUnits(command.lines);
+    if (units > this.maxUnits) {
+      throw new ProblemException(
+        422,
+        'too-many-units',
+        'Too many units',
+        `An order may ask for at most ${this.maxUnits} units in all; this one asks for ${units}.`,
+        { maxUnits: this.maxUnits },
+      );
+    }
+    await this.refuseBeyondOpenUnpaidCap(tx, command.customerId);
 
     const skus = command.lines.map((line) => line.sku);
     const rows: Array<{ sku: string; unit_price: string; currency: string }> = await tx.query(
@@ -86,5 +110,32 @@ export class PlaceOrderHandler {
       payload: { orderId: id, customerId: command.customerId, lines, total, currency },
     });
     return toOrderView(await tx.getRepository(OrderEntity).findOneByOrFail({ id }));
+  }
+
+  /**
+   * Counts the customer's open unpaid orders under a per-customer advisory lock held to the end of
+   * the caller's transaction: two concurrent orders of one customer take turns, and the second
+   * counts the first once it has committed (READ COMMITTED reads afresh per statement), so the cap
+   * cannot be overrun by racing requests. Orders of different customers never wait for each other.
+   */
+  private async refuseBeyondOpenUnpaidCap(tx: EntityManager, customerId: string): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+      `fulfilment-customer-orders:${customerId}`,
+    ]);
+    const [{ open }]: Array<{ open: number }> = await tx.query(
+      `SELECT count(*)::int AS open FROM fulfilment_order
+       WHERE customer_id = $1 AND status = ANY($2::text[]) AND payment_status <> 'confirmed'`,
+      [customerId, OPEN_UNPAID_STATUSES],
+    );
+    if (open >= this.maxOpenUnpaid) {
+      throw new ProblemException(
+        409,
+        'too-many-open-orders',
+        'Too many open unpaid orders',
+        `The customer already holds ${open} orders awaiting payment (at most ${this.maxOpenUnpaid}); ` +
+          'pay or let one lapse before placing another.',
+        { maxOpenUnpaidOrders: this.maxOpenUnpaid },
+      );
+    }
   }
 }

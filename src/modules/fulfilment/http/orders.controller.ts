@@ -8,6 +8,7 @@ import {
   IdempotencyService,
   type IdempotencyRequest,
   IdempotentRequest,
+  isOwner,
   type Principal,
   Roles,
 } from '../../../platform/index.js';
@@ -55,7 +56,7 @@ export class OrdersController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<OrderView> {
     const order = await this.dataSource.getRepository(OrderEntity).findOneBy({ id });
-    if (!order || (!principal.roles.includes('admin') && order.customerId !== principal.sub)) {
+    if (!order || (!principal.roles.includes('admin') && !isOwner(principal, 'customer', order.customerId))) {
       throw new NotFoundException(`order ${id} not found`);
     }
     return toOrderView(order);

@@ -1,14 +1,23 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DataSource, MoreThan } from 'typeorm';
-import { CurrentPrincipal, cursorKey, PageQuery, type Principal, Roles, toPage } from '../../../platform/index.js';
+import {
+  CurrentPrincipal,
+  decodeCursor,
+  isOwner,
+  PageQuery,
+  type Principal,
+  Roles,
+  toPage,
+  UUID_CURSOR,
+} from '../../../platform/index.js';
 import { type ApplicationView, toApplicationView } from '../application/application.view.js';
 import { ApplyForLicenceHandler } from '../application/apply-for-licence.handler.js';
 import { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
 import { ApplyForLicenceDto } from './apply-for-licence.dto.js';
 
 const isOwnerOrAdmin = (principal: Principal, citizenId: string) =>
-  principal.roles.includes('admin') || (principal.roles.includes('citizen') && principal.sub === citizenId);
+  principal.roles.includes('admin') || isOwner(principal, 'citizen', citizenId);
 
 @ApiTags('licences')
 @ApiBearerAuth()
@@ -46,12 +55,12 @@ export class LicencesController {
     @CurrentPrincipal() principal: Principal,
   ) {
     if (!isOwnerOrAdmin(principal, citizenId)) throw new NotFoundException(`citizen ${citizenId} not found`);
-    const after = cursorKey(page.cursor);
+    const after = decodeCursor(UUID_CURSOR, page.cursor);
     const rows = await this.dataSource.getRepository(LicenceApplicationEntity).find({
       where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
       order: { id: 'ASC' },
       take: page.limit + 1,
     });
-    return toPage(rows, page.limit, (row) => row.id, toApplicationView);
+    return toPage(rows, page.limit, UUID_CURSOR, (row) => row.id, toApplicationView);
   }
 }

@@ -2,8 +2,8 @@ import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/commo
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { OutboxWriter } from '../../../outbox/index.js';
-import { type Principal, ProblemException } from '../../../platform/index.js';
-import { CONFLICT_REFUSALS, mayPayFor, refusePayment } from '../domain/payment-rules.js';
+import { isOwner, type Principal, ProblemException, safeMinorUnits } from '../../../platform/index.js';
+import { CONFLICT_REFUSALS, mayPayFor, ownerRoleOf, refusePayment } from '../domain/payment-rules.js';
 import { type PaymentPurpose, PaymentRequestedV1 } from '../events/index.js';
 import { PaymentEntity } from '../persistence/payment.entity.js';
 import { Payables } from './payables.js';
@@ -53,15 +53,20 @@ export class RequestPaymentHandler {
     // confirmation or an order's refund, which take the same lock, sees this payment).
     await lockPaymentReference(tx, purpose, referenceId);
     const payable = await resolver.resolve(tx, referenceId);
-    if (!payable || (!principal.roles.includes('admin') && payable.ownerId !== principal.sub)) throw notFound();
+    if (
+      !payable ||
+      (!principal.roles.includes('admin') && !isOwner(principal, ownerRoleOf(purpose), payable.ownerId))
+    ) {
+      throw notFound();
+    }
 
     const [{ pending, confirmed }]: Array<{ pending: string; confirmed: number }> = await tx.query(
-      `SELECT coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0)::bigint AS pending,
+      `SELECT coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0)::text AS pending,
               count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed
        FROM payments_payment WHERE purpose = $1 AND reference_id = $2`,
       [purpose, referenceId],
     );
-    const refusal = refusePayment(payable, command, Number(pending), confirmed);
+    const refusal = refusePayment(payable, command, safeMinorUnits(pending, 'the pending sum'), confirmed);
     if (refusal) {
       const conflict = CONFLICT_REFUSALS.has(refusal.reason);
       throw new ProblemException(

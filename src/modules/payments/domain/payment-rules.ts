@@ -111,7 +111,15 @@ export function refundAtConfirm(terms: PayableTerms, otherConfirmed: number): Re
  */
 export function mayPayFor(roles: readonly string[], purpose: 'debt' | 'order'): boolean {
   if (roles.includes('admin')) return true;
-  return purpose === 'debt' ? roles.includes('citizen') : roles.includes('customer');
+  return roles.includes(ownerRoleOf(purpose));
+}
+
+/**
+ * The role whose subject owns what a payment of `purpose` pays, and so owns the payment: a debt
+ * is a citizen's, an order a customer's. Ownership compares this role and the subject together.
+ */
+export function ownerRoleOf(purpose: 'debt' | 'order'): 'citizen' | 'customer' {
+  return purpose === 'debt' ? 'citizen' : 'customer';
 }
 
 /**

@@ -8,11 +8,13 @@ import {
   IdempotencyService,
   type IdempotencyRequest,
   IdempotentRequest,
+  isOwner,
   type Principal,
   Roles,
 } from '../../../platform/index.js';
 import { type PaymentView, toPaymentView } from '../application/payment.view.js';
 import { RequestPaymentHandler } from '../application/request-payment.handler.js';
+import { ownerRoleOf } from '../domain/payment-rules.js';
 import { PaymentEntity } from '../persistence/payment.entity.js';
 import { RequestPaymentDto } from './request-payment.dto.js';
 
@@ -48,7 +50,11 @@ export class PaymentsController {
     return applyIdempotentResult(response, result);
   }
 
-  /** The payment, to its owner (the citizen or customer who owns what it pays) or an admin; else 404. */
+  /**
+   * The payment, to its owner (the citizen who owns the debt it pays, the customer who owns the
+   * order) or an admin; else 404. The owner's role counts: a customer whose id is a citizen's sees
+   * none of that citizen's payments.
+   */
   @Get(':id')
   @Roles('citizen', 'customer', 'admin')
   async get(
@@ -56,7 +62,10 @@ export class PaymentsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<PaymentView> {
     const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
-    if (!payment || (!principal.roles.includes('admin') && payment.ownerId !== principal.sub)) {
+    if (
+      !payment ||
+      (!principal.roles.includes('admin') && !isOwner(principal, ownerRoleOf(payment.purpose), payment.ownerId))
+    ) {
       throw new NotFoundException(`payment ${id} not found`);
     }
     return toPaymentView(payment);

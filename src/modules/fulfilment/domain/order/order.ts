@@ -34,6 +34,19 @@ export interface OrderLine {
   quantity: number;
 }
 
+/**
+ * The statuses of an open, unpaid order: placed or holding stock, with no payment confirmed (a
+ * confirmed payment moves `placed` to `paid` and `reserved` to `ready` in the same transaction).
+ * A customer may hold at most `ORDER_MAX_OPEN_UNPAID` of them; rejected and cancelled orders are
+ * closed, paid ones are not unpaid.
+ */
+export const OPEN_UNPAID_STATUSES: readonly OrderStatus[] = ['placed', 'reserved'];
+
+/** The units an order asks for: the sum of its lines' quantities (capped by `ORDER_MAX_UNITS`). */
+export function orderUnits(lines: readonly OrderLine[]): number {
+  return lines.reduce((units, line) => units + line.quantity, 0);
+}
+
 /** Statuses from which stock may still be reserved (when nothing is held yet). */
 export const RESERVABLE_STATUSES: readonly OrderStatus[] = ['placed', 'paid'];
 /** Statuses from which a missing or failed payment cancels the order. */
