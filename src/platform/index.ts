@@ -5,6 +5,7 @@ export { ProblemException, ValidationProblem, problemType } from './http/problem
 export type { FieldError, ProblemDocument } from './http/problem.js';
 export { loggingModule } from './logging/logging.module.js';
 export { PlatformModule } from './platform.module.js';
+export { WebhookBudget } from './throttling/principal-throttler.guard.js';
 export { ACCEPTED_CURRENCIES, IsAcceptedCurrency, IsCurrencyCode, IsMinorUnits } from './money.js';
 export type { Currency } from './money.js';
 export { cursorKey, PageQuery, toPage } from './http/pagination.js';

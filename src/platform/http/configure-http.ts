@@ -24,7 +24,9 @@ export function configureHttp(
     response.setHeader(CORRELATION_HEADER, correlationId);
     runWithCorrelation({ correlationId }, next);
   });
-  express.set('trust proxy', false);
+  // request.ip (rate limits, logs) is the address TRUST_PROXY_HOPS proxies in front reported: with
+  // n hops, the n-th X-Forwarded-For entry from the right; with 0 the header is ignored.
+  express.set('trust proxy', config.trustProxyHops);
   express.disable('x-powered-by');
   // Registered first, so their parser reads the body and the general one below skips it.
   for (const [path, limit] of Object.entries(largerBodyLimits)) express.use(path, json({ limit }));
