@@ -10,6 +10,8 @@ export interface FailoverOptions {
   timeoutMs: number;
   /** While on the local count, the shared one is tried again (in the background) this often. */
   retryAfterMs: number;
+  /** The clock the retry is timed by (tests pass their own). */
+  now?: () => number;
 }
 
 class SharedStorageTimeout extends Error {
@@ -32,11 +34,14 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
   /** When the circuit is open: the earliest time the shared storage is tried again. */
   private retryAt: number | undefined;
   private probing = false;
+  private readonly now: () => number;
 
   constructor(
     private readonly shared: ThrottlerStorage,
     private readonly options: FailoverOptions,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   /** Whether counts are currently kept in this process only. */
   get fallenBack(): boolean {
@@ -51,7 +56,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     if (this.retryAt !== undefined) {
-      if (!this.probing && Date.now() >= this.retryAt) this.probe(key, ttl, limit, blockDuration, throttlerName);
+      if (!this.probing && this.now() >= this.retryAt) this.probe(key, ttl, limit, blockDuration, throttlerName);
       return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
     }
     try {
@@ -76,7 +81,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
           this.logger.log('Redis answers again: rate limits are shared across instances again');
         },
         () => {
-          this.retryAt = Date.now() + this.options.retryAfterMs;
+          this.retryAt = this.now() + this.options.retryAfterMs;
         },
       )
       .finally(() => (this.probing = false));
@@ -85,7 +90,7 @@ export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplication
   private open(error: Error): void {
     // Concurrent requests may all fail on the same outage: only the first one reports it.
     if (this.retryAt !== undefined) return;
-    this.retryAt = Date.now() + this.options.retryAfterMs;
+    this.retryAt = this.now() + this.options.retryAfterMs;
     this.logger.warn(
       `Redis did not count a request (${error.message}): rate limits fall back to per-process counts ` +
         `until it answers again (retried every ${this.options.retryAfterMs} ms)`,
