@@ -45,6 +45,18 @@ describe('loadConfig', () => {
     expect(config.authJwtSecret.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('reads the rate-limit budgets and the trusted proxy hops', () => {
+    expect(loadConfig({})).toMatchObject({ rateLimitWebhookPerMinute: 6000, trustProxyHops: 0 });
+    expect(loadConfig({ RATE_LIMIT_WEBHOOK_PER_MINUTE: '50', TRUST_PROXY_HOPS: '2' })).toMatchObject({
+      rateLimitWebhookPerMinute: 50,
+      trustProxyHops: 2,
+    });
+    expect(problemsOf({ RATE_LIMIT_WEBHOOK_PER_MINUTE: '0', TRUST_PROXY_HOPS: '-1' })).toEqual([
+      'RATE_LIMIT_WEBHOOK_PER_MINUTE must be an integer from 1 to 9007199254740991 (got "0")',
+      'TRUST_PROXY_HOPS must be an integer from 0 to 10 (got "-1")',
+    ]);
+  });
+
   it('reads roles and lists', () => {
     const config = loadConfig({
       ...DEV,

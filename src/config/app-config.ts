@@ -51,6 +51,10 @@ export interface AppConfig {
   idempotencyTtlHours: number;
   httpBodyLimit: string;
   rateLimitPerMinute: number;
+  /** Webhook posts per client address per minute: a budget of its own (ADR 0020). */
+  rateLimitWebhookPerMinute: number;
+  /** Proxies in front of the app whose `X-Forwarded-For` entry is trusted; 0 uses the socket address. */
+  trustProxyHops: number;
   corsOrigins: string[];
   metricsToken: string | undefined;
   /** `/metrics` may be served without `METRICS_TOKEN` because the network already protects it. */
@@ -177,6 +181,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1),
     httpBodyLimit: r.pattern('HTTP_BODY_LIMIT', '100kb', /^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb'),
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1),
+    rateLimitWebhookPerMinute: r.int('RATE_LIMIT_WEBHOOK_PER_MINUTE', 6000, 1),
+    trustProxyHops: r.int('TRUST_PROXY_HOPS', 0, 0, 10),
     corsOrigins: r.list('CORS_ORIGINS'),
     metricsToken: r.optional('METRICS_TOKEN'),
     metricsPublic: r.bool('METRICS_PUBLIC', false),

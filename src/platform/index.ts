@@ -7,6 +7,7 @@ export { loggingModule } from './logging/logging.module.js';
 export { loggableError } from './logging/loggable-error.js';
 export type { LoggableError } from './logging/loggable-error.js';
 export { PlatformModule } from './platform.module.js';
+export { WebhookBudget } from './throttling/principal-throttler.guard.js';
 export {
   ACCEPTED_CURRENCIES,
   exactMinorUnits,

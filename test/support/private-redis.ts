@@ -16,6 +16,13 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** SIGKILLs the server and waits until it has exited: everything in it is lost. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOPs the server: connections stay open and commands get no answer until {@link thaw}, as
+   * with a Redis host that hangs or a network that drops packets.
+   */
+  freeze(): void;
+  /** SIGCONTs a frozen server; it answers what it was sent meanwhile. */
+  thaw(): void;
   /** Runs one command on a short-lived connection of its own. */
   command(name: string, ...args: Array<string | number>): Promise<unknown>;
 }
@@ -79,6 +86,12 @@ export async function startPrivateRedis({ maxmemoryPolicy = 'noeviction' } = {})
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
       await exited;
+    },
+    freeze() {
+      if (!server?.kill('SIGSTOP')) throw new Error('redis-server is not running');
+    },
+    thaw() {
+      if (!server?.kill('SIGCONT')) throw new Error('redis-server is not running');
     },
     async command(name, ...args) {
       const client = await connect();

@@ -1,5 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { type Envelope, type Lane, LANES } from '../catalogue/event-contract.js';
 import type { Subscription } from '../catalogue/subscription.js';
@@ -34,16 +35,32 @@ export function deliveryJobId(eventId: string, subscriber: string): string {
 @Injectable()
 export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
   readonly prefix: string;
+  private readonly logger = new Logger(LaneQueues.name);
   private readonly queues: Map<Lane, Queue<DeliveryJobData>>;
+  private readonly connections: Redis[] = [];
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, redis: RedisConnections) {
     this.prefix = `{${config.queuePrefix}}`;
     this.queues = new Map(
-      LANES.map((lane) => [
-        lane,
-        new Queue<DeliveryJobData>(lane, { connection: redis.dedicatedProducer(), prefix: this.prefix }),
-      ]),
+      LANES.map((lane) => {
+        const connection = redis.dedicatedProducer();
+        this.connections.push(connection);
+        const queue = new Queue<DeliveryJobData>(lane, { connection, prefix: this.prefix });
+        // Without a listener BullMQ prints each connection error's stack to stderr, outside the JSON
+        // logs; RedisConnections already logs them once per connection.
+        queue.on('error', (error) => this.logger.debug(`queue ${lane}: ${error.message}`));
+        return [lane, queue];
+      }),
     );
+  }
+
+  /**
+   * Whether every lane's connection to Redis is up. While it is not, the relay leaves rows in the
+   * outbox rather than claiming deliveries it could not enqueue, which only the sweeper would
+   * re-drive, after `OUTBOX_SWEEP_AFTER_MS` (docs/adr/0020-redis-off-the-accepting-path.md).
+   */
+  connected(): boolean {
+    return this.connections.every((connection) => connection.status === 'ready');
   }
 
   async onModuleInit(): Promise<void> {

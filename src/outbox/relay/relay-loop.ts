@@ -62,7 +62,8 @@ class Drain {
  * the safety net for missed wake-ups or a lost LISTEN connection. Urgent rows (critical and default
  * subscribers) and bulk-only rows are drained by two independent loops, so an urgent row never
  * waits for a bulk batch in flight; between bulk batches the bulk loop yields while critical
- * deliveries are in flight ({@link CriticalFirst}).
+ * deliveries are in flight ({@link CriticalFirst}). While Redis is unreachable neither loop claims
+ * anything: the rows wait in the outbox and the first poll after Redis is back relays them.
  */
 @Injectable()
 export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -82,9 +83,10 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
     const onError = (error: Error) => this.logger.warn(`relay batch failed: ${error.message}`);
     const stopped = () => this.stopped;
     this.drains = [
-      new Drain(() => this.relay.relayBatch('urgent'), onError, stopped),
+      new Drain(async () => (this.queues.connected() ? this.relay.relayBatch('urgent') : 0), onError, stopped),
       new Drain(
         async () => {
+          if (!this.queues.connected()) return 0;
           await this.waitForBulkRoom();
           await this.criticalFirst.yieldToCritical();
           return this.relay.relayBatch('bulk');

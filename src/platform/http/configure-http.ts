@@ -29,7 +29,9 @@ export function configureHttp(
   });
   // Before anything that can answer, so 404s, problems and body-parser errors carry them too.
   express.use(securityHeaders());
-  express.set('trust proxy', false);
+  // request.ip (rate limits, logs) is the address TRUST_PROXY_HOPS proxies in front reported: with
+  // n hops, the n-th X-Forwarded-For entry from the right; with 0 the header is ignored.
+  express.set('trust proxy', config.trustProxyHops);
   express.disable('x-powered-by');
   express.use(jsonBodiesOnly);
   // Registered first, so their parser reads the body and the general one below skips it.

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../../platform/index.js';
+import { Public, WebhookBudget } from '../../../platform/index.js';
 import { ReceiveGatewayWebhookHandler } from '../application/receive-gateway-webhook.handler.js';
 import { WEBHOOK_SIGNATURE_HEADER } from '../gateway/webhook-signature.js';
 import { GatewaySignatureGuard } from './gateway-signature.guard.js';
@@ -14,10 +14,12 @@ export class GatewayWebhookController {
   /**
    * The gateway's signed charge notification. No token: the HMAC signature is the authentication.
    * A repeated `eventId` answers 200 with no second effect; an unknown payment is 404 and an
-   * amount or currency that differs from the payment's is 422, both without effect.
+   * amount or currency that differs from the payment's is 422, both without effect. Rate limited per
+   * client address in a budget of its own (`RATE_LIMIT_WEBHOOK_PER_MINUTE`).
    */
   @Post('gateway-webhook')
   @Public()
+  @WebhookBudget()
   @UseGuards(GatewaySignatureGuard)
   @HttpCode(200)
   @ApiHeader({
