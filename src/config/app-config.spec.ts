@@ -46,8 +46,8 @@ describe('loadConfig', () => {
   });
 
   it('reads the rate-limit budgets and the trusted proxy hops', () => {
-    expect(loadConfig({})).toMatchObject({ rateLimitWebhookPerMinute: 6000, trustProxyHops: 0 });
-    expect(loadConfig({ RATE_LIMIT_WEBHOOK_PER_MINUTE: '50', TRUST_PROXY_HOPS: '2' })).toMatchObject({
+    expect(loadConfig(DEV)).toMatchObject({ rateLimitWebhookPerMinute: 6000, trustProxyHops: 0 });
+    expect(loadConfig({ ...DEV, RATE_LIMIT_WEBHOOK_PER_MINUTE: '50', TRUST_PROXY_HOPS: '2' })).toMatchObject({
       rateLimitWebhookPerMinute: 50,
       trustProxyHops: 2,
     });
