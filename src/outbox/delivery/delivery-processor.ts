@@ -3,7 +3,6 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { runWithCorrelation } from '../../platform/context/index.js';
-import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';
 import type { Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
@@ -137,7 +136,6 @@ export class DeliveryProcessor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly handlers: HandlerRegistry,
-    private readonly catalogue: EventCatalogue,
     private readonly deadLetters: DeadLetters,
     private readonly metrics: OutboxMetrics,
     private readonly criticalFirst: CriticalFirst,
@@ -170,7 +168,12 @@ export class DeliveryProcessor {
     const { envelope } = job.data;
     return runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, async () => {
       try {
-        assertValidPayload(this.catalogue.contract(envelope.type, envelope.version), envelope.payload);
+        // The relay routes an event only to subscribers of its type: any other pairing did not come from it.
+        const contract = bound.subscription.contracts.find(
+          (c) => c.type === envelope.type && c.version === envelope.version,
+        );
+        if (!contract) throw new ForgedJobError(`the subscriber does not take ${envelope.type} v${envelope.version}`);
+        assertValidPayload(contract, envelope.payload);
         if (!grouped) return await this.handle(bound, envelope);
       } catch (error) {
         if (error instanceof PredecessorPending) return this.waitForPredecessor(job, token, bound.subscription);
