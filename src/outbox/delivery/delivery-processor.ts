@@ -178,7 +178,7 @@ export class DeliveryProcessor {
       } catch (error) {
         if (error instanceof PredecessorPending) return this.waitForPredecessor(job, token, bound.subscription);
         if (error instanceof ForgedJobError || error instanceof InvalidEventPayloadError) {
-          throw await this.unlessGenuine(job, bound.subscription, error);
+          throw await this.unlessGenuine(job, token, bound.subscription, error);
         }
         throw await this.fail(job, bound.subscription, error);
       }
@@ -328,11 +328,13 @@ export class DeliveryProcessor {
   /**
    * A job that failed the authenticity check (or whose payload is invalid, which a genuine event
    * can be too): asks PostgreSQL once more, outside the rolled-back transaction. Genuine after all
-   * → an ordinary failure. An event still in the hot outbox table → retried: its claim was undone
-   * by a database crash after the job was enqueued, and the relay claims it again. Else → forged.
+   * → an ordinary failure. An event still in the hot outbox table → checked again later without
+   * spending an attempt: its claim was undone by a database crash after the job was enqueued
+   * (relay.ts), and the relay claims it again. Else → forged.
    */
   private async unlessGenuine(
     job: Job<DeliveryJobData>,
+    token: string | undefined,
     subscription: Subscription,
     error: ForgedJobError | InvalidEventPayloadError,
   ): Promise<Error> {
@@ -343,7 +345,11 @@ export class DeliveryProcessor {
       [subscription.name, envelope.id, JSON.stringify(envelope)],
     );
     if (genuine) return this.fail(job, subscription, error);
-    if (unrelayed) return this.fail(job, subscription, new Error(`event ${envelope.id} is not relayed yet`));
+    if (unrelayed) {
+      const { sequenceRecheckMs, relayPollIntervalMs } = this.config.outbox;
+      await job.moveToDelayed(Date.now() + Math.max(sequenceRecheckMs, relayPollIntervalMs), token);
+      return new DelayedError();
+    }
     return this.forged(
       job,
       subscription,
