@@ -11,6 +11,7 @@ import { PaymentsRefunds1795200000900 } from './1795200000900-payments-refunds.j
 import { FulfilmentOrders1795200000950 } from './1795200000950-fulfilment-orders.js';
 import { OutboxWakeAfterCommit1795200001000 } from './1795200001000-outbox-wake-after-commit.js';
 import { OutboxForgedDeadLetters1795200001900 } from './1795200001900-outbox-forged-dead-letters.js';
+import { PaymentsWebhookReceiptRetention1795200001910 } from './1795200001910-payments-webhook-receipt-retention.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -30,4 +31,5 @@ export const migrations = [
   FulfilmentOrders1795200000950,
   OutboxWakeAfterCommit1795200001000,
   OutboxForgedDeadLetters1795200001900,
+  PaymentsWebhookReceiptRetention1795200001910,
 ];

@@ -11,3 +11,4 @@ export { cursorKey, PageQuery, toPage } from './http/pagination.js';
 export type { Page } from './http/pagination.js';
 export * from './idempotency/index.js';
 export { counter, gauge, histogram } from './metrics/metric-registry.js';
+export * from './pruning/index.js';

@@ -25,6 +25,10 @@ export class OutboxMetrics {
     'Delivery jobs refused because their envelope did not match the event committed in PostgreSQL',
     ['subscriber'],
   );
+  readonly prunedRows = counter('maintenance_pruned_rows_total', 'Rows deleted by @Pruner() tasks', ['pruner']);
+  readonly pruneBatches = counter('maintenance_prune_batches_total', 'Bounded DELETE batches run by @Pruner() tasks', [
+    'pruner',
+  ]);
   readonly redriven = counter('outbox_redriven_total', 'Deliveries re-driven by the sweeper', ['subscriber']);
   readonly handlerSeconds = histogram(
     'outbox_handler_duration_seconds',
