@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { register } from 'prom-client';
@@ -5,8 +6,7 @@ import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { PaymentConfirmedV1 } from '../../src/modules/payments/index.js';
 import { settleDebtSubscription } from '../../src/modules/debts/index.js';
-import type { Envelope } from '../../src/outbox/index.js';
-import { OutboxWriter } from '../../src/outbox/index.js';
+import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -29,8 +29,15 @@ describe('outbox: forged delivery jobs do nothing', () => {
   let dataSource: DataSource;
   let redis: Redis;
   let critical: Queue;
+  // What the app logs at error level (Nest's Logger, which the app routes to pino), kept for assertions.
+  const errorLogs: string[] = [];
+  const logError = Logger.prototype.error;
 
   beforeAll(async () => {
+    Logger.prototype.error = function (this: Logger, message: unknown, ...rest: unknown[]) {
+      errorLogs.push(String(message));
+      return logError.call(this, message, ...rest);
+    };
     t = await startTestApp({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' } });
     client = api(t);
     dataSource = t.app.get(DataSource);
@@ -38,6 +45,7 @@ describe('outbox: forged delivery jobs do nothing', () => {
     critical = new Queue(settleDebtSubscription.lane, { connection: redis, prefix: `{${t.config.queuePrefix}}` });
   });
   afterAll(async () => {
+    Logger.prototype.error = logError;
     await critical.close();
     redis.disconnect();
     await t.close();
@@ -102,6 +110,11 @@ describe('outbox: forged delivery jobs do nothing', () => {
       envelope,
     });
     expect(await metricValue('outbox_forged_jobs_total', { subscriber: SETTLE })).toBe(forgedBefore + 1);
+    expect(errorLogs.filter((line) => line.includes(envelope.id))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^ALERT forged delivery job "${jobId}" for ${SETTLE} \\(claims event "${envelope.id}"\\)`),
+      ),
+    ]);
     expect(await metricValue('outbox_dead_letters_total', { subscriber: SETTLE, reason: 'forged' })).toBeGreaterThan(0);
     // Not retried: one attempt, failed for good.
     const job = await critical.getJob(jobId);
