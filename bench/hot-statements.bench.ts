@@ -16,6 +16,7 @@ import 'reflect-metadata';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../src/config/index.js';
+import type { Envelope } from '../src/outbox/catalogue/event-contract.js';
 import { RECORD_HANDLED, RECORD_HANDLED_ONE } from '../src/outbox/delivery/delivery-processor.js';
 import { APPEND, APPEND_ONE } from '../src/outbox/writer/outbox-writer.js';
 import { isolate } from '../test/support/test-env.js';
@@ -54,15 +55,41 @@ interface Variant {
 
 const appendCalls = async () => Array.from({ length: CALLS }, (_, i) => columns(i));
 
-/** One `enqueued` delivery per call, as the relay leaves it for the handler's transaction. */
-async function openDeliveries(client: pg.Client): Promise<string[]> {
-  const ids = Array.from({ length: CALLS }, () => uuidv7());
+/**
+ * One archived event and its `enqueued` delivery per call, as the relay leaves them for the
+ * handler's transaction (both statements check the job's envelope against them).
+ */
+async function openDeliveries(client: pg.Client): Promise<Envelope[]> {
+  const envelopes = Array.from({ length: CALLS }, (_, i): Envelope => {
+    const [id, type, version, aggregateType, aggregateId, occurredAt, correlationId, causationId, payload] = columns(
+      i,
+    ) as [string, string, number, string, string, string, string, null, string];
+    return {
+      id,
+      type,
+      version,
+      aggregateType,
+      aggregateId,
+      aggregateSeq: 1,
+      occurredAt,
+      correlationId,
+      causationId,
+      payload: JSON.parse(payload) as unknown,
+    };
+  });
+  await client.query(
+    `INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
+     SELECT (e->>'id')::uuid, e->>'type', (e->>'version')::int, e->>'aggregateType', e->>'aggregateId', (e->>'aggregateSeq')::bigint,
+            (e->>'occurredAt')::timestamptz, e->>'correlationId', e->>'causationId', e->'payload'
+     FROM jsonb_array_elements($1::jsonb) AS t(e)`,
+    [JSON.stringify(envelopes)],
+  );
   await client.query(
     `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
      SELECT id, $2, 'default', 'enqueued', id || '-' || $2 FROM unnest($1::uuid[]) AS t(id)`,
-    [ids, SUBSCRIBER],
+    [envelopes.map((e) => e.id), SUBSCRIBER],
   );
-  return ids;
+  return envelopes;
 }
 
 const PAIRS: Variant[][] = [
@@ -78,12 +105,12 @@ const PAIRS: Variant[][] = [
     {
       label: 'RECORD_HANDLED (one-element array)',
       statement: RECORD_HANDLED,
-      prepare: async (client) => (await openDeliveries(client)).map((id) => [SUBSCRIBER, [id]]),
+      prepare: async (client) => (await openDeliveries(client)).map((e) => [SUBSCRIBER, JSON.stringify([e])]),
     },
     {
       label: 'RECORD_HANDLED_ONE (scalars)',
       statement: RECORD_HANDLED_ONE,
-      prepare: async (client) => (await openDeliveries(client)).map((id) => [SUBSCRIBER, id]),
+      prepare: async (client) => (await openDeliveries(client)).map((e) => [SUBSCRIBER, e.id, JSON.stringify(e)]),
     },
   ],
 ];

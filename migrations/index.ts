@@ -10,6 +10,8 @@ import { FulfilmentStock1795200000800 } from './1795200000800-fulfilment-stock.j
 import { PaymentsRefunds1795200000900 } from './1795200000900-payments-refunds.js';
 import { FulfilmentOrders1795200000950 } from './1795200000950-fulfilment-orders.js';
 import { OutboxWakeAfterCommit1795200001000 } from './1795200001000-outbox-wake-after-commit.js';
+import { OutboxForgedDeadLetters1795200001900 } from './1795200001900-outbox-forged-dead-letters.js';
+import { PaymentsWebhookReceiptRetention1795200001910 } from './1795200001910-payments-webhook-receipt-retention.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -28,4 +30,6 @@ export const migrations = [
   PaymentsRefunds1795200000900,
   FulfilmentOrders1795200000950,
   OutboxWakeAfterCommit1795200001000,
+  OutboxForgedDeadLetters1795200001900,
+  PaymentsWebhookReceiptRetention1795200001910,
 ];

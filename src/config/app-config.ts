@@ -64,6 +64,21 @@ export interface AppConfig {
   outbox: OutboxConfig;
   reconciliation: ReconciliationConfig;
   fulfilment: FulfilmentConfig;
+  pruning: PruningConfig;
+}
+
+/** Pruning of tables that would otherwise grow forever (docs/adr/0019-forged-jobs-and-pruning.md). */
+export interface PruningConfig {
+  /** How often each `@Pruner()` runs. */
+  intervalMs: number;
+  /** Rows one DELETE removes at most; a run repeats it until a batch comes back short. */
+  batchSize: number;
+  /**
+   * Gateway webhook receipts (event ids seen) are kept this long: a receipt pruned while the
+   * provider may still send that event again would let it apply twice. At least a day, far beyond
+   * the signature's 300 s tolerance, so only the provider's own retries can bring an id back.
+   */
+  webhookReceiptRetentionHours: number;
 }
 
 /** Orders (SPEC.md "Orders"). */
@@ -216,6 +231,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       routingTimeLimitMs: r.int('ROUTING_TIME_LIMIT_MS', 200, 10, 10_000),
       maxOpenUnpaidOrders: r.int('ORDER_MAX_OPEN_UNPAID', 20, 1, 1_000_000),
       maxUnitsPerOrder: r.int('ORDER_MAX_UNITS', 1000, 1, 2_147_483_647),
+    },
+    pruning: {
+      intervalMs: r.int('PRUNE_INTERVAL_MS', 3_600_000, 1000),
+      batchSize: r.int('PRUNE_BATCH_SIZE', 1000, 1, 100_000),
+      webhookReceiptRetentionHours: r.int('WEBHOOK_RECEIPT_RETENTION_HOURS', 720, 24),
     },
   };
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {

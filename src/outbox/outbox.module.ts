@@ -12,6 +12,7 @@ import { HandlerRegistry } from './delivery/handler-registry.js';
 import { LaneQueues } from './delivery/lane-queues.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { ScheduledTasks } from './maintenance/scheduled-tasks.js';
+import { Pruning } from './maintenance/pruning.js';
 import { Retention } from './maintenance/retention.js';
 import { Sweeper } from './maintenance/sweeper.js';
 import { OutboxMetrics } from './metrics/outbox-metrics.js';
@@ -24,7 +25,7 @@ import { OutboxWriter } from './writer/outbox-writer.js';
 /**
  * The delivery infrastructure, and the only module that knows BullMQ and Redis. Which parts run
  * follows `APP_ROLES`: the relay loop (`relay`), the lane workers (`worker`), the sweeper and
- * retention schedules (`scheduler`); the writer and admin API are always available.
+ * retention and `@Pruner()` schedules (`scheduler`); the writer and admin API are always available.
  */
 @Module({})
 export class OutboxModule {
@@ -54,6 +55,7 @@ export class OutboxModule {
         Retention,
         ScheduledTasks,
         Maintenance,
+        Pruning,
       ],
       exports: [EventCatalogue, OutboxWriter, RedisConnections, OutboxMetrics, ScheduledTasks],
     };

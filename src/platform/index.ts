@@ -30,3 +30,4 @@ export {
 export type { CursorShape, Page } from './http/pagination.js';
 export * from './idempotency/index.js';
 export { counter, gauge, histogram } from './metrics/metric-registry.js';
+export * from './pruning/index.js';

@@ -154,6 +154,45 @@ describe('outbox delivery: group commit', () => {
     expect(await effects(ids)).toMatchObject({ rows: 20, distinct: 20 });
   });
 
+  it('dead-letters tampered copies that share a group with genuine deliveries, and commits the genuine ones', async () => {
+    const events = await appendThings(dataSource, writer, 10, { aggregateId: 'grouped-forged' });
+    const ids = events.map((e) => e.id);
+    await eventually(async () => expect((await effects(ids)).rows).toBe(10));
+    const callsBefore = control.calls;
+    // The lane waits while fresh genuine jobs and tampered copies of handled events (same ids, other
+    // n) queue up, so the worker takes them together, into the same groups.
+    const queue = t.app.get(LaneQueues).queue('default');
+    await queue.pause();
+    const fresh = await appendThings(dataSource, writer, 5, { aggregateId: 'grouped-forged-fresh' });
+    await eventually(async () => {
+      for (const e of fresh) expect(await queue.getJob(`${e.id}-${groupedSubscription.name}`)).toBeTruthy();
+    });
+    await queue.addBulk(
+      events.map((envelope) => ({
+        name: groupedSubscription.name,
+        data: {
+          subscriber: groupedSubscription.name,
+          envelope: { ...envelope, payload: { ...(envelope.payload as ThingPayload), n: 1000 } },
+        },
+        opts: { jobId: `${envelope.id}-tampered` },
+      })),
+    );
+    await queue.resume();
+    await eventually(async () => {
+      const [{ n }] = await dataSource.query(
+        `SELECT count(*)::int AS n FROM outbox_dead_letter WHERE event_id = ANY($1) AND subscriber = $2 AND reason = 'forged'`,
+        [ids, groupedSubscription.name],
+      );
+      expect(n).toBe(10);
+      expect((await effects(fresh.map((e) => e.id))).rows).toBe(5);
+    });
+    // Only the five genuine deliveries ran the handler; the originals' effects are unchanged.
+    expect(control.calls - callsBefore).toBe(5);
+    expect(await effects(ids)).toMatchObject({ rows: 10, distinct: 10 });
+    const [{ n: tampered }] = await dataSource.query(`SELECT count(*)::int AS n FROM test_grouped WHERE n >= 1000`);
+    expect(tampered).toBe(0);
+  });
+
   it('refuses group commit for an ordered subscriber', () => {
     expect(() =>
       subscribe(ThingHappened, { name: 'testing.both', module: 'testing', ordered: true, groupCommit: true }),

@@ -33,8 +33,8 @@ describe('scheduled tasks', () => {
 
   it('appear as BullMQ job schedulers, the outbox sweeper and retention included', async () => {
     const schedulers = await t.app.get(ScheduledTasks).queue.getJobSchedulers();
-    // Reconcilers are scheduled tasks too (test/reconciliation/ covers them).
-    const keys = schedulers.map((s) => s.key).filter((key) => !key.startsWith('reconcile-'));
+    // Reconcilers and pruners are scheduled tasks too (test/reconciliation/, test/platform/pruning).
+    const keys = schedulers.map((s) => s.key).filter((key) => !/^(reconcile|prune)-/.test(key));
     expect(keys.sort()).toEqual(['outbox-retention', 'outbox-sweep', 'test-gated-task']);
   });
 

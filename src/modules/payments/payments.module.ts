@@ -19,6 +19,7 @@ import { RefundAtGatewayListener } from './listeners/refund-at-gateway.listener.
 import { RefundWhenOrderClosedListener } from './listeners/refund-when-order-closed.listener.js';
 import { PaymentsApi } from './payments.api.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
+import { WebhookReceiptPruner } from './persistence/webhook-receipt.pruner.js';
 import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-stale-pending-payments.reconciler.js';
 
 /** Payments for debts and orders: idempotent requests, gateway charges, webhooks, refunds. */
@@ -37,6 +38,7 @@ import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-sta
     RefundWhenOrderClosedListener,
     RefundAtGatewayListener,
     GatewaySignatureGuard,
+    WebhookReceiptPruner,
     // The gateway adapter: the simulator, until a real PSP adapter is bound to PAYMENT_GATEWAY.
     { provide: PAYMENT_GATEWAY, useExisting: SimulatedGateway },
     SimulatedGateway,

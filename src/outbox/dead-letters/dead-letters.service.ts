@@ -6,7 +6,8 @@ import type { Envelope } from '../catalogue/event-contract.js';
 import { deliveryJobId, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 
-export type DeadLetterReason = 'exhausted' | 'non-retryable' | 'sequence-gap';
+/** `forged`: the job did not match the event committed in PostgreSQL (docs/adr/0019-forged-jobs-and-pruning.md). */
+export type DeadLetterReason = 'exhausted' | 'non-retryable' | 'sequence-gap' | 'forged';
 
 /** A delivery that could not succeed, as admins see it. */
 export interface DeadLetter {
@@ -52,6 +53,7 @@ interface DeadLetterRow {
 }
 
 const MAX_ERROR_LENGTH = 2000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REPLAY_BATCH = 500;
 
 /** Records dead letters in Postgres and replays them with the same event id (the inbox still protects). */
@@ -79,6 +81,8 @@ export class DeadLetters {
            (id, event_id, subscriber, type, envelope, reason, error_class, error_message, attempts, first_failed_at, last_failed_at, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), 'dead')
          ON CONFLICT (event_id, subscriber) DO UPDATE SET
+           -- A forged copy may have been recorded first under the same key: keep the genuine envelope.
+           envelope = CASE WHEN outbox_dead_letter.reason = 'forged' THEN EXCLUDED.envelope ELSE outbox_dead_letter.envelope END,
            reason = EXCLUDED.reason, error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message,
            attempts = outbox_dead_letter.attempts + EXCLUDED.attempts, last_failed_at = now(), status = 'dead'`,
         [
@@ -100,6 +104,38 @@ export class DeadLetters {
       );
     });
     this.metrics.deadLetters.inc({ subscriber: input.subscriber, reason: input.reason });
+  }
+
+  /**
+   * Records a forged job (reason `forged`) as it arrived, leaving the delivery ledger alone: the
+   * genuine delivery of the same event, if any, must neither be marked dead nor have its dead
+   * letter overwritten. A job whose claimed id is not a UUID is stored under a generated one.
+   */
+  async recordForged(input: { envelope: unknown; subscriber: string; error: Error; attempts: number }): Promise<void> {
+    const claimed = (typeof input.envelope === 'object' && input.envelope !== null ? input.envelope : {}) as Partial<
+      Record<keyof Envelope, unknown>
+    >;
+    const eventId = typeof claimed.id === 'string' && UUID.test(claimed.id) ? claimed.id : uuidv7();
+    const type = typeof claimed.type === 'string' ? claimed.type.slice(0, 200) : '(none)';
+    await this.dataSource.query(
+      `INSERT INTO outbox_dead_letter
+         (id, event_id, subscriber, type, envelope, reason, error_class, error_message, attempts, first_failed_at, last_failed_at, status)
+       VALUES ($1, $2, $3, $4, $5, 'forged', $6, $7, $8, now(), now(), 'dead')
+       ON CONFLICT (event_id, subscriber) DO UPDATE SET
+         attempts = outbox_dead_letter.attempts + EXCLUDED.attempts, last_failed_at = now(), status = 'dead'
+       WHERE outbox_dead_letter.reason = 'forged'`,
+      [
+        uuidv7(),
+        eventId,
+        input.subscriber,
+        type,
+        JSON.stringify(input.envelope ?? null),
+        errorClass(input.error),
+        input.error.message.slice(0, MAX_ERROR_LENGTH),
+        input.attempts,
+      ],
+    );
+    this.metrics.deadLetters.inc({ subscriber: input.subscriber, reason: 'forged' });
   }
 
   async list(filter: DeadLetterFilter, limit = 50, offset = 0): Promise<DeadLetter[]> {

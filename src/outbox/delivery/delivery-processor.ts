@@ -3,13 +3,13 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { runWithCorrelation } from '../../platform/context/index.js';
-import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';
 import type { Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
-import { prepared, runPrepared } from '../sql/prepared.js';
+import { prepared, runPrepared, runPreparedOnPool } from '../sql/prepared.js';
 import { CriticalFirst } from './critical-first.js';
+import { envelopeMatches, ForgedJobError, isEnvelopeShaped, VERIFY_ENVELOPE } from './job-authenticity.js';
 import { type BoundSubscription, HandlerRegistry } from './handler-registry.js';
 import type { DeliveryJobData } from './lane-queues.js';
 import { NonRetryableError } from './non-retryable.error.js';
@@ -20,50 +20,67 @@ export type DeliveryOutcome = 'handled' | 'duplicate';
 class PredecessorPending extends Error {}
 
 /**
- * The inbox rows and the ledger's `handled` mark, in one statement: returns the events that were
- * not yet handled by the subscriber (the others are duplicates). Both commit with the handler.
- * A duplicate whose ledger row is still open (its inbox row committed, but the relay's claim that
- * wrote the ledger row was lost in a database crash and redone) is marked `handled` too, so the
- * sweeper does not re-drive it for ever.
+ * The authenticity check, the inbox rows and the ledger's `handled` mark, in one statement, for
+ * the envelopes in the jsonb array $2 (docs/adr/0019-forged-jobs-and-pruning.md). Returns one row
+ * per genuine member (`n`, its 1-based position): `fresh` when the subscriber had not handled it
+ * yet (else a duplicate); a member without a row did not match the committed event. Only genuine
+ * members touch the inbox and the ledger; both commit with the handlers. A duplicate whose ledger
+ * row is still open (its inbox row committed, but the relay's claim that wrote the ledger row was
+ * lost in a database crash and redone) is marked `handled` too, so the sweeper does not re-drive
+ * it for ever.
  */
 export const RECORD_HANDLED = prepared(
   'record_handled',
-  `WITH fresh AS (
+  `WITH genuine AS (
+     SELECT j.n, e.id
+     FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS j(envelope, n)
+     JOIN outbox_event e ON e.id = (j.envelope->>'id')::uuid
+     JOIN outbox_delivery d ON d.event_id = e.id AND d.subscriber = $1::text
+     WHERE ${envelopeMatches('j.envelope', 'e')}
+   ), fresh AS (
      INSERT INTO outbox_inbox (subscriber, event_id)
-     SELECT $1, id FROM unnest($2::uuid[]) AS t(id)
+     SELECT DISTINCT $1::text, id FROM genuine
      ON CONFLICT DO NOTHING
      RETURNING event_id
    ), handled AS (
      UPDATE outbox_delivery d
      SET state = 'handled', handled_at = now(), updated_at = now(),
          attempts = d.attempts + CASE WHEN f.event_id IS NULL THEN 0 ELSE 1 END
-     FROM unnest($2::uuid[]) AS k(id) LEFT JOIN fresh f ON f.event_id = k.id
-     WHERE d.subscriber = $1 AND d.event_id = k.id
+     FROM (SELECT DISTINCT id FROM genuine) g LEFT JOIN fresh f ON f.event_id = g.id
+     WHERE d.subscriber = $1::text AND d.event_id = g.id
        AND (f.event_id IS NOT NULL OR d.state IN ('pending', 'enqueued'))
    )
-   SELECT event_id FROM fresh`,
+   SELECT g.n::int AS n, g.id AS event_id, f.event_id IS NOT NULL AS fresh
+   FROM genuine g LEFT JOIN fresh f ON f.event_id = g.id`,
 );
 
 /**
- * RECORD_HANDLED for one delivery (every delivery of a subscriber without group commit): the same
- * inbox insert and ledger update with scalar parameters, without the unnest and join, about 0.2 ms
- * less of PostgreSQL per delivery (bench/hot-statements.bench.ts). Same outcomes in every case:
- * fresh → `handled`, attempts + 1; duplicate → an open row is healed to `handled`, others untouched.
+ * RECORD_HANDLED for one delivery (every delivery of a subscriber without group commit): $2 the
+ * event id, $3 the job's envelope. The same check, inbox insert and ledger update with scalar
+ * parameters, without the array and joins (bench/hot-statements.bench.ts). One row: `genuine`
+ * false means the job does not match the committed event and nothing was written; else `fresh`
+ * says handled-now (attempts + 1) or duplicate (an open ledger row is healed to `handled`).
  */
 export const RECORD_HANDLED_ONE = prepared(
   'record_handled_one',
-  `WITH fresh AS (
-     INSERT INTO outbox_inbox (subscriber, event_id) VALUES ($1::text, $2::uuid)
+  `WITH genuine AS (
+     SELECT e.id
+     FROM outbox_event e
+     JOIN outbox_delivery d ON d.event_id = e.id AND d.subscriber = $1::text
+     CROSS JOIN (SELECT $3::jsonb AS envelope) j
+     WHERE e.id = $2::uuid AND ${envelopeMatches('j.envelope', 'e')}
+   ), fresh AS (
+     INSERT INTO outbox_inbox (subscriber, event_id) SELECT $1::text, id FROM genuine
      ON CONFLICT DO NOTHING
      RETURNING event_id
    ), handled AS (
      UPDATE outbox_delivery d
      SET state = 'handled', handled_at = now(), updated_at = now(),
          attempts = d.attempts + (SELECT count(*)::int FROM fresh)
-     WHERE d.subscriber = $1::text AND d.event_id = $2::uuid
+     WHERE d.subscriber = $1::text AND d.event_id = $2::uuid AND EXISTS (SELECT 1 FROM genuine)
        AND (EXISTS (SELECT 1 FROM fresh) OR d.state IN ('pending', 'enqueued'))
    )
-   SELECT event_id FROM fresh`,
+   SELECT EXISTS (SELECT 1 FROM genuine) AS genuine, EXISTS (SELECT 1 FROM fresh) AS fresh`,
 );
 
 /** A job waiting for its subscriber's next group transaction. */
@@ -119,7 +136,6 @@ export class DeliveryProcessor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly handlers: HandlerRegistry,
-    private readonly catalogue: EventCatalogue,
     private readonly deadLetters: DeadLetters,
     private readonly metrics: OutboxMetrics,
     private readonly criticalFirst: CriticalFirst,
@@ -130,6 +146,9 @@ export class DeliveryProcessor {
     // A subscriber this build does not know (a rolling deploy): retry, never drop.
     const bound = this.handlers.get(subscriber);
     if (!bound) throw new Error(`no handler for subscriber "${subscriber}" in this process`);
+    if (!isEnvelopeShaped(envelope)) {
+      throw await this.forged(job, bound.subscription, new ForgedJobError('the job carries no well-formed envelope'));
+    }
     const { lane } = bound.subscription;
     if (lane === 'bulk') await this.criticalFirst.yieldToCritical();
     try {
@@ -149,10 +168,18 @@ export class DeliveryProcessor {
     const { envelope } = job.data;
     return runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, async () => {
       try {
-        assertValidPayload(this.catalogue.contract(envelope.type, envelope.version), envelope.payload);
+        // The relay routes an event only to subscribers of its type: any other pairing did not come from it.
+        const contract = bound.subscription.contracts.find(
+          (c) => c.type === envelope.type && c.version === envelope.version,
+        );
+        if (!contract) throw new ForgedJobError(`the subscriber does not take ${envelope.type} v${envelope.version}`);
+        assertValidPayload(contract, envelope.payload);
         if (!grouped) return await this.handle(bound, envelope);
       } catch (error) {
         if (error instanceof PredecessorPending) return this.waitForPredecessor(job, token, bound.subscription);
+        if (error instanceof ForgedJobError || error instanceof InvalidEventPayloadError) {
+          throw await this.unlessGenuine(job, token, bound.subscription, error);
+        }
         throw await this.fail(job, bound.subscription, error);
       }
       // A failure is handled (retried or dead-lettered) by the member's own `alone` run.
@@ -173,8 +200,13 @@ export class DeliveryProcessor {
   private async handle({ subscription, handler }: BoundSubscription, envelope: Envelope): Promise<DeliveryOutcome> {
     const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });
     const outcome = await this.dataSource.transaction(async (tx): Promise<DeliveryOutcome> => {
-      const fresh = await runPrepared(tx.queryRunner!, RECORD_HANDLED_ONE, [subscription.name, envelope.id]);
-      if (fresh.length === 0) return 'duplicate';
+      const [{ genuine, fresh }] = await runPrepared<{ genuine: boolean; fresh: boolean }>(
+        tx.queryRunner!,
+        RECORD_HANDLED_ONE,
+        [subscription.name, envelope.id, JSON.stringify(envelope)],
+      );
+      if (!genuine) throw new ForgedJobError('the envelope does not match the event committed in PostgreSQL');
+      if (!fresh) return 'duplicate';
       if (subscription.ordered && (await checkSequence(tx, subscription, envelope)) === 'wait') {
         throw new PredecessorPending();
       }
@@ -187,40 +219,58 @@ export class DeliveryProcessor {
   }
 
   /**
-   * A group transaction: inbox rows and ledger marks of all members in one statement, then each
-   * fresh member's handler, then one COMMIT. If anything fails, every member is handled again
-   * alone, where retries and dead letters apply to the one that fails.
+   * A group transaction: authenticity, inbox rows and ledger marks of all members in one
+   * statement, then each fresh member's handler, then one COMMIT. If anything fails, every member
+   * is handled again alone, where retries and dead letters apply to the one that fails; a member
+   * that is not genuine is handled alone after the COMMIT, where it becomes a `forged` dead letter.
    */
   private async handleGroup(bound: BoundSubscription, members: Grouped[]): Promise<void> {
     this.metrics.groupSize.observe({ subscriber: bound.subscription.name }, members.length);
     if (members.length === 1) return this.handleAlone(members);
     const { subscription, handler } = bound;
     const stopTimer = this.metrics.handlerSeconds.startTimer({ subscriber: subscription.name });
-    let fresh: Set<string>;
+    // Per member: its outcome, or undefined when it did not match the committed event.
+    let outcomes: (DeliveryOutcome | undefined)[];
     try {
-      fresh = await this.dataSource.transaction(async (tx) => {
-        const rows = await runPrepared<{ event_id: string }>(tx.queryRunner!, RECORD_HANDLED, [
-          subscription.name,
-          members.map((m) => m.envelope.id),
-        ]);
-        const ids = new Set(rows.map((row) => row.event_id));
-        for (const { envelope } of members) {
-          if (!ids.has(envelope.id)) continue;
+      outcomes = await this.dataSource.transaction(async (tx) => {
+        const rows = await runPrepared<{ n: number; event_id: string; fresh: boolean }>(
+          tx.queryRunner!,
+          RECORD_HANDLED,
+          [subscription.name, JSON.stringify(members.map((m) => m.envelope))],
+        );
+        const byPosition = new Map(rows.map((row) => [row.n - 1, row]));
+        // Two copies of one event in a group: the inbox row is fresh once, so only the first runs.
+        const claimed = new Set<string>();
+        const result = members.map((_, i): DeliveryOutcome | undefined => {
+          const row = byPosition.get(i);
+          if (!row) return undefined;
+          if (!row.fresh || claimed.has(row.event_id)) return 'duplicate';
+          claimed.add(row.event_id);
+          return 'handled';
+        });
+        for (const [i, { envelope }] of members.entries()) {
+          if (result[i] !== 'handled') continue;
           await runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
             handler.handle(envelope, tx),
           );
         }
-        return ids;
+        return result;
       });
     } catch {
       return this.handleAlone(members);
     }
     stopTimer();
-    for (const { envelope, settle } of members) {
-      const outcome: DeliveryOutcome = fresh.has(envelope.id) ? 'handled' : 'duplicate';
-      this.count(subscription, envelope, outcome);
-      settle(Promise.resolve(outcome));
+    const notGenuine: Grouped[] = [];
+    for (const [i, member] of members.entries()) {
+      const outcome = outcomes[i];
+      if (outcome === undefined) {
+        notGenuine.push(member);
+        continue;
+      }
+      this.count(subscription, member.envelope, outcome);
+      member.settle(Promise.resolve(outcome));
     }
+    if (notGenuine.length > 0) await this.handleAlone(notGenuine);
   }
 
   /** Each member in a transaction of its own; resolves when all are done, so the group's slot stays taken till then. */
@@ -273,6 +323,60 @@ export class DeliveryProcessor {
     }
     await job.moveToDelayed(Date.now() + this.config.outbox.sequenceRecheckMs, token);
     throw new DelayedError();
+  }
+
+  /**
+   * A job that failed the authenticity check (or whose payload is invalid, which a genuine event
+   * can be too): asks PostgreSQL once more, outside the rolled-back transaction. Genuine after all
+   * → an ordinary failure. An event still in the hot outbox table → checked again later without
+   * spending an attempt: its claim was undone by a database crash after the job was enqueued
+   * (relay.ts), and the relay claims it again. Else → forged.
+   */
+  private async unlessGenuine(
+    job: Job<DeliveryJobData>,
+    token: string | undefined,
+    subscription: Subscription,
+    error: ForgedJobError | InvalidEventPayloadError,
+  ): Promise<Error> {
+    const { envelope } = job.data;
+    const [{ genuine, unrelayed }] = await runPreparedOnPool<{ genuine: boolean; unrelayed: boolean }>(
+      this.dataSource,
+      VERIFY_ENVELOPE,
+      [subscription.name, envelope.id, JSON.stringify(envelope)],
+    );
+    if (genuine) return this.fail(job, subscription, error);
+    if (unrelayed) {
+      const { sequenceRecheckMs, relayPollIntervalMs } = this.config.outbox;
+      await job.moveToDelayed(Date.now() + Math.max(sequenceRecheckMs, relayPollIntervalMs), token);
+      return new DelayedError();
+    }
+    return this.forged(
+      job,
+      subscription,
+      error instanceof ForgedJobError
+        ? error
+        : new ForgedJobError('the envelope does not match the event committed in PostgreSQL'),
+    );
+  }
+
+  /**
+   * Dead-letters a forged job without running its handler, counts it and logs it at error level:
+   * someone wrote to Redis who should not have. Never retried.
+   */
+  private async forged(job: Job<DeliveryJobData>, subscription: Subscription, error: ForgedJobError): Promise<Error> {
+    const claimedId: unknown = (job.data.envelope as Partial<Envelope> | undefined)?.id;
+    this.metrics.forgedJobs.inc({ subscriber: subscription.name });
+    this.logger.error(
+      `ALERT forged delivery job ${JSON.stringify(String(job.id).slice(0, 200))} for ${subscription.name} ` +
+        `(claims event ${JSON.stringify(String(claimedId).slice(0, 100))}): ${error.message}; dead-lettered, handler not run`,
+    );
+    await this.deadLetters.recordForged({
+      envelope: job.data.envelope,
+      subscriber: subscription.name,
+      error,
+      attempts: job.attemptsMade + 1,
+    });
+    return new UnrecoverableError(error.message);
   }
 
   /** Records the failure; returns the error for BullMQ (UnrecoverableError skips the remaining attempts). */

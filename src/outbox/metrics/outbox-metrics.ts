@@ -20,6 +20,15 @@ export class OutboxMetrics {
   ]);
   readonly retries = counter('outbox_retries_total', 'Failed attempts that will be retried', ['subscriber']);
   readonly deadLetters = counter('outbox_dead_letters_total', 'Deliveries dead-lettered', ['subscriber', 'reason']);
+  readonly forgedJobs = counter(
+    'outbox_forged_jobs_total',
+    'Delivery jobs refused because their envelope did not match the event committed in PostgreSQL',
+    ['subscriber'],
+  );
+  readonly prunedRows = counter('maintenance_pruned_rows_total', 'Rows deleted by @Pruner() tasks', ['pruner']);
+  readonly pruneBatches = counter('maintenance_prune_batches_total', 'Bounded DELETE batches run by @Pruner() tasks', [
+    'pruner',
+  ]);
   readonly redriven = counter('outbox_redriven_total', 'Deliveries re-driven by the sweeper', ['subscriber']);
   readonly handlerSeconds = histogram(
     'outbox_handler_duration_seconds',

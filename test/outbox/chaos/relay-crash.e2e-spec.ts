@@ -131,7 +131,7 @@ describe('chaos: a relay that dies between its steps', () => {
     expect(await liveJobs()).toBe(0);
   });
 
-  it('a claim undone by a database crash after its jobs were enqueued: handled once, and the ledger ends handled', async () => {
+  it('a claim undone by a database crash after its jobs were enqueued: the jobs wait for the new claim, then run once', async () => {
     // The relay's statements commit asynchronously (relay.ts): a PostgreSQL crash can undo a claim
     // whose jobs are already in Redis. Simulated: claim, then the crash's effect (rows back in the
     // outbox, no archive, no ledger rows), then the jobs the relay had enqueued.
@@ -151,20 +151,30 @@ describe('chaos: a relay that dies between its steps', () => {
     });
     await queues.enqueue(deliveries);
 
-    // The jobs run although their ledger rows are gone; then the relay claims the rows again (same
-    // job ids: BullMQ keeps the completed jobs, so nothing new runs) and the sweeper re-drives them.
-    await eventually(async () => expect(await effectsOf(ids)).toEqual({ rows: 10, distinct: 10 }));
+    // The jobs match no committed event yet (docs/adr/0019-forged-jobs-and-pruning.md), but their
+    // events wait in the outbox: they are checked again later, neither run nor called forged.
+    const queue = queues.queue('critical');
+    await eventually(async () => {
+      for (const { jobId } of deliveries) expect(await queue.getJobState(jobId)).toBe('delayed');
+    });
+    expect(await effectsOf(ids)).toEqual({ rows: 0, distinct: 0 });
+    // The relay claims the rows again (same job ids: BullMQ keeps the waiting jobs, so nothing new is
+    // added); the delayed jobs now match and run, once each.
     expect(await relay.relayBatch()).toBe(10);
     expect(await outboxCount()).toBe(0);
     await eventually(
       async () => {
-        await sweeper.sweep();
-        expect(await ledgerOf(ids)).toEqual([{ state: 'handled', n: 10, min_redrives: 1, max_redrives: 1 }]);
+        expect(await ledgerOf(ids)).toEqual([{ state: 'handled', n: 10, min_redrives: 0, max_redrives: 0 }]);
       },
       { timeoutMs: 15_000, intervalMs: 100 },
     );
     expect(await effectsOf(ids)).toEqual({ rows: 10, distinct: 10 });
     expect(faults.recorder.calls).toBe(10);
+    const [{ letters }] = await dataSource.query(
+      `SELECT count(*)::int AS letters FROM outbox_dead_letter WHERE event_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(letters).toBe(0);
     expect(await sweeper.sweep()).toBe(0);
   });
 });
