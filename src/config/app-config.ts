@@ -32,6 +32,8 @@ export interface AppConfig {
     timeoutAfterChargeRate: number;
     errorRate: number;
   };
+  /** The payment gateway adapter and its provider (API.md, "Payment gateway protocol"). */
+  paymentGateway: PaymentGatewayConfig;
   idempotencyTtlHours: number;
   httpBodyLimit: string;
   rateLimitPerMinute: number;
@@ -43,6 +45,21 @@ export interface AppConfig {
   reconciliation: ReconciliationConfig;
   fulfilment: FulfilmentConfig;
 }
+
+/** Which gateway adapter charges payments, and how the HTTP one reaches its provider. */
+export interface PaymentGatewayConfig {
+  /** `simulated`: the in-process simulator (development and tests); `http`: the provider over HTTP. */
+  kind: PaymentGatewayKind;
+  /** The provider's base URL (`http` only), without a trailing slash. */
+  url: string | undefined;
+  /** Sent as `Authorization: Bearer <key>` (`http` only). */
+  apiKey: string | undefined;
+  /** Each provider call is abandoned after this long; a charge that timed out is resolved by lookup. */
+  timeoutMs: number;
+}
+
+export const PAYMENT_GATEWAY_KINDS = ['simulated', 'http'] as const;
+export type PaymentGatewayKind = (typeof PAYMENT_GATEWAY_KINDS)[number];
 
 /** Orders (SPEC.md "Orders"). */
 export interface FulfilmentConfig {
@@ -138,6 +155,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutAfterChargeRate: r.rate('GATEWAY_SIM_TIMEOUT_AFTER_CHARGE_RATE'),
       errorRate: r.rate('GATEWAY_SIM_ERROR_RATE'),
     },
+    paymentGateway: {
+      kind: r.oneOf('PAYMENT_GATEWAY', PAYMENT_GATEWAY_KINDS, 'simulated'),
+      url: r.optional('GATEWAY_URL')?.replace(/\/+$/, ''),
+      apiKey: r.optional('GATEWAY_API_KEY'),
+      timeoutMs: r.int('GATEWAY_TIMEOUT_MS', 5000, 1, 600_000),
+    },
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1),
     httpBodyLimit: r.pattern('HTTP_BODY_LIMIT', '100kb', /^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb'),
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1),
@@ -175,6 +198,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {
     r.problem('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
+  }
+  if (config.paymentGateway.kind === 'http') {
+    if (config.paymentGateway.url === undefined) r.problem('GATEWAY_URL is required when PAYMENT_GATEWAY=http');
+    else r.url('GATEWAY_URL', '', ['http:', 'https:']);
+    if (config.paymentGateway.apiKey === undefined) r.problem('GATEWAY_API_KEY is required when PAYMENT_GATEWAY=http');
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
