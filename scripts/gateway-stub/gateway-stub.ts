@@ -290,8 +290,9 @@ export class GatewayStub {
     const twice = this.roll(this.settings.webhookDuplicateRate);
     const reorder = this.roll(this.settings.webhookReorderRate);
     this.later(this.settings.webhookDelayMs, () => {
-      const go = () => {
-        void this.post(body).then(() => (twice ? this.post(body) : undefined));
+      const go = async () => {
+        await this.post(body);
+        if (twice) await this.post(body);
       };
       if (reorder) {
         // Held back until another webhook has gone out, or the hold expires.
@@ -300,14 +301,14 @@ export class GatewayStub {
         entry.release = () => {
           clearTimeout(timer);
           this.timers.delete(timer);
-          go();
+          void go();
         };
         this.held.push(entry);
         return;
       }
-      go();
-      // Whatever was held back now arrives after this one: out of order.
-      for (const entry of this.held.splice(0)) setImmediate(entry.release);
+      // Whatever was held back goes out once this one was delivered: out of order.
+      const overtaken = this.held.splice(0);
+      void go().then(() => overtaken.forEach((entry) => entry.release()));
     });
   }
 
