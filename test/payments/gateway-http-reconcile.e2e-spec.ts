@@ -11,11 +11,11 @@ const RECEIVED = [{ kind: 'payment-received', entries: 2, total: 0, accounts: ['
  * by looking its charge up at the provider.
  */
 describe('payments over HTTP: a missing webhook is made up for by the reconciler lookup (stub provider)', () => {
-  let env: TestAppWithStub;
+  let t: TestAppWithStub;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    env = await startTestAppWithStub(
+    t = await startTestAppWithStub(
       {
         env: {
           RATE_LIMIT_PER_MINUTE: '100000',
@@ -25,14 +25,14 @@ describe('payments over HTTP: a missing webhook is made up for by the reconciler
       },
       { STUB_PENDING_RATE: '1', STUB_SETTLE_DELAY_MS: '100', STUB_WEBHOOK_DROP_RATE: '1' },
     );
-    dataSource = env.t.app.get(DataSource);
+    dataSource = t.app.get(DataSource);
   });
-  afterAll(() => env.close());
+  afterAll(() => t.close());
 
   async function requestPayment(amount: number): Promise<string> {
     const payer = citizen();
-    const debt = await registerDebt(env.t, payer.sub, amount);
-    const res = await pay(env.t, payer, { referenceId: debt.id, amount });
+    const debt = await registerDebt(t, payer.sub, amount);
+    const res = await pay(t, payer, { referenceId: debt.id, amount });
     expect(res.status).toBe(202);
     return res.body.id;
   }
@@ -42,21 +42,21 @@ describe('payments over HTTP: a missing webhook is made up for by the reconciler
     await eventually(async () =>
       expect(await chargeDelivery(dataSource, succeeded)).toMatchObject({ state: 'handled' }),
     );
-    await env.stub.configure({ declineRate: 1 });
+    await t.stub.configure({ declineRate: 1 });
     const declined = await requestPayment(1_600);
     await eventually(async () =>
       expect(await chargeDelivery(dataSource, declined)).toMatchObject({ state: 'handled' }),
     );
 
-    expect(await settledPayment(env.t, succeeded)).toMatchObject({ status: 'confirmed' });
-    expect(await settledPayment(env.t, declined)).toMatchObject({ status: 'failed', failureReason: 'card_declined' });
+    expect(await settledPayment(t, succeeded)).toMatchObject({ status: 'confirmed' });
+    expect(await settledPayment(t, declined)).toMatchObject({ status: 'failed', failureReason: 'card_declined' });
     for (const paymentId of [succeeded, declined]) {
-      const report = await env.stub.charges(paymentId);
+      const report = await t.stub.charges(paymentId);
       expect(report).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
       // The worker's lookup before charging, then the reconciler's.
       expect(report.lookups).toBeGreaterThanOrEqual(2);
     }
-    expect((await env.stub.webhooks()).filter((w) => [succeeded, declined].includes(w.paymentId))).toEqual([]);
+    expect((await t.stub.webhooks()).filter((w) => [succeeded, declined].includes(w.paymentId))).toEqual([]);
     expect(await paymentPostings(dataSource, succeeded)).toEqual(RECEIVED);
     expect(await paymentPostings(dataSource, declined)).toEqual([]);
     const [{ healed }] = await dataSource.query(

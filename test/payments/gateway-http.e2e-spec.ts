@@ -40,20 +40,20 @@ const CLEAN: Partial<StubSettings> = {
  * whatever decides a payment is the charging worker (answer or lookup) or the webhook.
  */
 describe('payments over HTTP: the provider protocol and its faults (stub provider)', () => {
-  let env: TestAppWithStub;
+  let t: TestAppWithStub;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    env = await startTestAppWithStub({ env: { RATE_LIMIT_PER_MINUTE: '100000', GATEWAY_TIMEOUT_MS: '1000' } });
-    dataSource = env.t.app.get(DataSource);
+    t = await startTestAppWithStub({ env: { RATE_LIMIT_PER_MINUTE: '100000', GATEWAY_TIMEOUT_MS: '1000' } });
+    dataSource = t.app.get(DataSource);
   });
-  afterAll(() => env.close());
-  beforeEach(() => env.stub.configure(CLEAN));
+  afterAll(() => t.close());
+  beforeEach(() => t.stub.configure(CLEAN));
 
   async function requestPayment(amount = 2_000): Promise<{ paymentId: string; debtId: string; reference: string }> {
     const payer = citizen();
-    const debt = (await registerDebt(env.t, payer.sub, amount)) as { id: string; reference: string };
-    const res = await pay(env.t, payer, { referenceId: debt.id, amount });
+    const debt = (await registerDebt(t, payer.sub, amount)) as { id: string; reference: string };
+    const res = await pay(t, payer, { referenceId: debt.id, amount });
     expect(res.status).toBe(202);
     return { paymentId: res.body.id, debtId: debt.id, reference: debt.reference };
   }
@@ -68,8 +68,8 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
 
   it('charges once with the payment id as key and the debt reference, and confirms the payment', async () => {
     const { paymentId, debtId, reference } = await requestPayment(2_100);
-    expect(await settledPayment(env.t, paymentId)).toMatchObject({ status: 'confirmed' });
-    const report = await env.stub.charges(paymentId);
+    expect(await settledPayment(t, paymentId)).toMatchObject({ status: 'confirmed' });
+    const report = await t.stub.charges(paymentId);
     expect(report).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
     expect(report.charge).toMatchObject({
       status: 'succeeded',
@@ -79,28 +79,28 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
       metadata: { paymentId, purpose: 'debt' },
     });
     expect(await paymentPostings(dataSource, paymentId)).toEqual(RECEIVED);
-    await eventually(async () => expect((await getDebt(env.t, debtId)).body.outstanding).toBe(0));
+    await eventually(async () => expect((await getDebt(t, debtId)).body.outstanding).toBe(0));
   });
 
   it('takes a decline as final: failed with the failure code, never charged again, nothing posted', async () => {
-    await env.stub.configure({ declineRate: 1 });
+    await t.stub.configure({ declineRate: 1 });
     const { paymentId, debtId } = await requestPayment();
-    expect(await settledPayment(env.t, paymentId)).toMatchObject({ status: 'failed', failureReason: 'card_declined' });
+    expect(await settledPayment(t, paymentId)).toMatchObject({ status: 'failed', failureReason: 'card_declined' });
     // Its webhook (status failed) arrives too; nothing changes.
     await eventually(async () => {
-      const posts = (await env.stub.webhooks()).filter((w) => w.paymentId === paymentId);
+      const posts = (await t.stub.webhooks()).filter((w) => w.paymentId === paymentId);
       expect(posts.map((w) => [w.status, w.answer])).toEqual([['failed', 200]]);
     });
     expect(await chargeDelivery(dataSource, paymentId)).toMatchObject({ state: 'handled' });
-    expect(await env.stub.charges(paymentId)).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
+    expect(await t.stub.charges(paymentId)).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
     expect(await eventsOf(dataSource, 'payments.payment-failed', paymentId)).toBe(1);
     expect(await eventsOf(dataSource, 'payments.payment-confirmed', paymentId)).toBe(0);
     expect(await paymentPostings(dataSource, paymentId)).toEqual([]);
-    expect((await getDebt(env.t, debtId)).body).toMatchObject({ outstanding: 2_000, status: 'outstanding' });
+    expect((await getDebt(t, debtId)).body).toMatchObject({ outstanding: 2_000, status: 'outstanding' });
   });
 
   it('retries 5xx with backoff, then charges once and confirms', async () => {
-    await env.stub.configure({ errorRate: 1 });
+    await t.stub.configure({ errorRate: 1 });
     const { paymentId } = await requestPayment();
     const failing = await eventually(
       async () => {
@@ -111,23 +111,23 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
       { timeoutMs: 20_000 },
     );
     expect(failing.last_error).toMatch(/answered 503: stub: injected 503/);
-    expect(await env.stub.charges(paymentId)).toMatchObject({ chargesCreated: 0 });
+    expect(await t.stub.charges(paymentId)).toMatchObject({ chargesCreated: 0 });
 
-    await env.stub.configure({ errorRate: 0 });
-    expect(await settledPayment(env.t, paymentId)).toMatchObject({ status: 'confirmed' });
-    expect(await env.stub.charges(paymentId)).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
+    await t.stub.configure({ errorRate: 0 });
+    expect(await settledPayment(t, paymentId)).toMatchObject({ status: 'confirmed' });
+    expect(await t.stub.charges(paymentId)).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
     expect(await paymentPostings(dataSource, paymentId)).toEqual(RECEIVED);
     expect(await deadLetters(paymentId)).toEqual([]);
   });
 
   it('resolves a timeout after the provider charged by the lookup: one charge request, confirmed', async () => {
     // The stub takes the money and never answers; no webhook either, so only the lookup can tell.
-    await env.stub.configure({ timeoutAfterChargeRate: 1, timeoutAnswerDelayMs: 0, webhookDropRate: 1 });
+    await t.stub.configure({ timeoutAfterChargeRate: 1, timeoutAnswerDelayMs: 0, webhookDropRate: 1 });
     const { paymentId } = await requestPayment(2_300);
-    const confirmed = await settledPayment(env.t, paymentId);
+    const confirmed = await settledPayment(t, paymentId);
     expect(confirmed).toMatchObject({ status: 'confirmed' });
 
-    const report = await env.stub.charges(paymentId);
+    const report = await t.stub.charges(paymentId);
     expect(report).toMatchObject({ chargeRequests: 1, chargesCreated: 1 });
     expect(report.lookups).toBeGreaterThanOrEqual(2); // before the charge, and on the retry that found it
     expect(confirmed.gatewayRef).toBe(report.charge?.id);
@@ -139,7 +139,7 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
   });
 
   it('dead-letters the charge at once when the provider refuses the API key (401), with its message', async () => {
-    await env.stub.configure({ apiKey: 'a-rotated-key-the-app-does-not-know' });
+    await t.stub.configure({ apiKey: 'a-rotated-key-the-app-does-not-know' });
     const { paymentId } = await requestPayment();
     const [letter] = await eventually(async () => {
       const letters = await deadLetters(paymentId);
@@ -149,12 +149,12 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
     expect(letter).toMatchObject({ reason: 'non-retryable', error_class: 'GatewayAuthenticationError' });
     expect(letter.error_message).toMatch(/answered 401: the provider refused the API key: invalid API key provided/);
     expect(await chargeDelivery(dataSource, paymentId)).toMatchObject({ attempts: 1 });
-    expect(await env.stub.charges(paymentId)).toMatchObject({ chargesCreated: 0 });
-    expect(await settledPayment(env.t, paymentId, ['pending'])).toMatchObject({ status: 'pending' });
+    expect(await t.stub.charges(paymentId)).toMatchObject({ chargesCreated: 0 });
+    expect(await settledPayment(t, paymentId, ['pending'])).toMatchObject({ status: 'pending' });
   });
 
   it('dead-letters a charge the provider rejects (422), carrying the provider message', async () => {
-    await env.stub.configure({ rejectRate: 1 });
+    await t.stub.configure({ rejectRate: 1 });
     const { paymentId } = await requestPayment();
     const [letter] = await eventually(async () => {
       const letters = await deadLetters(paymentId);
@@ -165,32 +165,32 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
     expect(letter.error_message).toBe(
       'POST /v1/charges answered 422: stub: the charge request was rejected (STUB_REJECT_RATE)',
     );
-    expect(await env.stub.charges(paymentId)).toMatchObject({ chargeRequests: 1, chargesCreated: 0 });
+    expect(await t.stub.charges(paymentId)).toMatchObject({ chargeRequests: 1, chargesCreated: 0 });
   });
 
   it('keeps a pending charge pending until its late webhook confirms it', async () => {
-    await env.stub.configure({ pendingRate: 1, settleDelayMs: 100, webhookDelayMs: 1500 });
+    await t.stub.configure({ pendingRate: 1, settleDelayMs: 100, webhookDelayMs: 1500 });
     const { paymentId } = await requestPayment();
     await eventually(async () =>
       expect(await chargeDelivery(dataSource, paymentId)).toMatchObject({ state: 'handled' }),
     );
-    const report = await env.stub.charges(paymentId);
+    const report = await t.stub.charges(paymentId);
     // The worker is done and the payment still waits: only the webhook can decide it now.
-    expect(await settledPayment(env.t, paymentId, ['pending'])).toMatchObject({
+    expect(await settledPayment(t, paymentId, ['pending'])).toMatchObject({
       status: 'pending',
       gatewayRef: report.charge?.id,
     });
-    expect(await settledPayment(env.t, paymentId)).toMatchObject({ status: 'confirmed' });
-    expect((await env.stub.webhooks()).filter((w) => w.paymentId === paymentId)).toHaveLength(1);
+    expect(await settledPayment(t, paymentId)).toMatchObject({ status: 'confirmed' });
+    expect((await t.stub.webhooks()).filter((w) => w.paymentId === paymentId)).toHaveLength(1);
     expect(await paymentPostings(dataSource, paymentId)).toEqual(RECEIVED);
   });
 
   it('applies a webhook delivered twice once', async () => {
-    await env.stub.configure({ pendingRate: 1, webhookDuplicateRate: 1 });
+    await t.stub.configure({ pendingRate: 1, webhookDuplicateRate: 1 });
     const { paymentId } = await requestPayment();
-    expect(await settledPayment(env.t, paymentId)).toMatchObject({ status: 'confirmed' });
+    expect(await settledPayment(t, paymentId)).toMatchObject({ status: 'confirmed' });
     const posts = await eventually(async () => {
-      const mine = (await env.stub.webhooks()).filter((w) => w.paymentId === paymentId);
+      const mine = (await t.stub.webhooks()).filter((w) => w.paymentId === paymentId);
       expect(mine).toHaveLength(2);
       return mine;
     });
@@ -202,18 +202,18 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
 
   it('converges when webhooks arrive in another order than the provider decided them', async () => {
     // The first payment's result (a decline) is held back until the second's has gone out.
-    await env.stub.configure({ pendingRate: 1, declineRate: 1, webhookReorderRate: 1 });
+    await t.stub.configure({ pendingRate: 1, declineRate: 1, webhookReorderRate: 1 });
     const first = await requestPayment();
-    await eventually(async () => expect((await env.stub.charges(first.paymentId)).charge?.status).toBe('failed'));
-    await env.stub.configure({ declineRate: 0, webhookReorderRate: 0 });
+    await eventually(async () => expect((await t.stub.charges(first.paymentId)).charge?.status).toBe('failed'));
+    await t.stub.configure({ declineRate: 0, webhookReorderRate: 0 });
     const second = await requestPayment();
 
-    expect(await settledPayment(env.t, second.paymentId)).toMatchObject({ status: 'confirmed' });
-    expect(await settledPayment(env.t, first.paymentId)).toMatchObject({
+    expect(await settledPayment(t, second.paymentId)).toMatchObject({ status: 'confirmed' });
+    expect(await settledPayment(t, first.paymentId)).toMatchObject({
       status: 'failed',
       failureReason: 'declined at gateway',
     });
-    const order = (await env.stub.webhooks())
+    const order = (await t.stub.webhooks())
       .filter((w) => w.paymentId === first.paymentId || w.paymentId === second.paymentId)
       .map((w) => w.paymentId);
     expect(order).toEqual([second.paymentId, first.paymentId]);

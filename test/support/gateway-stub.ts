@@ -99,11 +99,9 @@ export async function spawnGatewayStub(settings: Record<string, string> = {}): P
   };
 }
 
-/** A test app charging through the stub over real HTTP, and the stub. */
-export interface TestAppWithStub {
-  t: TestApp;
+/** A test app charging through the stub over real HTTP; `close()` stops the stub too. */
+export interface TestAppWithStub extends TestApp {
   stub: GatewayStubProcess;
-  close(): Promise<void>;
 }
 
 /**
@@ -132,17 +130,23 @@ export async function startTestAppWithStub(
     await stub.stop();
     throw error;
   }
-  await stub.configure({
-    webhookUrl: `${t.url}/v1/payments/gateway-webhook`,
-    webhookSecret: t.config.gatewayWebhookSecret,
-  });
-  return {
-    t,
+  try {
+    await stub.configure({
+      webhookUrl: `${t.url}/v1/payments/gateway-webhook`,
+      webhookSecret: t.config.gatewayWebhookSecret,
+    });
+  } catch (error) {
+    await stub.stop();
+    await t.close();
+    throw error;
+  }
+  const closeApp = t.close.bind(t);
+  return Object.assign(t, {
     stub,
     async close() {
       // The stub first: no webhook may reach an app that is shutting down.
       await stub.stop();
-      await t.close();
+      await closeApp();
     },
-  };
+  });
 }
