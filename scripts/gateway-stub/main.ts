@@ -17,6 +17,7 @@
  *
  * Settings (environment at start; `PATCH /_stub/settings` with the camelCase names while running):
  *   STUB_PORT (4010), STUB_HOST (127.0.0.1), STUB_QUIET (false: logs every call and webhook)
+ *   STUB_SEED (unset: Math.random)           an integer makes the fault dice repeat their sequence
  *   STUB_API_KEY (stub-dev-api-key)           the key the app must send (GATEWAY_API_KEY)
  *   STUB_WEBHOOK_URL (unset: no webhooks)     e.g. http://127.0.0.1:3000/v1/payments/gateway-webhook
  *   STUB_WEBHOOK_SECRET (dev-only-webhook-secret, the app's development GATEWAY_WEBHOOK_SECRET)
@@ -38,7 +39,7 @@
  *   chargesCreated, lookups, charge }), GET /_stub/refunds, GET /_stub/webhooks, GET /_stub/health.
  */
 import { GatewayStub } from './gateway-stub.js';
-import { stubSettingsFromEnv } from './stub-settings.js';
+import { seededRandom, stubSettingsFromEnv } from './stub-settings.js';
 
 function fail(message: string): never {
   process.stderr.write(`gateway stub: ${message}\n`);
@@ -56,8 +57,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535)
   fail(`STUB_PORT must be a port number (got ${process.env.STUB_PORT})`);
 const host = process.env.STUB_HOST ?? '127.0.0.1';
 
+const seed = process.env.STUB_SEED;
+if (seed !== undefined && !/^\d{1,10}$/.test(seed)) fail(`STUB_SEED must be a non-negative integer (got ${seed})`);
 const quiet = process.env.STUB_QUIET === 'true';
-const stub = new GatewayStub(settings, Math.random, (line) => {
+const stub = new GatewayStub(settings, seed === undefined ? Math.random : seededRandom(Number(seed)), (line) => {
   if (!quiet) process.stdout.write(`${line}\n`);
 });
 const listening = await stub.listen(port, host);

@@ -124,3 +124,15 @@ export function stubSettingsFromEnv(env: Record<string, string | undefined>): St
   }
   return mergeStubSettings(DEFAULT_STUB_SETTINGS, input);
 }
+
+/** A small seeded PRNG (mulberry32) in [0, 1): `STUB_SEED` makes a run's faults repeatable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
