@@ -28,7 +28,10 @@ export interface StubRefund {
 
 /** What the stub saw per idempotency key: tests ask it how many charges a payment cost. */
 export interface StubKeyStats {
-  /** `POST /v1/charges` requests with this key, faulted, replayed or not. */
+  /**
+   * `POST /v1/charges` requests handled under this key: replays and 422s included; injected 503s
+   * and 401s are answered before a request is looked at and are not counted.
+   */
   chargeRequests: number;
   /** Charges actually created: never more than one per key. */
   chargesCreated: number;
