@@ -23,6 +23,8 @@ type Reply = (req: Received, res: ServerResponse) => void;
 class FakeProvider {
   readonly received: Received[] = [];
   reply: Reply = (_req, res) => json(res, 500, { message: 'no reply set' });
+  /** Answers `GET /v1/charges` (lookups): none by default. */
+  lookupReply: Reply = (_req, res) => json(res, 404, { message: 'no such charge' });
   private readonly server: Server;
 
   constructor() {
@@ -32,7 +34,8 @@ class FakeProvider {
       req.on('end', () => {
         const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: parse(raw) };
         this.received.push(received);
-        this.reply(received, res);
+        const lookup = received.method === 'GET' && received.url.startsWith('/v1/charges');
+        (lookup ? this.lookupReply : this.reply)(received, res);
       });
     });
   }
@@ -80,14 +83,24 @@ describe('HttpPaymentGateway', () => {
     gateway = new HttpPaymentGateway({ url, apiKey: API_KEY, timeoutMs: 300 });
   });
   afterAll(() => provider.stop());
-  beforeEach(() => provider.received.splice(0));
+  beforeEach(() => {
+    provider.received.splice(0);
+    provider.lookupReply = (_req, res) => json(res, 404, { message: 'no such charge' });
+  });
+
+  /** The requests that were not lookups. */
+  const posts = () => provider.received.filter((r) => r.method === 'POST');
 
   it('charges with the payment id as Idempotency-Key, the bearer key and the protocol body', async () => {
     provider.reply = (_req, res) =>
       json(res, 201, { id: 'ch_1', status: 'succeeded', amount: 12_345, currency: 'SAR' });
     await expect(gateway.charge(charge)).resolves.toEqual({ status: 'succeeded', gatewayRef: 'ch_1' });
-    const [sent] = provider.received;
-    expect(sent.method).toBe('POST');
+    // First the lookup (none yet), then the charge.
+    expect(provider.received.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `GET /v1/charges?idempotency_key=${PAYMENT_ID}`,
+      'POST /v1/charges',
+    ]);
+    const [sent] = posts();
     expect(sent.url).toBe('/v1/charges');
     expect(sent.headers['idempotency-key']).toBe(PAYMENT_ID);
     expect(sent.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -98,6 +111,14 @@ describe('HttpPaymentGateway', () => {
       reference: 'FINE-2026-0042',
       metadata: { paymentId: PAYMENT_ID, purpose: 'debt' },
     });
+  });
+
+  it('returns the charge the provider already holds, without asking for it again', async () => {
+    provider.lookupReply = (_req, res) =>
+      json(res, 200, { id: 'ch_0', status: 'succeeded', amount: 12_345, currency: 'SAR' });
+    provider.reply = (_req, res) => json(res, 500, { message: 'must not be called' });
+    await expect(gateway.charge(charge)).resolves.toEqual({ status: 'succeeded', gatewayRef: 'ch_0' });
+    expect(posts()).toEqual([]);
   });
 
   it('takes a replayed charge (200) as the charge it names', async () => {
@@ -199,7 +220,7 @@ describe('HttpPaymentGateway', () => {
   });
 
   it('looks a charge up by the payment id: 200 the charge, 404 none', async () => {
-    provider.reply = (req, res) =>
+    provider.lookupReply = (req, res) =>
       req.url === `/v1/charges?idempotency_key=${PAYMENT_ID}`
         ? json(res, 200, { id: 'ch_5', status: 'succeeded', amount: 12_345, currency: 'SAR' })
         : json(res, 404, { message: 'no such charge' });
@@ -209,8 +230,10 @@ describe('HttpPaymentGateway', () => {
       ['GET', `Bearer ${API_KEY}`],
       ['GET', `Bearer ${API_KEY}`],
     ]);
-    provider.reply = (_req, res) => json(res, 503, { message: 'down' });
+    provider.lookupReply = (_req, res) => json(res, 503, { message: 'down' });
     await expect(gateway.chargeStatus(PAYMENT_ID)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    await expect(gateway.charge(charge)).rejects.toBeInstanceOf(GatewayUnavailableError);
+    expect(posts()).toEqual([]);
   });
 
   it('refunds with Idempotency-Key refund-<payment id> and body { charge, amount }', async () => {
@@ -218,7 +241,7 @@ describe('HttpPaymentGateway', () => {
     await expect(
       gateway.refund({ paymentId: PAYMENT_ID, gatewayRef: 'ch_1', amount: 12_345, currency: 'SAR' }),
     ).resolves.toEqual({ refundRef: 're_1' });
-    const [sent] = provider.received;
+    const [sent] = posts();
     expect([sent.method, sent.url, sent.headers['idempotency-key']]).toEqual([
       'POST',
       '/v1/refunds',

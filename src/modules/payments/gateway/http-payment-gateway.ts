@@ -48,7 +48,8 @@ const MESSAGE_LIMIT = 500;
  * protocol"), with Node's global `fetch` and `AbortSignal.timeout(GATEWAY_TIMEOUT_MS)` per call.
  *
  * The payment id itself is the charge's `Idempotency-Key` and the lookup key; the refund's key is
- * `refund-<payment id>`. Answers map to the port's results and errors so the caller decides what
+ * `refund-<payment id>`. A charge is looked up before it is taken, so a retry after a timeout finds
+ * the charge instead of asking for it again. Answers map to the port's results and errors so the caller decides what
  * to retry (docs/adr/0018-payment-gateway-over-http.md):
  * - `201`/`200` with status `succeeded` → succeeded; `failed`, or `402 { failureCode }` → declined
  *   (final); `pending` → pending (the webhook or the reconciler's lookup decides it);
@@ -66,7 +67,15 @@ export class HttpPaymentGateway implements PaymentGateway {
 
   constructor(@Inject(HTTP_GATEWAY_SETTINGS) private readonly settings: HttpGatewaySettings) {}
 
+  /**
+   * Looks the charge up first, and charges only when the provider holds none: an earlier attempt
+   * may have reached the provider and lost its answer (a timeout after the provider charged, a
+   * crash, a redelivery), and the caller's transaction that could have recorded it rolled back, so
+   * no attempt can know it is the first. The charge itself still carries the key.
+   */
   async charge(request: ChargeRequest): Promise<ChargeResult> {
+    const known = await this.chargeStatus(request.paymentId);
+    if (known) return known;
     const answer = await this.call('POST', '/v1/charges', {
       idempotencyKey: request.paymentId,
       body: {

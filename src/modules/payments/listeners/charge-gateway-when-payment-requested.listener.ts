@@ -28,14 +28,13 @@ export const chargeGatewaySubscription = subscribe(PaymentRequestedV1, {
  * the inbox row it inserted and a per-payment advisory lock that keeps the reconciler
  * ({@link PaymentsApi.resolvePending}) from deciding the payment while a charge is in flight.
  *
- * It looks the charge up before it charges: an earlier attempt may have reached the gateway and
- * lost its answer (a timeout after the provider charged, a crash, a redelivery), and the inbox
- * transaction that would have recorded it rolled back, so the handler cannot tell a first attempt
- * from such a retry. A charge found is applied as it stands; only "none" leads to a charge, and
- * that one still carries the payment's idempotency key. A timeout is thrown and retried, and the
- * retry resolves it by this lookup, never by charging blindly again (docs/adr/0018). The result is
- * applied with the compare-and-set of {@link GatewayResultApplier}: if the webhook got there first,
- * nothing happens; a `pending` charge leaves the payment pending for the webhook or the reconciler.
+ * Every attempt names the same charge (the adapter derives its idempotency key from the payment
+ * id), and a charge an earlier attempt took without hearing back (a timeout, a crash, a
+ * redelivery) is found, not taken again: the HTTP adapter looks it up before it charges
+ * (docs/adr/0018). Timeouts and 5xx are thrown and retried by the outbox with backoff. The result
+ * is applied with the compare-and-set of {@link GatewayResultApplier}: if the webhook got there
+ * first, nothing happens; a `pending` charge leaves the payment pending for the webhook or the
+ * reconciler.
  */
 @Injectable()
 @HandlesEvents(chargeGatewaySubscription)
@@ -59,18 +58,14 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
     // Confirmed by the webhook, or resolved by the reconciler: never charge a decided payment.
     if (payment.status !== 'pending') return;
 
-    const known = await this.gateway.chargeStatus(paymentId);
-    let result = known;
-    if (!result) {
-      const payable = await this.payables.resolver(purpose)?.resolve(tx, referenceId);
-      result = await this.gateway.charge({
-        paymentId,
-        amount,
-        currency,
-        reference: payable?.statementReference ?? referenceId,
-        purpose,
-      });
-    }
+    const payable = await this.payables.resolver(purpose)?.resolve(tx, referenceId);
+    const result = await this.gateway.charge({
+      paymentId,
+      amount,
+      currency,
+      reference: payable?.statementReference ?? referenceId,
+      purpose,
+    });
     const outcome = await this.results.apply(tx, paymentId, result);
     if (result.status === 'pending') {
       this.logger.log(
@@ -78,8 +73,6 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
       );
     } else if (!outcome.applied) {
       this.logger.log(`payment ${paymentId} was already ${outcome.status}; gateway result ignored`);
-    } else if (known) {
-      this.logger.log(`payment ${paymentId} was decided from the charge an earlier attempt took (${known.status})`);
     }
   }
 }
