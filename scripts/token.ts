@@ -1,5 +1,6 @@
 /**
- * Prints a bearer token signed with the configured AUTH_JWT_SECRET, for local use:
+ * Prints a bearer token signed with the configured AUTH_JWT_SECRET (with AUTH_JWT_ISSUER and
+ * AUTH_JWT_AUDIENCE when set), for local use:
  *   npm run token -- --sub citizen-1 --roles citizen
  */
 import { parseArgs } from 'node:util';
@@ -30,7 +31,11 @@ if (!Number.isInteger(expiresIn) || expiresIn < 1) fail('--expires-in must be a 
 
 let tokens: TokenService;
 try {
-  tokens = new TokenService(loadConfig());
+  const config = loadConfig();
+  if (expiresIn > config.authJwtMaxLifetimeS) {
+    fail(`--expires-in must be at most ${config.authJwtMaxLifetimeS} seconds (AUTH_JWT_MAX_LIFETIME_S)`);
+  }
+  tokens = new TokenService(config);
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
   throw error;

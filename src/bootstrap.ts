@@ -21,8 +21,16 @@ export async function createApp(
     bodyParser: false,
     rawBody: true,
   });
-  app.useLogger(app.get(Logger));
+  const logger = app.get(Logger);
+  app.useLogger(logger);
   app.flushLogs();
+  if (config.developmentFallbacks.length > 0) {
+    logger.warn(
+      `NODE_ENV=${config.nodeEnv}: using the development values published in the source for ` +
+        `${config.developmentFallbacks.join(', ')}; production refuses them`,
+      'Config',
+    );
+  }
   configureHttp(app, config, { [TELEMETRY_PATH]: TELEMETRY_BODY_LIMIT });
   mountBullBoard(app);
   return app;

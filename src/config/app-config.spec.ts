@@ -1,8 +1,24 @@
-import { APP_ROLES, ConfigError, loadConfig } from './app-config.js';
+import { APP_ROLES, ConfigError, KNOWN_DEVELOPMENT_SECRETS, loadConfig } from './app-config.js';
+
+/** Development must be asked for: most cases here read a development configuration. */
+const DEV = { NODE_ENV: 'development' } as const;
+
+/** A production environment that passes every safety check. */
+const SAFE_PRODUCTION = {
+  NODE_ENV: 'production',
+  AUTH_JWT_SECRET: 'p'.repeat(40),
+  GATEWAY_WEBHOOK_SECRET: 'w'.repeat(40),
+  PAYMENT_GATEWAY: 'http',
+  GATEWAY_URL: 'https://psp.example',
+  GATEWAY_API_KEY: 'k'.repeat(40),
+  ADMIN_USERNAME: 'ops',
+  ADMIN_PASSWORD: 'a long admin passphrase',
+  METRICS_TOKEN: 'm'.repeat(40),
+} as const;
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    loadConfig(env);
+    loadConfig({ ...DEV, ...env });
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -12,7 +28,7 @@ function problemsOf(env: Record<string, string>): string[] {
 
 describe('loadConfig', () => {
   it('gives a working development configuration with no variables set', () => {
-    const config = loadConfig({});
+    const config = loadConfig(DEV);
     expect(config.nodeEnv).toBe('development');
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/debts_hub');
     expect(config.dbCreate).toBe(true);
@@ -30,7 +46,11 @@ describe('loadConfig', () => {
   });
 
   it('reads roles and lists', () => {
-    const config = loadConfig({ APP_ROLES: 'api, worker', CORS_ORIGINS: 'https://a.example,https://b.example' });
+    const config = loadConfig({
+      ...DEV,
+      APP_ROLES: 'api, worker',
+      CORS_ORIGINS: 'https://a.example,https://b.example',
+    });
     expect([...config.roles]).toEqual(['api', 'worker']);
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
@@ -53,16 +73,70 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/LOG_LEVEL/);
   });
 
-  it('requires real secrets in production and never echoes them', () => {
-    const problems = problemsOf({ NODE_ENV: 'production' });
-    expect(problems).toEqual([
-      'AUTH_JWT_SECRET is required outside development',
-      'GATEWAY_WEBHOOK_SECRET is required outside development',
+  it('is production when NODE_ENV is unset, and then falls back to nothing', () => {
+    expect(problemsOf({ NODE_ENV: '' })).toEqual([
+      'AUTH_JWT_SECRET is required in production',
+      'GATEWAY_WEBHOOK_SECRET is required in production',
+      'PAYMENT_GATEWAY=simulated takes no money: set PAYMENT_GATEWAY=http with GATEWAY_URL and GATEWAY_API_KEY',
+      'ADMIN_USERNAME and ADMIN_PASSWORD are required in production (Bull Board)',
+      'METRICS_TOKEN is required in production, or METRICS_PUBLIC=true when the network protects /metrics',
     ]);
+    expect(() => loadConfig({})).toThrow(ConfigError);
+  });
+
+  it('starts in production when every safety setting is given, with no development fallback', () => {
+    const config = loadConfig(SAFE_PRODUCTION);
+    expect(config.nodeEnv).toBe('production');
+    expect(config.developmentFallbacks).toEqual([]);
+    expect(config.dbCreate).toBe(false);
+  });
+
+  it('uses development fallbacks only when development or test is asked for, and names them', () => {
+    expect(loadConfig(DEV).developmentFallbacks).toEqual(['AUTH_JWT_SECRET', 'GATEWAY_WEBHOOK_SECRET']);
+    expect(loadConfig({ NODE_ENV: 'test' }).developmentFallbacks).toEqual([
+      'AUTH_JWT_SECRET',
+      'GATEWAY_WEBHOOK_SECRET',
+    ]);
+    expect(loadConfig({ ...DEV, AUTH_JWT_SECRET: 's'.repeat(32) }).developmentFallbacks).toEqual([
+      'GATEWAY_WEBHOOK_SECRET',
+    ]);
+  });
+
+  it('refuses in production every secret published in the source, one line each, echoing none', () => {
+    const [jwt, webhook] = [...KNOWN_DEVELOPMENT_SECRETS];
+    const problems = problemsOf({
+      ...SAFE_PRODUCTION,
+      AUTH_JWT_SECRET: jwt,
+      GATEWAY_WEBHOOK_SECRET: webhook,
+      GATEWAY_API_KEY: jwt,
+      ADMIN_PASSWORD: jwt,
+    });
+    expect(problems).toEqual([
+      'AUTH_JWT_SECRET is a development secret published in the source: set a secret of your own',
+      'GATEWAY_WEBHOOK_SECRET is a development secret published in the source: set a secret of your own',
+      'GATEWAY_API_KEY is a development secret published in the source: set a secret of your own',
+      'ADMIN_PASSWORD is a development secret published in the source: set a secret of your own',
+    ]);
+    for (const secret of KNOWN_DEVELOPMENT_SECRETS) expect(problems.join('\n')).not.toContain(secret);
+  });
+
+  it('refuses in production a short admin password and metrics open without METRICS_PUBLIC', () => {
+    expect(problemsOf({ ...SAFE_PRODUCTION, ADMIN_PASSWORD: 'short-pass1' })).toEqual([
+      'ADMIN_PASSWORD must be at least 12 characters long',
+    ]);
+    const { METRICS_TOKEN: _token, ...noMetricsToken } = SAFE_PRODUCTION;
+    expect(problemsOf(noMetricsToken)).toEqual([
+      'METRICS_TOKEN is required in production, or METRICS_PUBLIC=true when the network protects /metrics',
+    ]);
+    expect(problemsOf({ ...noMetricsToken, METRICS_PUBLIC: 'true' })).toEqual([]);
+    // Development keeps its conveniences: short passwords, open metrics, the simulator.
+    expect(problemsOf({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'short' })).toEqual([]);
+  });
+
+  it('requires long enough secrets and never echoes them', () => {
     const short = problemsOf({
-      NODE_ENV: 'production',
+      ...SAFE_PRODUCTION,
       AUTH_JWT_SECRET: 'hunter2',
-      GATEWAY_WEBHOOK_SECRET: 'x'.repeat(20),
     });
     expect(short).toEqual(['AUTH_JWT_SECRET must be at least 32 characters long']);
     expect(short.join()).not.toContain('hunter2');
@@ -81,8 +155,8 @@ describe('loadConfig', () => {
   });
 
   it('reads the order reservation TTL and the routing time limit, with defaults and bounds', () => {
-    expect(loadConfig({}).fulfilment).toEqual({ reservationTtlMs: 900_000, routingTimeLimitMs: 200 });
-    expect(loadConfig({ ORDER_RESERVATION_TTL_MS: '60000', ROUTING_TIME_LIMIT_MS: '50' }).fulfilment).toEqual({
+    expect(loadConfig(DEV).fulfilment).toEqual({ reservationTtlMs: 900_000, routingTimeLimitMs: 200 });
+    expect(loadConfig({ ...DEV, ORDER_RESERVATION_TTL_MS: '60000', ROUTING_TIME_LIMIT_MS: '50' }).fulfilment).toEqual({
       reservationTtlMs: 60_000,
       routingTimeLimitMs: 50,
     });
@@ -93,9 +167,9 @@ describe('loadConfig', () => {
   });
 
   it('reads the reconciliation interval and the payment pending timeout, with defaults and bounds', () => {
-    expect(loadConfig({}).reconciliation).toEqual({ intervalMs: 60_000, paymentPendingTimeoutMs: 300_000 });
+    expect(loadConfig(DEV).reconciliation).toEqual({ intervalMs: 60_000, paymentPendingTimeoutMs: 300_000 });
     expect(
-      loadConfig({ RECONCILIATION_INTERVAL_MS: '5000', PAYMENT_PENDING_TIMEOUT_MS: '120000' }).reconciliation,
+      loadConfig({ ...DEV, RECONCILIATION_INTERVAL_MS: '5000', PAYMENT_PENDING_TIMEOUT_MS: '120000' }).reconciliation,
     ).toEqual({ intervalMs: 5000, paymentPendingTimeoutMs: 120_000 });
     expect(problemsOf({ RECONCILIATION_INTERVAL_MS: '10', PAYMENT_PENDING_TIMEOUT_MS: 'soon' })).toEqual([
       `RECONCILIATION_INTERVAL_MS must be an integer from 1000 to ${Number.MAX_SAFE_INTEGER} (got "10")`,
@@ -104,7 +178,7 @@ describe('loadConfig', () => {
   });
 
   it('chooses the payment gateway: the simulator by default, the HTTP provider with its URL and key', () => {
-    expect(loadConfig({}).paymentGateway).toEqual({
+    expect(loadConfig(DEV).paymentGateway).toEqual({
       kind: 'simulated',
       url: undefined,
       apiKey: undefined,
@@ -112,6 +186,7 @@ describe('loadConfig', () => {
     });
     expect(
       loadConfig({
+        ...DEV,
         PAYMENT_GATEWAY: 'http',
         GATEWAY_URL: 'https://psp.example/',
         GATEWAY_API_KEY: 'sk_test_1',
@@ -128,6 +203,52 @@ describe('loadConfig', () => {
     expect(problemsOf({ PAYMENT_GATEWAY: 'stripe', GATEWAY_TIMEOUT_MS: '0' })).toEqual([
       'PAYMENT_GATEWAY must be one of simulated, http (got "stripe")',
       'GATEWAY_TIMEOUT_MS must be an integer from 1 to 600000 (got "0")',
+    ]);
+    // The stub provider's published default key is no key for a deployment.
+    expect(problemsOf({ ...SAFE_PRODUCTION, GATEWAY_API_KEY: 'stub-dev-api-key' })).toEqual([
+      'GATEWAY_API_KEY is a development secret published in the source: set a secret of your own',
+    ]);
+  });
+
+  // A production environment with every secret it needs, so only the variables under test vary.
+  const production = {
+    NODE_ENV: 'production',
+    AUTH_JWT_SECRET: 'p'.repeat(40),
+    GATEWAY_WEBHOOK_SECRET: 'w'.repeat(40),
+    ADMIN_USERNAME: 'ops',
+    ADMIN_PASSWORD: 'a'.repeat(20),
+  };
+
+  it('serves the API docs in development and test only, unless DOCS_ENABLED says otherwise', () => {
+    expect(loadConfig({}).docsEnabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).docsEnabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', DOCS_ENABLED: 'false' }).docsEnabled).toBe(false);
+    expect(loadConfig(production).docsEnabled).toBe(false);
+    expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+    expect(problemsOf({ DOCS_ENABLED: 'yes' })).toEqual(['DOCS_ENABLED must be "true" or "false" (got "yes")']);
+  });
+
+  it('reads the JWT issuer, audience and maximum lifetime, and the Basic login failure budget', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ authJwtMaxLifetimeS: 86_400, adminAuthFailuresPerMinute: 10 });
+    expect(defaults.authJwtIssuer).toBeUndefined();
+    expect(defaults.authJwtAudience).toBeUndefined();
+    expect(
+      loadConfig({
+        AUTH_JWT_ISSUER: 'https://idp.example',
+        AUTH_JWT_AUDIENCE: 'debts-hub',
+        AUTH_JWT_MAX_LIFETIME_S: '3600',
+        ADMIN_AUTH_FAILURES_PER_MINUTE: '5',
+      }),
+    ).toMatchObject({
+      authJwtIssuer: 'https://idp.example',
+      authJwtAudience: 'debts-hub',
+      authJwtMaxLifetimeS: 3600,
+      adminAuthFailuresPerMinute: 5,
+    });
+    expect(problemsOf({ AUTH_JWT_MAX_LIFETIME_S: '10', ADMIN_AUTH_FAILURES_PER_MINUTE: '0' })).toEqual([
+      'AUTH_JWT_MAX_LIFETIME_S must be an integer from 60 to 31536000 (got "10")',
+      'ADMIN_AUTH_FAILURES_PER_MINUTE must be an integer from 1 to 10000 (got "0")',
     ]);
   });
 });

@@ -8,7 +8,13 @@ export type AppRole = (typeof APP_ROLES)[number];
 export type NodeEnv = 'development' | 'test' | 'production';
 
 export interface AppConfig {
+  /** `production` unless `development` or `test` is asked for explicitly. */
   nodeEnv: NodeEnv;
+  /**
+   * Variables that fell back to a fixed development value because they were unset: only ever in
+   * `development` or `test`. The process logs them once at start.
+   */
+  developmentFallbacks: string[];
   databaseUrl: string;
   dbCreate: boolean;
   dbMigrationsRun: boolean;
@@ -25,6 +31,16 @@ export interface AppConfig {
   authJwtSecret: string;
   adminUsername: string | undefined;
   adminPassword: string | undefined;
+  /** `iss` put in signed tokens and required of presented ones; unset: not checked. */
+  authJwtIssuer: string | undefined;
+  /** `aud` put in signed tokens and required of presented ones; unset: not checked. */
+  authJwtAudience: string | undefined;
+  /** Longest token lifetime accepted (`exp - iat`, or `exp - now` without `iat`). */
+  authJwtMaxLifetimeS: number;
+  /** Failed Bull Board Basic logins one client may make per minute before it gets 429. */
+  adminAuthFailuresPerMinute: number;
+  /** Serves Swagger UI (`/docs`) and the OpenAPI document (`/docs-json`). */
+  docsEnabled: boolean;
   gatewayWebhookSecret: string;
   gatewaySim: {
     latencyMs: number;
@@ -39,6 +55,8 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   corsOrigins: string[];
   metricsToken: string | undefined;
+  /** `/metrics` may be served without `METRICS_TOKEN` because the network already protects it. */
+  metricsPublic: boolean;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
@@ -117,18 +135,33 @@ export class ConfigError extends Error {
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_WEBHOOK_SECRET = 'dev-only-webhook-secret';
+/** The stub provider's default key (scripts/gateway-stub): published, so never a real key. */
+const STUB_GATEWAY_API_KEY = 'stub-dev-api-key';
 const MIN_SECRET_LENGTH = 32;
+const MIN_ADMIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Secrets printed in this repository (development fallbacks, the stub provider's defaults, examples).
+ * Anyone can read them, so production refuses every one of them.
+ */
+export const KNOWN_DEVELOPMENT_SECRETS: ReadonlySet<string> = new Set([
+  DEV_JWT_SECRET,
+  DEV_WEBHOOK_SECRET,
+  STUB_GATEWAY_API_KEY,
+]);
 
 type Env = Record<string, string | undefined>;
 
 /** Reads and validates the configuration; throws {@link ConfigError} listing every problem. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new EnvReader(env);
-  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  // An unset NODE_ENV is production: a forgotten variable must never open a deployment.
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'production');
   const development = nodeEnv !== 'production';
 
   const config: AppConfig = {
     nodeEnv,
+    developmentFallbacks: r.fallbacks,
     databaseUrl: r.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/debts_hub', ['postgres:', 'postgresql:']),
     dbCreate: r.bool('DB_CREATE', development),
     dbMigrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
@@ -148,6 +181,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     authJwtSecret: r.secret('AUTH_JWT_SECRET', development ? DEV_JWT_SECRET : undefined, MIN_SECRET_LENGTH),
     adminUsername: r.optional('ADMIN_USERNAME'),
     adminPassword: r.optional('ADMIN_PASSWORD'),
+    authJwtIssuer: r.optional('AUTH_JWT_ISSUER'),
+    authJwtAudience: r.optional('AUTH_JWT_AUDIENCE'),
+    authJwtMaxLifetimeS: r.int('AUTH_JWT_MAX_LIFETIME_S', 86_400, 60, 31_536_000),
+    adminAuthFailuresPerMinute: r.int('ADMIN_AUTH_FAILURES_PER_MINUTE', 10, 1, 10_000),
+    docsEnabled: r.bool('DOCS_ENABLED', nodeEnv === 'development' || nodeEnv === 'test'),
     gatewayWebhookSecret: r.secret('GATEWAY_WEBHOOK_SECRET', development ? DEV_WEBHOOK_SECRET : undefined, 16),
     gatewaySim: {
       latencyMs: r.int('GATEWAY_SIM_LATENCY_MS', 0, 0),
@@ -166,6 +204,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rateLimitPerMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1),
     corsOrigins: r.list('CORS_ORIGINS'),
     metricsToken: r.optional('METRICS_TOKEN'),
+    metricsPublic: r.bool('METRICS_PUBLIC', false),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
     outbox: {
@@ -204,13 +243,48 @@ export function loadConfig(env: Env = process.env): AppConfig {
     else r.url('GATEWAY_URL', '', ['http:', 'https:']);
     if (config.paymentGateway.apiKey === undefined) r.problem('GATEWAY_API_KEY is required when PAYMENT_GATEWAY=http');
   }
+  if (!development) refuseUnsafeProduction(config, r);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/**
+ * Production settings that would run, but unsafely: each is one problem line, so a deployment
+ * cannot start by accident on a simulated gateway, a secret printed in this repository, a weak
+ * admin password or metrics open to anyone.
+ */
+function refuseUnsafeProduction(config: AppConfig, r: EnvReader): void {
+  if (config.paymentGateway.kind === 'simulated') {
+    r.problem(
+      'PAYMENT_GATEWAY=simulated takes no money: set PAYMENT_GATEWAY=http with GATEWAY_URL and GATEWAY_API_KEY',
+    );
+  }
+  const secrets: Array<[string, string | undefined]> = [
+    ['AUTH_JWT_SECRET', config.authJwtSecret],
+    ['GATEWAY_WEBHOOK_SECRET', config.gatewayWebhookSecret],
+    ['GATEWAY_API_KEY', config.paymentGateway.apiKey],
+    ['ADMIN_PASSWORD', config.adminPassword],
+  ];
+  for (const [name, value] of secrets) {
+    if (value !== undefined && KNOWN_DEVELOPMENT_SECRETS.has(value)) {
+      r.problem(`${name} is a development secret published in the source: set a secret of your own`);
+    }
+  }
+  if (config.adminPassword === undefined) {
+    r.problem('ADMIN_USERNAME and ADMIN_PASSWORD are required in production (Bull Board)');
+  } else if (config.adminPassword.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    r.problem(`ADMIN_PASSWORD must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters long`);
+  }
+  if (config.metricsToken === undefined && !config.metricsPublic) {
+    r.problem('METRICS_TOKEN is required in production, or METRICS_PUBLIC=true when the network protects /metrics');
+  }
 }
 
 /** Reads one variable at a time, recording a problem instead of throwing so all are reported. */
 class EnvReader {
   readonly problems: string[] = [];
+  /** Variables that took a development fallback. */
+  readonly fallbacks: string[] = [];
 
   constructor(private readonly env: Env) {}
 
@@ -288,8 +362,11 @@ class EnvReader {
   secret(name: string, devFallback: string | undefined, minLength: number): string {
     const value = this.optional(name);
     if (value === undefined) {
-      if (devFallback !== undefined) return devFallback;
-      this.problem(`${name} is required outside development`);
+      if (devFallback !== undefined) {
+        this.fallbacks.push(name);
+        return devFallback;
+      }
+      this.problem(`${name} is required in production`);
       return '';
     }
     if (value.length < minLength) this.problem(`${name} must be at least ${minLength} characters long`);

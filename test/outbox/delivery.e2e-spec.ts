@@ -211,7 +211,7 @@ describe('outbox delivery: inbox, retries, dead letters, replay', () => {
     const citizen = await request(t.url)
       .get('/admin/queues')
       .set('Authorization', `Bearer ${t.token({ sub: 'c', roles: ['citizen'] })}`);
-    expect(citizen.status).toBe(401);
+    expect(citizen.status).toBe(403);
     expect((await request(t.url).get('/admin/queues').auth('ops', 'wrong')).status).toBe(401);
     expect((await request(t.url).get('/admin/queues').set('Authorization', admin)).status).toBe(200);
     const basic = await request(t.url).get('/admin/queues/api/queues').auth('ops', 'board-password');

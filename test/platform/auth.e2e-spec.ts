@@ -19,7 +19,10 @@ describe('authentication and roles', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    t = await startTestApp({ controllers: [ProbeController] });
+    t = await startTestApp({
+      controllers: [ProbeController],
+      env: { AUTH_JWT_ISSUER: 'https://idp.example', AUTH_JWT_AUDIENCE: 'debts-hub', AUTH_JWT_MAX_LIFETIME_S: '3600' },
+    });
   });
   afterAll(() => t.close());
 
@@ -85,5 +88,44 @@ describe('authentication and roles', () => {
       .get('/probe/admin')
       .set('Authorization', `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`);
     expect(res.status).toBe(200);
+  });
+
+  describe('issuer, audience, issue time and lifetime', () => {
+    const valid = () => ({
+      sub: 'c',
+      roles: ['citizen'],
+      iss: 'https://idp.example',
+      aud: 'debts-hub',
+      iat: now(),
+      exp: now() + 600,
+    });
+    const signed = (claims: object) => `Bearer ${handMadeToken({ alg: 'HS256' }, claims, t.config.authJwtSecret)}`;
+
+    it('accepts a token with the configured iss and aud, a past iat and a lifetime within the limit', async () => {
+      const res = await request(t.url).get('/probe/me').set('Authorization', signed(valid()));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ sub: 'c', roles: ['citizen'] });
+    });
+
+    it('refuses a wrong or missing issuer', async () => {
+      await expect401(signed({ ...valid(), iss: 'https://evil.example' }));
+      await expect401(signed({ ...valid(), iss: undefined }));
+    });
+
+    it('refuses a wrong or missing audience', async () => {
+      await expect401(signed({ ...valid(), aud: 'another-app' }));
+      await expect401(signed({ ...valid(), aud: undefined }));
+    });
+
+    it('refuses a token issued more than 60 s in the future', async () => {
+      const res = await expect401(signed({ ...valid(), iat: now() + 120, exp: now() + 600 }));
+      expect(res.body.detail).toMatch(/future/);
+    });
+
+    it('refuses a lifetime longer than AUTH_JWT_MAX_LIFETIME_S, with or without iat', async () => {
+      const res = await expect401(signed({ ...valid(), iat: now() - 60, exp: now() - 60 + 3601 }));
+      expect(res.body.detail).toMatch(/lifetime/);
+      await expect401(signed({ ...valid(), iat: undefined, exp: now() + 7200 }));
+    });
   });
 });

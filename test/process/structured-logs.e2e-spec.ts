@@ -46,4 +46,12 @@ describe('structured JSON logs', () => {
     expect(line.req?.headers.authorization).toBe('[redacted]');
     expect(app.output()).not.toContain('secret-token-value');
   });
+
+  it('warns once at start that development secrets are in use, naming the variables only', () => {
+    const warnings = lines().filter((l) => l.msg.includes('development values published in the source'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].level).toBe(40);
+    expect(warnings[0].msg).toContain('AUTH_JWT_SECRET, GATEWAY_WEBHOOK_SECRET');
+    expect(app.output()).not.toContain('dev-only-jwt-secret');
+  });
 });

@@ -4,13 +4,16 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { AppConfig } from '../../config/index.js';
 import { correlationIdFrom, runWithCorrelation } from '../context/index.js';
+import { problemType } from './problem.js';
+import { securityHeaders } from './security-headers.js';
 
 export const CORRELATION_HEADER = 'X-Correlation-Id';
 
 /**
  * HTTP concerns that live outside Nest's module graph: the correlation context (first, so every
- * log line of the request carries it), body limits, CORS and the OpenAPI document. The app and
- * the end-to-end tests both call this, so tests exercise the real pipeline.
+ * log line of the request carries it), security headers, JSON-only bodies and their limits, CORS
+ * and the OpenAPI document (when `DOCS_ENABLED`). The app and the end-to-end tests both call this,
+ * so tests exercise the real pipeline.
  */
 export function configureHttp(
   app: INestApplication,
@@ -24,18 +27,21 @@ export function configureHttp(
     response.setHeader(CORRELATION_HEADER, correlationId);
     runWithCorrelation({ correlationId }, next);
   });
+  // Before anything that can answer, so 404s, problems and body-parser errors carry them too.
+  express.use(securityHeaders());
   express.set('trust proxy', false);
   express.disable('x-powered-by');
+  express.use(jsonBodiesOnly);
   // Registered first, so their parser reads the body and the general one below skips it.
   for (const [path, limit] of Object.entries(largerBodyLimits)) express.use(path, json({ limit }));
   express.useBodyParser('json', { limit: config.httpBodyLimit });
-  express.useBodyParser('urlencoded', { limit: config.httpBodyLimit, extended: false });
   express.enableCors(
     config.corsOrigins.length > 0
       ? { origin: config.corsOrigins, exposedHeaders: [CORRELATION_HEADER, 'Retry-After', 'Idempotent-Replayed'] }
       : { origin: false },
   );
 
+  if (!config.docsEnabled) return;
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -46,4 +52,24 @@ export function configureHttp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * The API speaks JSON only (`API.md`): a body of any other type is refused before a handler sees
+ * it, so an HTML form posted from another site (urlencoded, multipart or text/plain, the types a
+ * browser sends cross-site without asking) never reaches one.
+ */
+function jsonBodiesOnly(request: Request, response: Response, next: NextFunction): void {
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (!hasBody || request.is(['json', '+json'])) return next();
+  response
+    .status(415)
+    .type('application/problem+json')
+    .json({
+      type: problemType('unsupported-media-type'),
+      title: 'Unsupported Media Type',
+      status: 415,
+      detail: 'Request bodies must be JSON (Content-Type: application/json).',
+    });
 }

@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { OutboxWriter } from '../../../outbox/index.js';
@@ -24,13 +24,14 @@ export class PlaceOrderHandler {
   constructor(private readonly outbox: OutboxWriter) {}
 
   /**
-   * @throws ForbiddenException 403 when a customer orders for another customer.
+   * @throws NotFoundException 404 when a customer orders for another customer: the same answer as
+   *   for a stranger's object elsewhere, so another customer's existence does not leak.
    * @throws ProblemException 400 `invalid-order-lines` (a SKU on two lines), `unknown-sku`,
    *   `mixed-currencies` or `total-too-large`.
    */
   async execute(tx: EntityManager, principal: Principal, command: PlaceOrderCommand): Promise<OrderView> {
     if (!principal.roles.includes('admin') && principal.sub !== command.customerId) {
-      throw new ForbiddenException('A customer may place orders only for themselves.');
+      throw new NotFoundException(`customer ${command.customerId} not found`);
     }
     const invalid = invalidLines(command.lines);
     if (invalid) throw new ProblemException(400, 'invalid-order-lines', 'Invalid order lines', `${invalid}.`);
