@@ -211,16 +211,10 @@ describe('loadConfig', () => {
   });
 
   // A production environment with every secret it needs, so only the variables under test vary.
-  const production = {
-    NODE_ENV: 'production',
-    AUTH_JWT_SECRET: 'p'.repeat(40),
-    GATEWAY_WEBHOOK_SECRET: 'w'.repeat(40),
-    ADMIN_USERNAME: 'ops',
-    ADMIN_PASSWORD: 'a'.repeat(20),
-  };
+  const production = SAFE_PRODUCTION;
 
   it('serves the API docs in development and test only, unless DOCS_ENABLED says otherwise', () => {
-    expect(loadConfig({}).docsEnabled).toBe(true);
+    expect(loadConfig(DEV).docsEnabled).toBe(true);
     expect(loadConfig({ NODE_ENV: 'test' }).docsEnabled).toBe(true);
     expect(loadConfig({ NODE_ENV: 'test', DOCS_ENABLED: 'false' }).docsEnabled).toBe(false);
     expect(loadConfig(production).docsEnabled).toBe(false);
@@ -229,12 +223,13 @@ describe('loadConfig', () => {
   });
 
   it('reads the JWT issuer, audience and maximum lifetime, and the Basic login failure budget', () => {
-    const defaults = loadConfig({});
+    const defaults = loadConfig(DEV);
     expect(defaults).toMatchObject({ authJwtMaxLifetimeS: 86_400, adminAuthFailuresPerMinute: 10 });
     expect(defaults.authJwtIssuer).toBeUndefined();
     expect(defaults.authJwtAudience).toBeUndefined();
     expect(
       loadConfig({
+        ...DEV,
         AUTH_JWT_ISSUER: 'https://idp.example',
         AUTH_JWT_AUDIENCE: 'debts-hub',
         AUTH_JWT_MAX_LIFETIME_S: '3600',
