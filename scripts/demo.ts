@@ -3,6 +3,8 @@
  * happens. Debts Hub: debts registered → licence blocked → paid (one partially) → cleared → issued.
  * Orders: SKU and stock at two locations → order placed → reserved by the optimiser → paid → shipped.
  *   npm run demo                       (DEMO_URL defaults to http://localhost:3000)
+ * Against the stub provider (README, "Payments through the stub provider"), set DEMO_GATEWAY_STUB_URL
+ * (e.g. http://127.0.0.1:4010) to also print the charge the provider took for each payment.
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config/app-config.js';
@@ -10,7 +12,10 @@ import type { Role } from '../src/platform/auth/principal.js';
 import { TokenService } from '../src/platform/auth/token.service.js';
 
 const baseUrl = process.env.DEMO_URL ?? 'http://localhost:3000';
-const tokens = new TokenService(loadConfig());
+const stubUrl = process.env.DEMO_GATEWAY_STUB_URL;
+// The demo only signs tokens: which gateway the app charges through is the app's setting, so the
+// shell's PAYMENT_GATEWAY / GATEWAY_* (copied from the app's) need not be complete here.
+const tokens = new TokenService(loadConfig({ ...process.env, PAYMENT_GATEWAY: 'simulated' }));
 const started = Date.now();
 const citizenId = `demo-citizen-${randomUUID().slice(0, 8)}`;
 
@@ -95,6 +100,23 @@ interface StockLevel {
   available: number;
 }
 
+/** With DEMO_GATEWAY_STUB_URL: what the stub provider recorded for the payment's charge. */
+async function showProviderCharge(paymentId: string): Promise<void> {
+  if (stubUrl === undefined) return;
+  const response = await fetch(`${stubUrl}/_stub/charges/${paymentId}`);
+  if (!response.ok) return step(`stub provider: no answer (${response.status})`);
+  const report = (await response.json()) as {
+    chargeRequests: number;
+    lookups: number;
+    charge: { id: string; status: string; reference: string } | null;
+  };
+  step(
+    report.charge
+      ? `stub provider: charge ${report.charge.id} ${report.charge.status}, reference "${report.charge.reference}" (${report.chargeRequests} charge request(s), ${report.lookups} lookup(s))`
+      : 'stub provider: no charge taken',
+  );
+}
+
 async function pay(debt: Debt, amount: number): Promise<void> {
   const payment = await call<Payment>(
     'POST',
@@ -110,6 +132,7 @@ async function pay(debt: Debt, amount: number): Promise<void> {
     (p) => p.status !== 'pending',
   );
   step(`payment ${short(payment.id)} ${confirmed.status}`);
+  await showProviderCharge(payment.id);
   const after = await until(
     'the debt to reflect the payment',
     () => call<Debt>('GET', `/v1/debts/${debt.id}`, citizen),
@@ -213,6 +236,7 @@ async function orderScenario(): Promise<void> {
     (o) => o.status === 'shipped' || o.status === 'cancelled',
   );
   step(`order ${shipped.status} at ${shipped.shippedAt} (payment ${shipped.paymentStatus})`);
+  await showProviderCharge(payment.id);
   const stock = await call<{ locations: StockLevel[] }>('GET', `/v1/inventory/skus/${sku}`, admin);
   step(
     `stock now: ${stock.locations.map((l) => `${l.locationId} ${l.onHand} on hand, ${l.reserved} reserved`).join('; ')}`,

@@ -203,6 +203,39 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('chooses the payment gateway: the simulator by default, the HTTP provider with its URL and key', () => {
+    expect(loadConfig(DEV).paymentGateway).toEqual({
+      kind: 'simulated',
+      url: undefined,
+      apiKey: undefined,
+      timeoutMs: 5000,
+    });
+    expect(
+      loadConfig({
+        ...DEV,
+        PAYMENT_GATEWAY: 'http',
+        GATEWAY_URL: 'https://psp.example/',
+        GATEWAY_API_KEY: 'sk_test_1',
+        GATEWAY_TIMEOUT_MS: '800',
+      }).paymentGateway,
+    ).toEqual({ kind: 'http', url: 'https://psp.example', apiKey: 'sk_test_1', timeoutMs: 800 });
+    expect(problemsOf({ PAYMENT_GATEWAY: 'http' })).toEqual([
+      'GATEWAY_URL is required when PAYMENT_GATEWAY=http',
+      'GATEWAY_API_KEY is required when PAYMENT_GATEWAY=http',
+    ]);
+    expect(problemsOf({ PAYMENT_GATEWAY: 'http', GATEWAY_URL: 'ftp://psp.example', GATEWAY_API_KEY: 'k' })).toEqual([
+      'GATEWAY_URL must use http:// or https:// (got ftp://)',
+    ]);
+    expect(problemsOf({ PAYMENT_GATEWAY: 'stripe', GATEWAY_TIMEOUT_MS: '0' })).toEqual([
+      'PAYMENT_GATEWAY must be one of simulated, http (got "stripe")',
+      'GATEWAY_TIMEOUT_MS must be an integer from 1 to 600000 (got "0")',
+    ]);
+    // The stub provider's published default key is no key for a deployment.
+    expect(problemsOf({ ...SAFE_PRODUCTION, GATEWAY_API_KEY: 'stub-dev-api-key' })).toEqual([
+      'GATEWAY_API_KEY is a development secret published in the source: set a secret of your own',
+    ]);
+  });
+
   // A production environment with every secret it needs, so only the variables under test vary.
   const production = SAFE_PRODUCTION;
 

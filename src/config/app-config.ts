@@ -48,6 +48,8 @@ export interface AppConfig {
     timeoutAfterChargeRate: number;
     errorRate: number;
   };
+  /** The payment gateway adapter and its provider (API.md, "Payment gateway protocol"). */
+  paymentGateway: PaymentGatewayConfig;
   idempotencyTtlHours: number;
   httpBodyLimit: string;
   rateLimitPerMinute: number;
@@ -80,6 +82,21 @@ export interface PruningConfig {
    */
   webhookReceiptRetentionHours: number;
 }
+
+/** Which gateway adapter charges payments, and how the HTTP one reaches its provider. */
+export interface PaymentGatewayConfig {
+  /** `simulated`: the in-process simulator (development and tests); `http`: the provider over HTTP. */
+  kind: PaymentGatewayKind;
+  /** The provider's base URL (`http` only), without a trailing slash. */
+  url: string | undefined;
+  /** Sent as `Authorization: Bearer <key>` (`http` only). */
+  apiKey: string | undefined;
+  /** Each provider call is abandoned after this long; a charge that timed out is resolved by lookup. */
+  timeoutMs: number;
+}
+
+export const PAYMENT_GATEWAY_KINDS = ['simulated', 'http'] as const;
+export type PaymentGatewayKind = (typeof PAYMENT_GATEWAY_KINDS)[number];
 
 /** Orders (SPEC.md "Orders"). */
 export interface FulfilmentConfig {
@@ -141,6 +158,8 @@ export class ConfigError extends Error {
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
 const DEV_WEBHOOK_SECRET = 'dev-only-webhook-secret';
+/** The stub provider's default key (scripts/gateway-stub): published, so never a real key. */
+const STUB_GATEWAY_API_KEY = 'stub-dev-api-key';
 const MIN_SECRET_LENGTH = 32;
 const MIN_ADMIN_PASSWORD_LENGTH = 12;
 
@@ -148,7 +167,11 @@ const MIN_ADMIN_PASSWORD_LENGTH = 12;
  * Secrets printed in this repository (development fallbacks, the stub provider's defaults, examples).
  * Anyone can read them, so production refuses every one of them.
  */
-export const KNOWN_DEVELOPMENT_SECRETS: ReadonlySet<string> = new Set([DEV_JWT_SECRET, DEV_WEBHOOK_SECRET]);
+export const KNOWN_DEVELOPMENT_SECRETS: ReadonlySet<string> = new Set([
+  DEV_JWT_SECRET,
+  DEV_WEBHOOK_SECRET,
+  STUB_GATEWAY_API_KEY,
+]);
 
 type Env = Record<string, string | undefined>;
 
@@ -192,6 +215,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       declineRate: r.rate('GATEWAY_SIM_DECLINE_RATE'),
       timeoutAfterChargeRate: r.rate('GATEWAY_SIM_TIMEOUT_AFTER_CHARGE_RATE'),
       errorRate: r.rate('GATEWAY_SIM_ERROR_RATE'),
+    },
+    paymentGateway: {
+      kind: r.oneOf('PAYMENT_GATEWAY', PAYMENT_GATEWAY_KINDS, 'simulated'),
+      url: r.optional('GATEWAY_URL')?.replace(/\/+$/, ''),
+      apiKey: r.optional('GATEWAY_API_KEY'),
+      timeoutMs: r.int('GATEWAY_TIMEOUT_MS', 5000, 1, 600_000),
     },
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 24, 1),
     httpBodyLimit: r.pattern('HTTP_BODY_LIMIT', '100kb', /^\d+(b|kb|mb)$/i, 'a size such as 100kb or 1mb'),
@@ -241,6 +270,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {
     r.problem('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
   }
+  if (config.paymentGateway.kind === 'http') {
+    if (config.paymentGateway.url === undefined) r.problem('GATEWAY_URL is required when PAYMENT_GATEWAY=http');
+    else r.url('GATEWAY_URL', '', ['http:', 'https:']);
+    if (config.paymentGateway.apiKey === undefined) r.problem('GATEWAY_API_KEY is required when PAYMENT_GATEWAY=http');
+  }
   if (!development) refuseUnsafeProduction(config, r);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
@@ -252,8 +286,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
  * admin password or metrics open to anyone.
  */
 function refuseUnsafeProduction(config: AppConfig, r: EnvReader): void {
-  const gateway = r.optional('PAYMENT_GATEWAY') ?? 'simulated';
-  if (gateway === 'simulated') {
+  if (config.paymentGateway.kind === 'simulated') {
     r.problem(
       'PAYMENT_GATEWAY=simulated takes no money: set PAYMENT_GATEWAY=http with GATEWAY_URL and GATEWAY_API_KEY',
     );
@@ -261,7 +294,7 @@ function refuseUnsafeProduction(config: AppConfig, r: EnvReader): void {
   const secrets: Array<[string, string | undefined]> = [
     ['AUTH_JWT_SECRET', config.authJwtSecret],
     ['GATEWAY_WEBHOOK_SECRET', config.gatewayWebhookSecret],
-    ['GATEWAY_API_KEY', r.optional('GATEWAY_API_KEY')],
+    ['GATEWAY_API_KEY', config.paymentGateway.apiKey],
     ['ADMIN_PASSWORD', config.adminPassword],
   ];
   for (const [name, value] of secrets) {

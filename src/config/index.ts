@@ -1,3 +1,11 @@
 export { APP_ROLES, ConfigError, loadConfig } from './app-config.js';
-export type { AppConfig, AppRole, LogLevel, NodeEnv, OutboxConfig, ReconciliationConfig } from './app-config.js';
+export type {
+  AppConfig,
+  AppRole,
+  LogLevel,
+  NodeEnv,
+  OutboxConfig,
+  PaymentGatewayConfig,
+  ReconciliationConfig,
+} from './app-config.js';
 export { APP_CONFIG, ConfigModule } from './config.module.js';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import type { TestApp } from '../support/test-app.js';
 import {
   admin,
   buckets,
@@ -36,11 +37,11 @@ const paymentLedger = (db: DataSource, paymentId: string) =>
   );
 
 describe('orders: cancellation, reservation TTL and refunds', () => {
-  let t: TestApp;
+  let t: TestAppWithStub;
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({
+    t = await startTestAppWithStub({
       env: {
         OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
         ORDER_RESERVATION_TTL_MS: String(TTL_MS),
@@ -178,17 +179,19 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
 });
 
 describe('orders: a failed payment cancels the order', () => {
-  let t: TestApp;
+  let t: TestAppWithStub;
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
-        GATEWAY_SIM_DECLINE_RATE: '1',
-        RECONCILIATION_INTERVAL_MS: '3600000',
+    t = await startTestAppWithStub(
+      {
+        env: {
+          OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
+          RECONCILIATION_INTERVAL_MS: '3600000',
+        },
       },
-    });
+      { STUB_DECLINE_RATE: '1' },
+    );
     db = t.app.get(DataSource);
   });
   afterAll(() => t.close());

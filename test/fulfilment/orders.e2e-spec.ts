@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
 import {
   admin,
   type Bucket,
@@ -22,11 +22,13 @@ const PROBLEM_JSON = /^application\/problem\+json/;
 const place = (id: string) => ({ id: `${id}-${randomUUID().slice(0, 6)}` });
 
 describe('orders: placement, reservation, readiness, shipping', () => {
-  let t: TestApp;
+  let t: TestAppWithStub;
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RECONCILIATION_INTERVAL_MS: '3600000' } });
+    t = await startTestAppWithStub({
+      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RECONCILIATION_INTERVAL_MS: '3600000' },
+    });
     db = t.app.get(DataSource);
   });
   afterAll(() => t.close());

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '../../src/modules/payments/index.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
+import type { TestAppWithStub } from '../support/gateway-stub.js';
 import type { TestApp } from '../support/test-app.js';
 
 export const PROBLEM_JSON = /^application\/problem\+json/;
@@ -139,4 +140,23 @@ export async function chargeInFlight(dataSource: DataSource, paymentId: string):
     );
     expect(row.n).toBe(1);
   });
+}
+
+/**
+ * The charges the stub provider took for a payment (at most one per key, by the protocol), in the
+ * shape of the simulator's rows: `failed` reads `declined`, amounts are strings.
+ */
+export async function providerCharges(
+  t: TestAppWithStub,
+  paymentId: string,
+): Promise<Array<{ status: string; amount: string; gateway_ref: string }>> {
+  const { charge } = await t.stub.charges(paymentId);
+  if (!charge) return [];
+  return [
+    {
+      status: charge.status === 'failed' ? 'declined' : charge.status,
+      amount: String(charge.amount),
+      gateway_ref: charge.id,
+    },
+  ];
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { signWebhook } from '../../src/modules/payments/index.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
 import {
   admin,
   chargeDelivery,
@@ -16,17 +16,23 @@ import {
   PROBLEM_JSON,
   registerDebt,
   settledPayment,
-  simCharges,
+  providerCharges,
 } from './payment-fixtures.js';
 
-/** The gateway takes 4 s per call, so a webhook can overtake the worker's own result. */
+/** The provider takes 4 s per call, so a webhook can overtake the worker's own result. */
 const LATENCY_MS = 4000;
 
-/** One app per describe block, and the helpers its tests share. */
-function webhookApp(env: Record<string, string>) {
-  const ctx = {} as { t: TestApp; dataSource: DataSource };
+/**
+ * One app per describe block, charging through the stub provider with `stubEnv`, and the helpers
+ * its tests share. The stub's own result webhooks are dropped: these tests post their own.
+ */
+function webhookApp(env: Record<string, string>, stubEnv: Record<string, string>) {
+  const ctx = {} as { t: TestAppWithStub; dataSource: DataSource };
   beforeAll(async () => {
-    ctx.t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000', ...env } });
+    ctx.t = await startTestAppWithStub(
+      { env: { RATE_LIMIT_PER_MINUTE: '100000', ...env } },
+      { STUB_WEBHOOK_DROP_RATE: '1', ...stubEnv },
+    );
     ctx.dataSource = ctx.t.app.get(DataSource);
   });
   afterAll(() => ctx.t.close());
@@ -60,8 +66,11 @@ const webhookFor = (payment: { id: string; amount: number }, overrides: object =
   ...overrides,
 });
 
-describe('payments: the gateway webhook racing the charging worker (GATEWAY_SIM_LATENCY_MS=4000)', () => {
-  const { ctx, pendingPayment, webhookRows } = webhookApp({ GATEWAY_SIM_LATENCY_MS: String(LATENCY_MS) });
+describe('payments: the gateway webhook racing the charging worker (STUB_LATENCY_MS=4000)', () => {
+  const { ctx, pendingPayment, webhookRows } = webhookApp(
+    { GATEWAY_TIMEOUT_MS: String(LATENCY_MS * 3) },
+    { STUB_LATENCY_MS: String(LATENCY_MS) },
+  );
 
   it('confirms on a valid webhook while the worker is still charging; the worker then changes nothing', async () => {
     const { t, dataSource } = ctx;
@@ -77,9 +86,9 @@ describe('payments: the gateway webhook racing the charging worker (GATEWAY_SIM_
 
     // The worker's gateway call returns, its compare-and-set finds nothing pending: a no-op.
     await eventually(async () => expect((await chargeDelivery(dataSource, payment.id))?.state).toBe('handled'), {
-      timeoutMs: LATENCY_MS * 5,
+      timeoutMs: LATENCY_MS * 6,
     });
-    expect((await simCharges(dataSource, payment.id)).map((c) => c.status)).toEqual(['succeeded']);
+    expect((await providerCharges(t, payment.id)).map((c) => c.status)).toEqual(['succeeded']);
     expect((await getPayment(t, admin, payment.id)).body).toEqual(confirmed);
     expect(await eventsOf(dataSource, 'payments.payment-confirmed', payment.id)).toBe(1);
     expect(await paymentPostings(dataSource, payment.id)).toEqual([
@@ -103,13 +112,13 @@ describe('payments: the gateway webhook racing the charging worker (GATEWAY_SIM_
     const second = await pendingPayment();
     const forged = await postWebhook(t, { ...webhookFor(second, { status: 'failed' }), eventId: body.eventId });
     expect(forged.status).toBe(200);
-    expect((await settledPayment(t, second.id, ['confirmed', 'failed'], LATENCY_MS * 5)).status).toBe('confirmed');
+    expect((await settledPayment(t, second.id, ['confirmed', 'failed'], LATENCY_MS * 6)).status).toBe('confirmed');
     expect(await eventsOf(dataSource, 'payments.payment-failed', second.id)).toBe(0);
   });
 });
 
-describe('payments: the gateway webhook alone (GATEWAY_SIM_ERROR_RATE=1: the worker never gets a charge through)', () => {
-  const { ctx, pendingPayment, webhookRows } = webhookApp({ GATEWAY_SIM_ERROR_RATE: '1' });
+describe('payments: the gateway webhook alone (STUB_ERROR_RATE=1: the worker never gets a charge through)', () => {
+  const { ctx, pendingPayment, webhookRows } = webhookApp({}, { STUB_ERROR_RATE: '1' });
 
   it('refuses a missing, malformed, wrongly keyed, stale or tampered signature with 400 and no effect', async () => {
     const { t, dataSource } = ctx;

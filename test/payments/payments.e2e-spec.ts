@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
 import {
   admin,
   citizen,
@@ -13,16 +13,16 @@ import {
   registerDebt,
   service,
   settledPayment,
-  simCharges,
+  providerCharges,
   eventsOf,
 } from './payment-fixtures.js';
 
 describe('payments: request, charge, confirm (POST /v1/payments, GET /v1/payments/{id})', () => {
-  let t: TestApp;
+  let t: TestAppWithStub;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RATE_LIMIT_PER_MINUTE: '100000' } });
+    t = await startTestAppWithStub({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RATE_LIMIT_PER_MINUTE: '100000' } });
     dataSource = t.app.get(DataSource);
   });
   afterAll(() => t.close());
@@ -46,14 +46,14 @@ describe('payments: request, charge, confirm (POST /v1/payments, GET /v1/payment
     });
 
     const confirmed = await settledPayment(t, res.body.id);
-    expect(confirmed).toMatchObject({ status: 'confirmed', gatewayRef: expect.stringMatching(/^sim_/) });
+    expect(confirmed).toMatchObject({ status: 'confirmed', gatewayRef: expect.stringMatching(/^ch_/) });
     expect(Date.parse(confirmed.confirmedAt as string)).not.toBeNaN();
 
     await eventually(async () => {
       const after = await getDebt(t, debt.id);
       expect(after.body).toMatchObject({ outstanding: 0, status: 'settled' });
     });
-    expect(await simCharges(dataSource, res.body.id)).toEqual([
+    expect(await providerCharges(t, res.body.id)).toEqual([
       { status: 'succeeded', amount: '10000', gateway_ref: confirmed.gatewayRef },
     ]);
     expect(await paymentPostings(dataSource, res.body.id)).toEqual([

@@ -13,7 +13,7 @@ import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
 import {
   admin,
   chargeInFlight,
@@ -23,7 +23,7 @@ import {
   paymentPostings,
   PROBLEM_JSON,
   settledPayment,
-  simCharges,
+  providerCharges,
 } from './payment-fixtures.js';
 
 const REFUND_SUBSCRIBER = 'payments.refund-when-order-closed';
@@ -78,18 +78,21 @@ function openOrder(customerId: string, standing: PayableStanding = 'open'): stri
 }
 
 describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () => {
-  let t: TestApp;
+  let t: TestAppWithStub;
   let dataSource: DataSource;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
-        RATE_LIMIT_PER_MINUTE: '100000',
-        GATEWAY_SIM_LATENCY_MS: String(LATENCY_MS),
+    t = await startTestAppWithStub(
+      {
+        env: {
+          OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
+          RATE_LIMIT_PER_MINUTE: '100000',
+          GATEWAY_TIMEOUT_MS: String(LATENCY_MS * 5),
+        },
       },
-    });
+      { STUB_LATENCY_MS: String(LATENCY_MS) },
+    );
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     useTestOrders(t.app.get(Payables));
@@ -156,10 +159,11 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     return rows.map((row) => row.payload);
   }
 
+  /** The refunds the stub provider made for the payment (its key is `refund-<payment id>`). */
   async function gatewayRefunds(paymentId: string): Promise<Array<{ gateway_ref: string; amount: string }>> {
-    return dataSource.query(`SELECT gateway_ref, amount FROM payments_gateway_sim_refund WHERE payment_id = $1`, [
-      paymentId,
-    ]);
+    return (await t.stub.refunds())
+      .filter((refund) => refund.idempotencyKey === `refund-${paymentId}`)
+      .map((refund) => ({ gateway_ref: refund.charge, amount: String(refund.amount) }));
   }
 
   /** Asserts the payment was refunded exactly once, everywhere it shows, for `reason`. */
@@ -184,7 +188,7 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     expect(await eventsOf(dataSource, 'payments.payment-refunded', paymentId)).toBe(1);
     expect(await eventsOf(dataSource, 'payments.payment-confirmed', paymentId)).toBe(1);
     // And the money goes back at the gateway, once, for the charge it took.
-    const [charge] = await simCharges(dataSource, paymentId);
+    const [charge] = await providerCharges(t, paymentId);
     await eventually(async () =>
       expect(await gatewayRefunds(paymentId)).toEqual([{ gateway_ref: charge.gateway_ref, amount: String(TOTAL) }]),
     );

@@ -6,6 +6,7 @@ export * from './events/index.js';
 export { GatewaySimRandom } from './gateway/gateway-sim-random.js';
 export type { RandomSource } from './gateway/gateway-sim-random.js';
 export {
+  GatewayAuthenticationError,
   GatewayRequestRejectedError,
   GatewayTimeoutError,
   GatewayUnavailableError,

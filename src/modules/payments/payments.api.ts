@@ -4,7 +4,6 @@ import { DataSource } from 'typeorm';
 import { GatewayResultApplier } from './application/apply-gateway-result.js';
 import { lockPaymentCharge } from './application/charge-lock.js';
 import { type PaymentView, toPaymentView } from './application/payment.view.js';
-import { chargeIdempotencyKey } from './domain/payment-rules.js';
 import type { PaymentPurpose } from './events/index.js';
 import { PAYMENT_GATEWAY, type PaymentGateway } from './gateway/payment-gateway.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
@@ -18,9 +17,11 @@ export const NO_CHARGE_AT_GATEWAY = 'no charge at gateway';
  *   (`confirmed` includes a payment refunded at once because its reference had closed meanwhile);
  * - `not-pending`: it was already decided (by the worker or the webhook); nothing changed;
  * - `in-progress`: a charge for it is being taken right now; nothing changed, try again later;
+ * - `gateway-pending`: the gateway holds a charge it has not decided yet; nothing changed, try again later;
  * - `not-found`: there is no such payment.
  */
-export type ResolvePendingOutcome = 'confirmed' | 'failed' | 'not-pending' | 'in-progress' | 'not-found';
+export type ResolvePendingOutcome =
+  'confirmed' | 'failed' | 'not-pending' | 'in-progress' | 'gateway-pending' | 'not-found';
 
 /**
  * The payments module's facade for other modules and the reconcilers: in-process, strongly
@@ -75,7 +76,8 @@ export class PaymentsApi {
    * flow 7), for the reconciler to call on payments pending longer than their timeout:
    * a succeeded charge confirms it (ledger posting, `payments.payment-confirmed`), a declined one
    * fails it (`payments.payment-failed`), and no charge at all fails it with reason
-   * {@link NO_CHARGE_AT_GATEWAY}. Failing is safe because the charging worker re-checks the status
+   * {@link NO_CHARGE_AT_GATEWAY}; a charge the gateway still holds as pending changes nothing
+   * (`gateway-pending`). Failing is safe because the charging worker re-checks the status
    * under the same per-payment lock before it charges, and never charges a payment that is no
    * longer pending; a charging attempt in flight makes this answer `in-progress` instead. Every
    * change goes through the same compare-and-set as the worker and the webhook, so racing them is
@@ -92,7 +94,11 @@ export class PaymentsApi {
       if (!payment) return 'not-found';
       if (payment.status !== 'pending') return 'not-pending';
 
-      const charge = await this.gateway.chargeStatus(chargeIdempotencyKey(paymentId));
+      const charge = await this.gateway.chargeStatus(paymentId);
+      if (charge?.status === 'pending') {
+        await this.results.apply(tx, paymentId, charge);
+        return 'gateway-pending';
+      }
       const outcome = await this.results.apply(
         tx,
         paymentId,

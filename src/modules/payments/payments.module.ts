@@ -8,7 +8,8 @@ import { ReceiveGatewayWebhookHandler } from './application/receive-gateway-webh
 import { PaymentRefunder } from './application/refund-payment.js';
 import { RequestPaymentHandler } from './application/request-payment.handler.js';
 import { GatewaySimRandom } from './gateway/gateway-sim-random.js';
-import { PAYMENT_GATEWAY } from './gateway/payment-gateway.js';
+import { HTTP_GATEWAY_SETTINGS, HttpPaymentGateway, httpGatewaySettings } from './gateway/http-payment-gateway.js';
+import { PAYMENT_GATEWAY, type PaymentGateway } from './gateway/payment-gateway.js';
 import { PgSimChargeStore, SIM_CHARGE_STORE } from './gateway/sim-charge.store.js';
 import { GATEWAY_SIM_SETTINGS, SimulatedGateway } from './gateway/simulated-gateway.js';
 import { GatewaySignatureGuard } from './http/gateway-signature.guard.js';
@@ -39,8 +40,21 @@ import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-sta
     RefundAtGatewayListener,
     GatewaySignatureGuard,
     WebhookReceiptPruner,
-    // The gateway adapter: the simulator, until a real PSP adapter is bound to PAYMENT_GATEWAY.
-    { provide: PAYMENT_GATEWAY, useExisting: SimulatedGateway },
+    // The gateway adapter (PAYMENT_GATEWAY): the provider over HTTP, or the in-process simulator.
+    // Both are declared; Nest builds providers eagerly, but neither opens a connection until called.
+    {
+      provide: PAYMENT_GATEWAY,
+      inject: [APP_CONFIG, HttpPaymentGateway, SimulatedGateway],
+      useFactory: (config: AppConfig, http: HttpPaymentGateway, simulated: SimulatedGateway): PaymentGateway =>
+        config.paymentGateway.kind === 'http' ? http : simulated,
+    },
+    HttpPaymentGateway,
+    {
+      provide: HTTP_GATEWAY_SETTINGS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        config.paymentGateway.kind === 'http' ? httpGatewaySettings(config.paymentGateway) : undefined,
+    },
     SimulatedGateway,
     GatewaySimRandom,
     { provide: SIM_CHARGE_STORE, useClass: PgSimChargeStore },

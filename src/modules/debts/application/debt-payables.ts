@@ -15,6 +15,11 @@ export class DebtPayables implements PayableResolver, OnModuleInit {
   async resolve(tx: EntityManager, referenceId: string): Promise<Payable | undefined> {
     const debt = await tx.getRepository(DebtEntity).findOneBy({ id: referenceId });
     if (!debt) return undefined;
-    return { ownerId: debt.citizenId, currency: debt.currency, rule: { kind: 'up-to', max: Number(debt.outstanding) } };
+    return {
+      ownerId: debt.citizenId,
+      currency: debt.currency,
+      rule: { kind: 'up-to', max: Number(debt.outstanding) },
+      statementReference: debt.reference,
+    };
   }
 }

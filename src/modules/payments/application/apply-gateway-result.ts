@@ -52,11 +52,31 @@ export class GatewayResultApplier {
     private readonly refunder: PaymentRefunder,
   ) {}
 
-  /** Applies `result` to payment `paymentId` in the caller's transaction `tx`. */
+  /**
+   * Applies `result` to payment `paymentId` in the caller's transaction `tx`. A `pending` charge
+   * decides nothing: the payment stays pending (its charge's reference is recorded) until the
+   * webhook or the reconciler's lookup brings the final answer.
+   */
   async apply(tx: EntityManager, paymentId: string, result: ChargeResult): Promise<ApplyOutcome> {
-    return result.status === 'succeeded'
-      ? this.confirm(tx, paymentId, result.gatewayRef)
-      : this.fail(tx, paymentId, result.reason, result.gatewayRef ?? null);
+    switch (result.status) {
+      case 'succeeded':
+        return this.confirm(tx, paymentId, result.gatewayRef);
+      case 'declined':
+        return this.fail(tx, paymentId, result.reason, result.gatewayRef ?? null);
+      case 'pending':
+        return this.awaitDecision(tx, paymentId, result.gatewayRef);
+    }
+  }
+
+  private async awaitDecision(tx: EntityManager, paymentId: string, gatewayRef: string): Promise<ApplyOutcome> {
+    const [rows]: [Array<{ status: PaymentStatus }>, number] = await tx.query(
+      `UPDATE payments_payment SET gateway_ref = $2, updated_at = now()
+       WHERE id = $1 AND status = 'pending' AND gateway_ref IS NULL
+       RETURNING status`,
+      [paymentId, gatewayRef],
+    );
+    if (rows.length > 0) return { applied: false, status: 'pending' };
+    return this.unchanged(tx, paymentId, 'pending');
   }
 
   private async confirm(tx: EntityManager, paymentId: string, gatewayRef: string): Promise<ApplyOutcome> {

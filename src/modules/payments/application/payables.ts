@@ -15,6 +15,11 @@ export interface Payable {
    * cancelled order): payments are refused, and one confirmed for it anyway is refunded.
    */
   standing?: PayableStanding;
+  /**
+   * What the payer sees on the gateway statement for this reference (the debt's `reference`);
+   * the reference id when not given (an order's id).
+   */
+  statementReference?: string;
 }
 
 export type PayableStanding = 'open' | 'settled' | 'closed';

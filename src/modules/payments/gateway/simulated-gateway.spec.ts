@@ -46,11 +46,13 @@ function dice(...values: number[]): RandomSource {
 }
 
 const NO_FAULTS: GatewaySimSettings = { latencyMs: 0, declineRate: 0, timeoutAfterChargeRate: 0, errorRate: 0 };
+const PAYMENT_ID = '0190f5b2-7c3e-7a1b-9c4d-2e5f6a7b8c9d';
 const request = {
-  idempotencyKey: 'pay-1',
-  paymentId: '0190f5b2-7c3e-7a1b-9c4d-2e5f6a7b8c9d',
+  paymentId: PAYMENT_ID,
   amount: 500,
   currency: 'SAR',
+  reference: 'FINE-1',
+  purpose: 'debt' as const,
 };
 
 function gateway(settings: Partial<GatewaySimSettings>, random: RandomSource, store = new MemoryStore()) {
@@ -61,11 +63,12 @@ describe('SimulatedGateway', () => {
   it('charges once per idempotency key: a repeat returns the first result and records nothing new', async () => {
     const { gateway: sim, store } = gateway({}, dice());
     const first = await sim.charge(request);
+    expect([...store.charges.keys()]).toEqual([`pay-${PAYMENT_ID}`]);
     expect(first).toEqual({ status: 'succeeded', gatewayRef: expect.stringMatching(/^sim_/) });
     expect(await sim.charge(request)).toEqual(first);
     expect(await sim.charge(request)).toEqual(first);
     expect(store.charges.size).toBe(1);
-    expect(await sim.chargeStatus('pay-1')).toEqual(first);
+    expect(await sim.chargeStatus(PAYMENT_ID)).toEqual(first);
   });
 
   it('never charges twice when two calls with one key race', async () => {
@@ -87,7 +90,7 @@ describe('SimulatedGateway', () => {
     const { gateway: sim, store } = gateway({ errorRate: 0.5 }, dice(0.1, 0.9));
     await expect(sim.charge(request)).rejects.toBeInstanceOf(GatewayUnavailableError);
     expect(store.charges.size).toBe(0);
-    expect(await sim.chargeStatus('pay-1')).toBeUndefined();
+    expect(await sim.chargeStatus(PAYMENT_ID)).toBeUndefined();
     expect(await sim.charge(request)).toMatchObject({ status: 'succeeded' }); // 0.9: no error this time
     expect(store.charges.size).toBe(1);
   });
@@ -98,24 +101,23 @@ describe('SimulatedGateway', () => {
     const taken = [...store.charges.values()];
     expect(taken).toHaveLength(1);
     expect(taken[0]).toMatchObject({ status: 'succeeded', amount: 500 });
-    expect(await sim.chargeStatus('pay-1')).toEqual({ status: 'succeeded', gatewayRef: taken[0].gatewayRef });
+    expect(await sim.chargeStatus(PAYMENT_ID)).toEqual({ status: 'succeeded', gatewayRef: taken[0].gatewayRef });
     // The retry draws nothing and is not timed out again: it is a replay of the recorded charge.
     expect(await sim.charge(request)).toEqual({ status: 'succeeded', gatewayRef: taken[0].gatewayRef });
     expect(store.charges.size).toBe(1);
   });
 
-  it('refuses to reuse a key for another amount, currency or payment', async () => {
+  it('refuses to reuse a key for another amount or currency', async () => {
     const { gateway: sim } = gateway({}, dice());
     await sim.charge(request);
     await expect(sim.charge({ ...request, amount: 501 })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
     await expect(sim.charge({ ...request, currency: 'USD' })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
-    await expect(sim.charge({ ...request, paymentId: 'another' })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
   });
 
   it('keeps charges of different keys apart', async () => {
     const { gateway: sim, store } = gateway({}, dice());
     const one = await sim.charge(request);
-    const two = await sim.charge({ ...request, idempotencyKey: 'pay-2' });
+    const two = await sim.charge({ ...request, paymentId: 'another-payment' });
     expect(one).not.toEqual(two);
     expect(store.charges.size).toBe(2);
   });
@@ -124,13 +126,14 @@ describe('SimulatedGateway', () => {
     const { gateway: sim, store } = gateway({}, dice());
     const charged = await sim.charge(request);
     if (charged.status !== 'succeeded') throw new Error('expected a succeeded charge');
-    const refund = { ...request, idempotencyKey: 'refund-1', gatewayRef: charged.gatewayRef };
+    const refund = { ...request, gatewayRef: charged.gatewayRef };
     const first = await sim.refund(refund);
     expect(first).toEqual({ refundRef: expect.stringMatching(/^simr_/) });
+    expect([...store.refunds.keys()]).toEqual([`refund-${PAYMENT_ID}`]);
     expect(await sim.refund(refund)).toEqual(first);
     expect(store.refunds.size).toBe(1);
-    // Another key for the same charge, or the same key for another amount: refused, nothing recorded.
-    await expect(sim.refund({ ...refund, idempotencyKey: 'refund-2' })).rejects.toBeInstanceOf(
+    // Another payment's key for the same charge, or the same key for another amount: refused, nothing recorded.
+    await expect(sim.refund({ ...refund, paymentId: 'another-payment' })).rejects.toBeInstanceOf(
       GatewayRequestRejectedError,
     );
     await expect(sim.refund({ ...refund, amount: 499 })).rejects.toBeInstanceOf(GatewayRequestRejectedError);
@@ -141,7 +144,7 @@ describe('SimulatedGateway', () => {
     const { gateway: sim, store } = gateway({ declineRate: 0.5, errorRate: 0.5 }, dice(0.9, 0.1, 0.9, 0.9));
     const declined = await sim.charge(request); // 0.9: no error; 0.1: declined
     expect(declined.status).toBe('declined');
-    const refund = { ...request, idempotencyKey: 'refund-1', gatewayRef: declined.gatewayRef! };
+    const refund = { ...request, gatewayRef: declined.gatewayRef! };
     await expect(sim.refund(refund)).rejects.toBeInstanceOf(GatewayRequestRejectedError); // 0.9: no error
     await expect(sim.refund({ ...refund, gatewayRef: 'sim_unknown' })).rejects.toBeInstanceOf(
       GatewayRequestRejectedError,
@@ -155,7 +158,7 @@ describe('SimulatedGateway', () => {
     const { gateway: sim } = gateway({ latencyMs: 60 }, dice());
     const started = performance.now();
     await sim.charge(request);
-    await sim.chargeStatus('pay-1');
+    await sim.chargeStatus(PAYMENT_ID);
     expect(performance.now() - started).toBeGreaterThanOrEqual(115);
   });
 });

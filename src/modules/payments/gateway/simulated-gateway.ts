@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../../../config/index.js';
+import { chargeIdempotencyKey, refundIdempotencyKey } from '../domain/payment-rules.js';
 import { GatewaySimRandom, type RandomSource } from './gateway-sim-random.js';
 import {
   type ChargeRequest,
@@ -26,8 +27,9 @@ export const SIMULATED_DECLINE_REASON = 'card declined (simulated)';
 
 /**
  * The built-in {@link PaymentGateway}: keeps its charges in `payments_gateway_sim_charge` (its
- * own table and connection pool, as an external system would) and honours the idempotency key:
- * a charge repeated with the same key returns the recorded result and never charges twice.
+ * own table and connection pool, as an external system would) and honours the idempotency key it
+ * derives from the payment id (`pay-<id>`, `refund-<id>`): a charge repeated for the same payment
+ * returns the recorded result and never charges twice. It answers synchronously: never `pending`.
  *
  * Faults, from `GATEWAY_SIM_*`, in the order a call meets them:
  * 1. latency: every call waits `latencyMs`;
@@ -54,12 +56,13 @@ export class SimulatedGateway implements PaymentGateway {
     if (this.roll(this.settings.errorRate)) {
       throw new GatewayUnavailableError('simulated gateway answered 503 before charging');
     }
-    const existing = await this.store.find(request.idempotencyKey);
+    const idempotencyKey = chargeIdempotencyKey(request.paymentId);
+    const existing = await this.store.find(idempotencyKey);
     if (existing) return replay(existing, request);
 
     const declined = this.roll(this.settings.declineRate);
     const { charge, created } = await this.store.insert({
-      idempotencyKey: request.idempotencyKey,
+      idempotencyKey,
       paymentId: request.paymentId,
       amount: request.amount,
       currency: request.currency,
@@ -74,9 +77,9 @@ export class SimulatedGateway implements PaymentGateway {
     return toResult(charge);
   }
 
-  async chargeStatus(idempotencyKey: string): Promise<ChargeResult | undefined> {
+  async chargeStatus(paymentId: string): Promise<ChargeResult | undefined> {
     await this.latency();
-    const charge = await this.store.find(idempotencyKey);
+    const charge = await this.store.find(chargeIdempotencyKey(paymentId));
     return charge && toResult(charge);
   }
 
@@ -85,7 +88,8 @@ export class SimulatedGateway implements PaymentGateway {
     if (this.roll(this.settings.errorRate)) {
       throw new GatewayUnavailableError('simulated gateway answered 503 before refunding');
     }
-    const existing = await this.store.findRefund(request.idempotencyKey);
+    const idempotencyKey = refundIdempotencyKey(request.paymentId);
+    const existing = await this.store.findRefund(idempotencyKey);
     if (existing) return replayRefund(existing, request);
 
     const charge = await this.store.findByGatewayRef(request.gatewayRef);
@@ -101,7 +105,7 @@ export class SimulatedGateway implements PaymentGateway {
       );
     }
     const stored = await this.store.insertRefund({
-      idempotencyKey: request.idempotencyKey,
+      idempotencyKey,
       paymentId: request.paymentId,
       gatewayRef: request.gatewayRef,
       amount: request.amount,
@@ -124,13 +128,9 @@ export class SimulatedGateway implements PaymentGateway {
 
 /** A repeated request: the recorded result, provided the request is the same one. */
 function replay(charge: SimCharge, request: ChargeRequest): ChargeResult {
-  if (
-    charge.paymentId !== request.paymentId ||
-    charge.amount !== request.amount ||
-    charge.currency !== request.currency
-  ) {
+  if (charge.amount !== request.amount || charge.currency !== request.currency) {
     throw new GatewayRequestRejectedError(
-      `idempotency key ${request.idempotencyKey} was used for another charge (payment, amount or currency differ)`,
+      `idempotency key ${charge.idempotencyKey} was used for another charge (amount or currency differ)`,
     );
   }
   return toResult(charge);
@@ -144,7 +144,7 @@ function replayRefund(refund: SimRefund, request: RefundRequest): RefundResult {
     refund.amount !== request.amount ||
     refund.currency !== request.currency
   ) {
-    throw new GatewayRequestRejectedError(`idempotency key ${request.idempotencyKey} was used for another refund`);
+    throw new GatewayRequestRejectedError(`idempotency key ${refund.idempotencyKey} was used for another refund`);
   }
   return { refundRef: refund.refundRef };
 }

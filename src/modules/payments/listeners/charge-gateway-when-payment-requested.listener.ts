@@ -9,7 +9,7 @@ import {
 } from '../../../outbox/index.js';
 import { GatewayResultApplier } from '../application/apply-gateway-result.js';
 import { lockPaymentCharge } from '../application/charge-lock.js';
-import { chargeIdempotencyKey } from '../domain/payment-rules.js';
+import { Payables } from '../application/payables.js';
 import { PaymentRequestedV1, type PaymentRequestedV1Payload } from '../events/index.js';
 import { GatewayRequestRejectedError, PAYMENT_GATEWAY, type PaymentGateway } from '../gateway/payment-gateway.js';
 
@@ -26,11 +26,15 @@ export const chargeGatewaySubscription = subscribe(PaymentRequestedV1, {
  *
  * The handler runs in its inbox transaction. Before the gateway call it holds no row lock: only
  * the inbox row it inserted and a per-payment advisory lock that keeps the reconciler
- * ({@link PaymentsApi.resolvePending}) from deciding the payment while a charge is in flight. The
- * gateway call carries `pay-<paymentId>` as idempotency key, so a retry after a timeout, a crash
- * or a redelivery finds the charge already taken instead of taking another. The result is applied
- * with the compare-and-set of {@link GatewayResultApplier}: if the webhook got there first, nothing
- * happens. Timeouts and 5xx are thrown and retried by the outbox with backoff.
+ * ({@link PaymentsApi.resolvePending}) from deciding the payment while a charge is in flight.
+ *
+ * Every attempt names the same charge (the adapter derives its idempotency key from the payment
+ * id), and a charge an earlier attempt took without hearing back (a timeout, a crash, a
+ * redelivery) is found, not taken again: the HTTP adapter looks it up before it charges
+ * (docs/adr/0018). Timeouts and 5xx are thrown and retried by the outbox with backoff. The result
+ * is applied with the compare-and-set of {@link GatewayResultApplier}: if the webhook got there
+ * first, nothing happens; a `pending` charge leaves the payment pending for the webhook or the
+ * reconciler.
  */
 @Injectable()
 @HandlesEvents(chargeGatewaySubscription)
@@ -40,10 +44,11 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
   constructor(
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly results: GatewayResultApplier,
+    private readonly payables: Payables,
   ) {}
 
   async handle(event: Envelope<PaymentRequestedV1Payload>, tx: EntityManager): Promise<void> {
-    const { paymentId, amount, currency } = event.payload;
+    const { paymentId, purpose, referenceId, amount, currency } = event.payload;
     await lockPaymentCharge(tx, paymentId, 'wait');
     const [payment]: Array<{ status: string }> = await tx.query(`SELECT status FROM payments_payment WHERE id = $1`, [
       paymentId,
@@ -53,13 +58,21 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
     // Confirmed by the webhook, or resolved by the reconciler: never charge a decided payment.
     if (payment.status !== 'pending') return;
 
+    const payable = await this.payables.resolver(purpose)?.resolve(tx, referenceId);
     const result = await this.gateway.charge({
-      idempotencyKey: chargeIdempotencyKey(paymentId),
       paymentId,
       amount,
       currency,
+      reference: payable?.statementReference ?? referenceId,
+      purpose,
     });
     const outcome = await this.results.apply(tx, paymentId, result);
-    if (!outcome.applied) this.logger.log(`payment ${paymentId} was already ${outcome.status}; gateway result ignored`);
+    if (result.status === 'pending') {
+      this.logger.log(
+        `payment ${paymentId}: charge ${result.gatewayRef} is pending at the gateway; awaiting its decision`,
+      );
+    } else if (!outcome.applied) {
+      this.logger.log(`payment ${paymentId} was already ${outcome.status}; gateway result ignored`);
+    }
   }
 }

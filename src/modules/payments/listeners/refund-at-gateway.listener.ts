@@ -7,7 +7,6 @@ import {
   NonRetryableError,
   subscribe,
 } from '../../../outbox/index.js';
-import { refundIdempotencyKey } from '../domain/payment-rules.js';
 import { PaymentRefundedV1, type PaymentRefundedV1Payload } from '../events/index.js';
 import { GatewayRequestRejectedError, PAYMENT_GATEWAY, type PaymentGateway } from '../gateway/payment-gateway.js';
 
@@ -22,9 +21,9 @@ export const refundAtGatewaySubscription = subscribe(PaymentRefundedV1, {
 /**
  * Gives the money of a refunded payment back at the gateway. The payment is already `refunded`
  * (status, reversed ledger posting, event): this is the external side effect that follows after
- * commit, as the charge follows a request. The gateway call carries `refund-<paymentId>` as its
- * idempotency key, so a retry after a timeout, a crash or a redelivery finds the refund made
- * instead of making another. Timeouts and 5xx are thrown and retried with backoff; a refusal
+ * commit, as the charge follows a request. The gateway call carries an idempotency key derived
+ * from the payment id (`refund-<paymentId>`), so a retry after a timeout, a crash or a redelivery
+ * finds the refund made instead of making another. Timeouts and 5xx are thrown and retried with backoff; a refusal
  * (no such charge) goes to dead letters for an admin.
  */
 @Injectable()
@@ -43,7 +42,6 @@ export class RefundAtGatewayListener implements EventHandler<PaymentRefundedV1Pa
     // The event commits with the refunded row, and a confirmed payment always has its charge's ref.
     if (!payment?.gateway_ref) throw new NonRetryableError(`refunded payment ${paymentId} has no gateway charge`);
     const { refundRef } = await this.gateway.refund({
-      idempotencyKey: refundIdempotencyKey(paymentId),
       paymentId,
       gatewayRef: payment.gateway_ref,
       amount,

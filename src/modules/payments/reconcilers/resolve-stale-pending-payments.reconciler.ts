@@ -42,6 +42,8 @@ export class ResolveStalePendingPaymentsReconciler implements Reconciler {
         // confirmed / failed: decided now; not-pending: decided meanwhile by the worker or the webhook.
         if (outcome === 'in-progress')
           throw new Error(`a charge of payment ${paymentId} is in flight; retried next run`);
+        if (outcome === 'gateway-pending')
+          throw new Error(`the gateway has not decided the charge of payment ${paymentId} yet; retried next run`);
         if (outcome === 'not-found') throw new Error(`payment ${paymentId} no longer exists`);
       },
     }));
