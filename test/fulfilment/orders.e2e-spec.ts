@@ -216,57 +216,65 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       }
     })();
 
-    const buyers = Array.from({ length: 200 }, () => customer());
-    const answers = await Promise.all(buyers.map((buyer) => placeOrder(t, buyer, [{ sku, quantity: 1 }])));
-    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
-    const ids = answers.map((a) => a.body.id as string);
+    // The watcher stops however the steps below end, so a failing step is reported as itself
+    // rather than as the watcher's query on a closed connection after the app is gone.
+    const ids = await (async () => {
+      try {
+        const buyers = Array.from({ length: 200 }, () => customer());
+        const answers = await Promise.all(buyers.map((buyer) => placeOrder(t, buyer, [{ sku, quantity: 1 }])));
+        expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+        const ids = answers.map((a) => a.body.id as string);
 
-    const settled = async () => {
-      const rows: Array<{ status: string; n: number }> = await db.query(
-        `SELECT status, count(*)::int AS n FROM fulfilment_order WHERE id = ANY($1::uuid[]) GROUP BY status ORDER BY status`,
-        [ids],
-      );
-      return rows;
-    };
-    await eventually(
-      async () =>
-        expect(await settled()).toEqual([
-          { status: 'rejected', n: 190 },
-          { status: 'reserved', n: 10 },
-        ]),
-      { timeoutMs: 90_000 },
-    );
-    expect(await buckets(db, sku)).toEqual([
-      expect.objectContaining({ on_hand: 4, reserved: 4 }),
-      expect.objectContaining({ on_hand: 3, reserved: 3 }),
-      expect.objectContaining({ on_hand: 3, reserved: 3 }),
-    ]);
-    const rejected: Array<{ id: string; allocations: unknown[] }> = await db.query(
-      `SELECT id, allocations FROM fulfilment_order WHERE id = ANY($1::uuid[]) AND status = 'rejected'`,
-      [ids],
-    );
-    expect(rejected.every((order) => order.allocations.length === 0)).toBe(true);
-    const [{ n: rejections }] = await db.query(
-      `SELECT count(*)::int AS n FROM outbox_event WHERE type = 'fulfilment.order-rejected' AND payload->>'orderId' = ANY($1::text[])`,
-      [ids],
-    );
-    expect(rejections).toBe(190);
+        const settled = async () => {
+          const rows: Array<{ status: string; n: number }> = await db.query(
+            `SELECT status, count(*)::int AS n FROM fulfilment_order WHERE id = ANY($1::uuid[]) GROUP BY status ORDER BY status`,
+            [ids],
+          );
+          return rows;
+        };
+        await eventually(
+          async () =>
+            expect(await settled()).toEqual([
+              { status: 'rejected', n: 190 },
+              { status: 'reserved', n: 10 },
+            ]),
+          { timeoutMs: 90_000 },
+        );
+        expect(await buckets(db, sku)).toEqual([
+          expect.objectContaining({ on_hand: 4, reserved: 4 }),
+          expect.objectContaining({ on_hand: 3, reserved: 3 }),
+          expect.objectContaining({ on_hand: 3, reserved: 3 }),
+        ]);
+        const rejected: Array<{ id: string; allocations: unknown[] }> = await db.query(
+          `SELECT id, allocations FROM fulfilment_order WHERE id = ANY($1::uuid[]) AND status = 'rejected'`,
+          [ids],
+        );
+        expect(rejected.every((order) => order.allocations.length === 0)).toBe(true);
+        const [{ n: rejections }] = await db.query(
+          `SELECT count(*)::int AS n FROM outbox_event WHERE type = 'fulfilment.order-rejected' AND payload->>'orderId' = ANY($1::text[])`,
+          [ids],
+        );
+        expect(rejections).toBe(190);
 
-    const reservedOrders = answers
-      .map((a, i) => ({ order: a.body as { id: string; total: number }, buyer: buyers[i]! }))
-      .filter(({ order }) => !rejected.some((r) => r.id === order.id));
-    expect(reservedOrders).toHaveLength(10);
-    await Promise.all(reservedOrders.map(({ order, buyer }) => payOrder(t, buyer, order)));
-    await eventually(
-      async () =>
-        expect(await settled()).toEqual([
-          { status: 'rejected', n: 190 },
-          { status: 'shipped', n: 10 },
-        ]),
-      { timeoutMs: 60_000 },
-    );
-    watching = false;
-    await watcher;
+        const reservedOrders = answers
+          .map((a, i) => ({ order: a.body as { id: string; total: number }, buyer: buyers[i]! }))
+          .filter(({ order }) => !rejected.some((r) => r.id === order.id));
+        expect(reservedOrders).toHaveLength(10);
+        await Promise.all(reservedOrders.map(({ order, buyer }) => payOrder(t, buyer, order)));
+        await eventually(
+          async () =>
+            expect(await settled()).toEqual([
+              { status: 'rejected', n: 190 },
+              { status: 'shipped', n: 10 },
+            ]),
+          { timeoutMs: 60_000 },
+        );
+        return ids;
+      } finally {
+        watching = false;
+        await watcher;
+      }
+    })();
 
     expect((await buckets(db, sku)).map(({ on_hand, reserved }) => [on_hand, reserved])).toEqual([
       [0, 0],
