@@ -251,7 +251,10 @@ describe('orders: placement, reservation, readiness, shipping', () => {
         );
         expect(rejected.every((order) => order.allocations.length === 0)).toBe(true);
         const [{ n: rejections }] = await db.query(
-          `SELECT count(*)::int AS n FROM outbox_event WHERE type = 'fulfilment.order-rejected' AND payload->>'orderId' = ANY($1::text[])`,
+          // Committed events, relayed (outbox_event) or still waiting for the relay (outbox_message).
+          `SELECT count(*)::int AS n
+           FROM (SELECT type, payload FROM outbox_event UNION ALL SELECT type, payload FROM outbox_message) e
+           WHERE type = 'fulfilment.order-rejected' AND payload->>'orderId' = ANY($1::text[])`,
           [ids],
         );
         expect(rejections).toBe(190);
@@ -282,7 +285,10 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       [0, 0],
     ]);
     const [{ n: shipments }] = await db.query(
-      `SELECT count(*)::int AS n FROM outbox_event WHERE type = 'fulfilment.order-shipped' AND payload->>'orderId' = ANY($1::text[])`,
+      // Committed events, relayed (outbox_event) or still waiting for the relay (outbox_message).
+      `SELECT count(*)::int AS n
+           FROM (SELECT type, payload FROM outbox_event UNION ALL SELECT type, payload FROM outbox_message) e
+           WHERE type = 'fulfilment.order-shipped' AND payload->>'orderId' = ANY($1::text[])`,
       [ids],
     );
     expect(shipments).toBe(10);
