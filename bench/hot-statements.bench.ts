@@ -15,6 +15,7 @@
 import 'reflect-metadata';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
+import { storeCommittedEvents } from './committed-events.js';
 import { loadConfig } from '../src/config/index.js';
 import type { Envelope } from '../src/outbox/catalogue/event-contract.js';
 import { RECORD_HANDLED, RECORD_HANDLED_ONE } from '../src/outbox/delivery/delivery-processor.js';
@@ -77,18 +78,7 @@ async function openDeliveries(client: pg.Client): Promise<Envelope[]> {
       payload: JSON.parse(payload) as unknown,
     };
   });
-  await client.query(
-    `INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
-     SELECT (e->>'id')::uuid, e->>'type', (e->>'version')::int, e->>'aggregateType', e->>'aggregateId', (e->>'aggregateSeq')::bigint,
-            (e->>'occurredAt')::timestamptz, e->>'correlationId', e->>'causationId', e->'payload'
-     FROM jsonb_array_elements($1::jsonb) AS t(e)`,
-    [JSON.stringify(envelopes)],
-  );
-  await client.query(
-    `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
-     SELECT id, $2, 'default', 'enqueued', id || '-' || $2 FROM unnest($1::uuid[]) AS t(id)`,
-    [envelopes.map((e) => e.id), SUBSCRIBER],
-  );
+  await storeCommittedEvents(client, envelopes, SUBSCRIBER, 'default');
   return envelopes;
 }
 

@@ -24,6 +24,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { storeCommittedEvents } from './committed-events.js';
 import { loadConfig } from '../src/config/index.js';
 import { typeOrmOptions } from '../src/database/typeorm-options.js';
 import type { Envelope } from '../src/outbox/catalogue/event-contract.js';
@@ -83,18 +84,7 @@ function envelope(i: number): Envelope {
 /** The committed event and its open ledger row, as the relay leaves them for the handler. */
 async function committed(client: pg.Client): Promise<Envelope[]> {
   const envelopes = Array.from({ length: CALLS }, (_, i) => envelope(i));
-  await client.query(
-    `INSERT INTO outbox_event (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload)
-     SELECT (e->>'id')::uuid, e->>'type', (e->>'version')::int, e->>'aggregateType', e->>'aggregateId', (e->>'aggregateSeq')::bigint,
-            (e->>'occurredAt')::timestamptz, e->>'correlationId', e->>'causationId', e->'payload'
-     FROM jsonb_array_elements($1::jsonb) AS t(e)`,
-    [JSON.stringify(envelopes)],
-  );
-  await client.query(
-    `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
-     SELECT id, $2, 'critical', 'enqueued', id || '-' || $2 FROM unnest($1::uuid[]) AS t(id)`,
-    [envelopes.map((e) => e.id), SUBSCRIBER],
-  );
+  await storeCommittedEvents(client, envelopes, SUBSCRIBER, 'critical');
   return envelopes;
 }
 

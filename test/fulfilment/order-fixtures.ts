@@ -132,6 +132,17 @@ export function buckets(db: DataSource, sku: string): Promise<Bucket[]> {
   ]);
 }
 
+/** How many committed events of `type` name one of `orderIds`, relayed (outbox_event) or not yet (outbox_message). */
+export async function countOrderEvents(db: DataSource, type: string, orderIds: string[]): Promise<number> {
+  const [{ n }]: Array<{ n: number }> = await db.query(
+    `SELECT count(*)::int AS n
+     FROM (SELECT type, payload FROM outbox_event UNION ALL SELECT type, payload FROM outbox_message) e
+     WHERE type = $1 AND payload->>'orderId' = ANY($2::text[])`,
+    [type, orderIds],
+  );
+  return n;
+}
+
 /** Events of `type` about order `orderId`, relayed or not. */
 export async function orderEvents(db: DataSource, type: string, orderId: string): Promise<Envelope[]> {
   const rows: Array<Omit<ClaimedRow, 'subscriber'>> = await db.query(

@@ -10,6 +10,7 @@ import {
   customer,
   getOrder,
   laneQueue,
+  countOrderEvents,
   orderEvents,
   orderInStatus,
   payOrder,
@@ -250,13 +251,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
           [ids],
         );
         expect(rejected.every((order) => order.allocations.length === 0)).toBe(true);
-        const [{ n: rejections }] = await db.query(
-          // Committed events, relayed (outbox_event) or still waiting for the relay (outbox_message).
-          `SELECT count(*)::int AS n
-           FROM (SELECT type, payload FROM outbox_event UNION ALL SELECT type, payload FROM outbox_message) e
-           WHERE type = 'fulfilment.order-rejected' AND payload->>'orderId' = ANY($1::text[])`,
-          [ids],
-        );
+        const rejections = await countOrderEvents(db, 'fulfilment.order-rejected', ids);
         expect(rejections).toBe(190);
 
         const reservedOrders = answers
@@ -284,13 +279,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       [0, 0],
       [0, 0],
     ]);
-    const [{ n: shipments }] = await db.query(
-      // Committed events, relayed (outbox_event) or still waiting for the relay (outbox_message).
-      `SELECT count(*)::int AS n
-           FROM (SELECT type, payload FROM outbox_event UNION ALL SELECT type, payload FROM outbox_message) e
-           WHERE type = 'fulfilment.order-shipped' AND payload->>'orderId' = ANY($1::text[])`,
-      [ids],
-    );
+    const shipments = await countOrderEvents(db, 'fulfilment.order-shipped', ids);
     expect(shipments).toBe(10);
     expect(seen.length).toBeGreaterThan(0);
     for (const sample of seen) {

@@ -9,7 +9,13 @@ import { DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 import { prepared, runPrepared, runPreparedOnPool } from '../sql/prepared.js';
 import { CriticalFirst } from './critical-first.js';
-import { envelopeMatches, ForgedJobError, isEnvelopeShaped, VERIFY_ENVELOPE } from './job-authenticity.js';
+import {
+  envelopeMatches,
+  ForgedJobError,
+  GENUINE_EVENT,
+  isEnvelopeShaped,
+  VERIFY_ENVELOPE,
+} from './job-authenticity.js';
 import { type BoundSubscription, HandlerRegistry } from './handler-registry.js';
 import type { DeliveryJobData } from './lane-queues.js';
 import { NonRetryableError } from './non-retryable.error.js';
@@ -63,13 +69,7 @@ export const RECORD_HANDLED = prepared(
  */
 export const RECORD_HANDLED_ONE = prepared(
   'record_handled_one',
-  `WITH genuine AS (
-     SELECT e.id
-     FROM outbox_event e
-     JOIN outbox_delivery d ON d.event_id = e.id AND d.subscriber = $1::text
-     CROSS JOIN (SELECT $3::jsonb AS envelope) j
-     WHERE e.id = $2::uuid AND ${envelopeMatches('j.envelope', 'e')}
-   ), fresh AS (
+  `WITH genuine AS (${GENUINE_EVENT}), fresh AS (
      INSERT INTO outbox_inbox (subscriber, event_id) SELECT $1::text, id FROM genuine
      ON CONFLICT DO NOTHING
      RETURNING event_id

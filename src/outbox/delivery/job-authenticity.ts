@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import type { Envelope } from '../catalogue/event-contract.js';
 import { prepared } from '../sql/prepared.js';
 
@@ -31,19 +32,22 @@ export function envelopeMatches(j: string, e: string): string {
       AND ${j}->'payload' = ${e}.payload`;
 }
 
+/**
+ * SQL: the archived event `e` when the job's envelope (`$3`, jsonb) matches it and the ledger has a
+ * delivery of it to the subscriber (`$1`); `$2` is the event id. The one-job statements share it.
+ */
+export const GENUINE_EVENT = `SELECT e.id
+     FROM outbox_event e
+     JOIN outbox_delivery d ON d.event_id = e.id AND d.subscriber = $1::text
+     CROSS JOIN (SELECT $3::jsonb AS envelope) j
+     WHERE e.id = $2::uuid AND ${envelopeMatches('j.envelope', 'e')}`;
+
 /** One row: whether the job is genuine, and whether its event is still waiting in the hot outbox table. */
 export const VERIFY_ENVELOPE = prepared(
   'verify_envelope',
-  `SELECT EXISTS (
-            SELECT 1 FROM outbox_event e
-            JOIN outbox_delivery d ON d.event_id = e.id AND d.subscriber = $1::text
-            CROSS JOIN (SELECT $3::jsonb AS envelope) j
-            WHERE e.id = $2::uuid AND ${envelopeMatches('j.envelope', 'e')}
-          ) AS genuine,
+  `SELECT EXISTS (${GENUINE_EVENT}) AS genuine,
           EXISTS (SELECT 1 FROM outbox_message m WHERE m.id = $2::uuid) AS unrelayed`,
 );
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Whether `value` has the envelope's shape, so that it can be compared with PostgreSQL at all
@@ -54,7 +58,7 @@ export function isEnvelopeShaped(value: unknown): value is Envelope {
   const envelope = value as Partial<Record<keyof Envelope, unknown>>;
   return (
     typeof envelope.id === 'string' &&
-    UUID.test(envelope.id) &&
+    isUUID(envelope.id) &&
     typeof envelope.type === 'string' &&
     typeof envelope.version === 'number' &&
     typeof envelope.correlationId === 'string' &&
