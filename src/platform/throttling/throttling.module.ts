@@ -1,7 +1,7 @@
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { RedisConnections } from '../../outbox/index.js';
+import { BatchedRedisThrottlerStorage } from './batched-redis-throttler-storage.js';
 import { FailoverThrottlerStorage } from './failover-throttler-storage.js';
 import { PRINCIPAL_BUDGET, WEBHOOK_BUDGET } from './principal-throttler.guard.js';
 
@@ -21,7 +21,7 @@ export const throttlingModule = ThrottlerModule.forRootAsync({
       { name: PRINCIPAL_BUDGET, ttl: 60_000, limit: config.rateLimitPerMinute },
       { name: WEBHOOK_BUDGET, ttl: 60_000, limit: config.rateLimitWebhookPerMinute },
     ],
-    storage: new FailoverThrottlerStorage(new ThrottlerStorageRedisService(redis.prefixedProducer('throttle')), {
+    storage: new FailoverThrottlerStorage(new BatchedRedisThrottlerStorage(redis.prefixedProducer('throttle')), {
       timeoutMs: REDIS_TIMEOUT_MS,
       retryAfterMs: REDIS_RETRY_AFTER_MS,
     }),
