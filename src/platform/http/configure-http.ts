@@ -33,6 +33,9 @@ export function configureHttp(
   // n hops, the n-th X-Forwarded-For entry from the right; with 0 the header is ignored.
   express.set('trust proxy', config.trustProxyHops);
   express.disable('x-powered-by');
+  // No ETag: nothing in the contract uses conditional requests, and Express would hash every
+  // response body to make one.
+  express.disable('etag');
   express.use(jsonBodiesOnly);
   // Registered first, so their parser reads the body and the general one below skips it.
   for (const [path, limit] of Object.entries(largerBodyLimits)) express.use(path, json({ limit }));
