@@ -10,6 +10,8 @@ import { DebtEntity } from '../persistence/debt.entity.js';
 export const settleDebtSubscription = subscribe(PaymentConfirmedV1, {
   name: 'debts.settle-debt-when-payment-confirmed',
   module: 'debts',
+  // Only debt payments are delivered: the others get no ledger row, job or inbox row.
+  filter: { purpose: 'debt' },
   lane: 'critical',
   retry: { attempts: 10, backoffMs: 1000 },
 });
@@ -31,7 +33,7 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const payment = event.payload;
-    if (payment.purpose !== 'debt') return;
+    if (payment.purpose !== 'debt') return; // a delivery relayed before the filter existed
     const debts = tx.getRepository(DebtEntity);
     const found = await debts.findOneBy({ id: payment.referenceId });
     if (!found) throw new Error(`payment ${payment.paymentId} pays unknown debt ${payment.referenceId}`);
