@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import pg from 'pg';
 import request from 'supertest';
+import { PgSimChargeStore } from '../src/modules/payments/gateway/sim-charge.store.js';
 import { DeliveryProcessor } from '../src/outbox/delivery/delivery-processor.js';
 import { Relay } from '../src/outbox/relay/relay.js';
 import type { Principal } from '../src/platform/index.js';
@@ -66,6 +67,21 @@ function instrument(): void {
     else emptyClaims += step.calls.length;
     return claimed;
   };
+
+  // The simulated gateway keeps its charges in PostgreSQL, standing in for the provider's own
+  // store: counted apart, since with PAYMENT_GATEWAY=http these are the provider's, not the app's.
+  const store = PgSimChargeStore.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const method of ['find', 'findByGatewayRef', 'insert', 'findRefund', 'insertRefund']) {
+    const original = store[method];
+    store[method] = async function (this: unknown, ...args: unknown[]) {
+      const step: Step = { name: 'simulated gateway (the provider’s store, not the app’s)', calls: [] };
+      try {
+        return await steps.run(step, () => original.apply(this, args));
+      } finally {
+        record(step);
+      }
+    };
+  }
 
   const process = DeliveryProcessor.prototype.process;
   DeliveryProcessor.prototype.process = async function (this: DeliveryProcessor, ...args) {
@@ -176,8 +192,10 @@ function report(title: string, flows: Array<Map<string, string[]>>): void {
   for (const name of names) {
     console.log(`  ${name.padEnd(width)}  ${range(flows.map((f) => f.get(name)?.length ?? 0)).padStart(5)}`);
   }
-  const totals = flows.map((f) => [...f.values()].reduce((sum, calls) => sum + calls.length, 0));
-  console.log(`  ${'total'.padEnd(width)}  ${range(totals).padStart(5)}`);
+  const totals = flows.map((f) =>
+    [...f].reduce((sum, [name, calls]) => sum + (name.startsWith('simulated') ? 0 : calls.length), 0),
+  );
+  console.log(`  ${'total (the app’s)'.padEnd(width)}  ${range(totals).padStart(5)}`);
 }
 
 function verbose(flow: Map<string, string[]>): void {
