@@ -1,7 +1,7 @@
 /**
  * `npm run bench:statements` — how many PostgreSQL round trips each step of one debt-payment flow
- * costs, and one order-payment flow for comparison (docs/benchmarks.md). A count, not a timing:
- * it does not depend on the machine's load, so one run is the evidence.
+ * costs (docs/benchmarks.md). A count, not a timing: it does not depend on the machine's load, so
+ * one run is the evidence.
  *
  * Boots the real app (test/support/test-app.ts, every role in one process, PAYMENT_GATEWAY=simulated)
  * in a fresh database and Redis prefix, and wraps `pg.Client.prototype.query`: every call made on

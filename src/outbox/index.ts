@@ -9,7 +9,7 @@ export { EventCatalogue } from './catalogue/event-catalogue.js';
 export { defineEvent, InvalidEventPayloadError, LANES } from './catalogue/event-contract.js';
 export type { Envelope, EventContract, Lane } from './catalogue/event-contract.js';
 export { renderEventsDoc } from './catalogue/events-doc.js';
-export { passesFilter, subscribe } from './catalogue/subscription.js';
+export { subscribe } from './catalogue/subscription.js';
 export type { PayloadFilter, RetryPolicy, Subscription, SubscriptionOptions } from './catalogue/subscription.js';
 export { AfterCommitTransactionRequiredError, afterCommit } from './delivery/after-commit.js';
 export { HandlesEvents } from './delivery/handler-registry.js';
