@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config/index.js';
+import { assertReadCommittedDefault } from '../../src/database/database.module.js';
 import { databaseName } from '../../src/database/index.js';
+import { typeOrmOptions } from '../../src/database/typeorm-options.js';
 import { createProbeEffectTable, IdempotentProbeController } from '../support/idempotent-probe.controller.js';
 import { outboxTestSetup } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -78,6 +81,22 @@ describe('app connections: READ COMMITTED whatever the database default', () => 
       }
     } finally {
       await Promise.all(runners.map((runner) => runner.release()));
+    }
+  });
+
+  it('refuses to start on connections that lost the READ COMMITTED default (a pooler dropping it)', async () => {
+    const options = typeOrmOptions(loadConfig({ ...isolation.env }));
+    const dropped = new DataSource({ ...options, extra: { ...options.extra, options: undefined } } as typeof options);
+    await dropped.initialize();
+    await expect(assertReadCommittedDefault(dropped)).rejects.toThrow(
+      /default to "serializable" isolation, not "read committed"/,
+    );
+    expect(dropped.isInitialized).toBe(false);
+    const kept = await new DataSource(options).initialize();
+    try {
+      await expect(assertReadCommittedDefault(kept)).resolves.toBeUndefined();
+    } finally {
+      await kept.destroy();
     }
   });
 });
