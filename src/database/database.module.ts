@@ -30,9 +30,28 @@ async function openDataSource(options: DataSourceOptions | undefined, config: Ap
     logger.log(`created database ${databaseName(config.databaseUrl)}`);
   }
   const dataSource = await new DataSource(options).initialize();
+  await assertReadCommittedDefault(dataSource);
   if (config.dbMigrationsRun) {
     const applied = await runMigrationsLocked(dataSource);
     if (applied.length > 0) logger.log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
   }
   return dataSource;
+}
+
+/**
+ * Transactions that name no isolation level rely on READ COMMITTED (the keyed-request transaction
+ * among them), which every connection asks for at startup (typeorm-options.ts). A pooler that
+ * drops that startup parameter on a server with another default would break it silently: refuse
+ * to start instead (docs/adr/0025-round-trips-and-filtered-subscriptions.md).
+ */
+export async function assertReadCommittedDefault(dataSource: DataSource): Promise<void> {
+  const [{ level }]: Array<{ level: string }> = await dataSource.query(
+    `SELECT current_setting('default_transaction_isolation') AS level`,
+  );
+  if (level !== 'read committed') {
+    await dataSource.destroy();
+    throw new Error(
+      `connections default to "${level}" isolation, not "read committed": a connection pooler is dropping the "options" startup parameter`,
+    );
+  }
 }

@@ -17,6 +17,10 @@ export function typeOrmOptions(config: AppConfig): DataSourceOptions {
       application_name: 'debts-hub',
       statement_timeout: config.dbStatementTimeoutMs,
       idle_in_transaction_session_timeout: config.dbIdleInTransactionTimeoutMs,
+      // READ COMMITTED for every transaction that names no level, whatever the server's or the
+      // database's default: code that relies on it (IdempotencyService) opens its transactions
+      // without a `SET TRANSACTION ISOLATION LEVEL` round trip (docs/adr/0025-round-trips-and-filtered-subscriptions.md).
+      options: '-c default_transaction_isolation=read\\ committed',
     },
   };
 }

@@ -10,7 +10,7 @@ export { defineEvent, InvalidEventPayloadError, LANES } from './catalogue/event-
 export type { Envelope, EventContract, Lane } from './catalogue/event-contract.js';
 export { renderEventsDoc } from './catalogue/events-doc.js';
 export { subscribe } from './catalogue/subscription.js';
-export type { RetryPolicy, Subscription, SubscriptionOptions } from './catalogue/subscription.js';
+export type { PayloadFilter, RetryPolicy, Subscription, SubscriptionOptions } from './catalogue/subscription.js';
 export { AfterCommitTransactionRequiredError, afterCommit } from './delivery/after-commit.js';
 export { HandlesEvents } from './delivery/handler-registry.js';
 export type { EventHandler } from './delivery/handler-registry.js';

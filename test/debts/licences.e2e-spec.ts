@@ -25,6 +25,8 @@ describe('licences', () => {
     expect(res.body).toMatchObject({ status: 'issued', blockingDebtIds: [], citizenId: 'lic-clear' });
     expect(res.body.licenceNumber).toMatch(/^LIC-\d{8}$/);
     expect(res.body.issuedAt).not.toBeNull();
+    // The answer is built from the insert, not read back: it must be what a read gives.
+    expect((await client.getApplication(res.body.id, citizen('lic-clear'))).body).toEqual(res.body);
   });
 
   it('blocks a citizen with outstanding debts, listing them, and issues once when the citizen is cleared', async () => {
@@ -38,6 +40,7 @@ describe('licences', () => {
     });
     const blocked = await client.apply(application(citizenId), citizen(citizenId));
     expect(blocked.body).toMatchObject({ status: 'blocked', blockingDebtIds: [debt.id], licenceNumber: null });
+    expect((await client.getApplication(blocked.body.id, citizen(citizenId))).body).toEqual(blocked.body);
     const second = await client.apply({ ...application(citizenId), activity: 'cafe' }, citizen(citizenId));
     expect(second.body.status).toBe('blocked');
 

@@ -315,6 +315,9 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       await payOrder(t, buyer, order);
       await orderInStatus(t, order.id, 'shipped');
       const [paidEvent] = await orderEvents(db, 'payments.payment-confirmed', order.id);
+      // The debts listener filters on purpose = debt: an order payment reaches fulfilment alone.
+      const deliveries = await db.query(`SELECT subscriber FROM outbox_delivery WHERE event_id = $1`, [paidEvent!.id]);
+      expect(deliveries).toEqual([{ subscriber: 'fulfilment.ready-when-paid' }]);
       await redeliver(t, 'critical', 'fulfilment.ready-when-paid', paidEvent!, 2);
       await redeliver(t, 'critical', 'fulfilment.ready-when-reserved', reservedEvent!, 1);
       await expectOneShipment(order.id, sku, 5);

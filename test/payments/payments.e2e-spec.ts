@@ -47,6 +47,9 @@ describe('payments: request, charge, confirm (POST /v1/payments, GET /v1/payment
 
     const confirmed = await settledPayment(t, res.body.id);
     expect(confirmed).toMatchObject({ status: 'confirmed', gatewayRef: expect.stringMatching(/^ch_/) });
+    // The 202 is built from the insert, not read back: what it says is what a read says.
+    const { status: _s, gatewayRef: _g, confirmedAt: _c, ...accepted } = res.body;
+    expect(confirmed).toMatchObject(accepted);
     expect(Date.parse(confirmed.confirmedAt as string)).not.toBeNaN();
 
     await eventually(async () => {
@@ -60,6 +63,23 @@ describe('payments: request, charge, confirm (POST /v1/payments, GET /v1/payment
       { kind: 'payment-received', entries: 2, total: 0, accounts: ['gateway:cash', 'payments:clearing'] },
     ]);
     expect(await eventsOf(dataSource, 'payments.payment-confirmed', res.body.id)).toBe(1);
+    // Fulfilment's payment listeners filter on purpose = order: a debt payment gives them no
+    // delivery, job or inbox row, and the requested event goes to the charging worker alone.
+    const deliveries = await dataSource.query(
+      `SELECT e.type, d.subscriber FROM outbox_delivery d JOIN outbox_event e ON e.id = d.event_id
+       WHERE e.aggregate_id = $1 ORDER BY e.type, d.subscriber`,
+      [res.body.id],
+    );
+    expect(deliveries).toEqual([
+      { type: 'payments.payment-confirmed', subscriber: 'debts.settle-debt-when-payment-confirmed' },
+      { type: 'payments.payment-requested', subscriber: 'payments.charge-gateway-when-payment-requested' },
+    ]);
+    const [{ inbox }] = await dataSource.query(
+      `SELECT count(*)::int AS inbox FROM outbox_inbox i JOIN outbox_event e ON e.id = i.event_id
+       WHERE e.aggregate_id = $1 AND i.subscriber LIKE 'fulfilment.%'`,
+      [res.body.id],
+    );
+    expect(inbox).toBe(0);
   });
 
   it('replays the 202 for the same Idempotency-Key and body without a second payment', async () => {

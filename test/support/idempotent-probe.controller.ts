@@ -52,6 +52,8 @@ export interface ProbeEffect {
   at: string;
   /** The lock_timeout the command's statements run with. */
   lockTimeout: string;
+  /** The command's transaction isolation level, e.g. `read committed`. */
+  isolation: string;
 }
 
 interface Deferred {
@@ -136,11 +138,13 @@ export class IdempotentProbeController {
     scope: string,
     body: IdempotentProbeBody,
   ): Promise<IdempotentResponse<ProbeEffect>> {
-    const [{ id, lock_timeout }]: Array<{ id: number; lock_timeout: string }> = await tx.query(
-      `INSERT INTO ${PROBE_EFFECT_TABLE} (scope, name) VALUES ($1, $2)
-       RETURNING id, current_setting('lock_timeout') AS lock_timeout`,
-      [scope, body.name],
-    );
+    const [{ id, lock_timeout, isolation }]: Array<{ id: number; lock_timeout: string; isolation: string }> =
+      await tx.query(
+        `INSERT INTO ${PROBE_EFFECT_TABLE} (scope, name) VALUES ($1, $2)
+         RETURNING id, current_setting('lock_timeout') AS lock_timeout,
+                   current_setting('transaction_isolation') AS isolation`,
+        [scope, body.name],
+      );
     await this.outbox.append(tx, {
       contract: ThingHappened,
       aggregateId: `idempotent-probe-${id}`,
@@ -159,6 +163,7 @@ export class IdempotentProbeController {
       tags: body.tags ?? null,
       at: new Date().toISOString(),
       lockTimeout: lock_timeout,
+      isolation,
     };
     return { status: body.fail === 'answer-503' ? 503 : 201, body: effect };
   }

@@ -68,6 +68,7 @@ export class Faults {
 
 export const faults = {
   recorder: new Faults(),
+  filtered: new Faults(),
   ordered: new Faults(),
   bulk: new Faults(),
 };
@@ -94,6 +95,15 @@ export const bulkSubscription = subscribe(ThingObserved, {
   lane: 'bulk',
   retry: { attempts: 3, backoffMs: 20, jitter: 0.5 },
   groupCommit: true,
+});
+
+/** A recorder of only the things whose key is `wanted` (a filtered subscription). */
+export const filteredSubscription = subscribe(ThingHappened, {
+  name: 'testing.filtered-recorder',
+  module: 'testing',
+  lane: 'critical',
+  retry: { attempts: 3, backoffMs: 20, jitter: 0.5 },
+  filter: { key: 'wanted' },
 });
 
 /** Records every call in test_effect — not idempotent on purpose, so a double effect shows as two rows. */
@@ -137,6 +147,14 @@ export class BulkHandler implements EventHandler<ThingPayload> {
   }
 }
 
+@Injectable()
+@HandlesEvents(filteredSubscription)
+export class FilteredHandler implements EventHandler<ThingPayload> {
+  handle(event: Envelope<ThingPayload>, tx: EntityManager): Promise<void> {
+    return record(tx, filteredSubscription.name, event, faults.filtered);
+  }
+}
+
 export { NonRetryableError };
 
 /**
@@ -156,6 +174,7 @@ export function outboxTestSetup(subscriptions = [recorderSubscription, orderedSu
     [recorderSubscription.name, RecorderHandler],
     [orderedSubscription.name, OrderedHandler],
     [bulkSubscription.name, BulkHandler],
+    [filteredSubscription.name, FilteredHandler],
   ]);
   return {
     catalogue: withAppCatalogue([ThingHappened, ThingObserved], subscriptions),

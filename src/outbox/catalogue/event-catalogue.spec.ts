@@ -1,7 +1,7 @@
 import { IsString } from 'class-validator';
 import { EventCatalogue } from './event-catalogue.js';
 import { assertValidPayload, defineEvent, InvalidEventPayloadError } from './event-contract.js';
-import { retryHorizonMs, subscribe } from './subscription.js';
+import { passesFilter, retryHorizonMs, subscribe } from './subscription.js';
 
 class Payload {
   @IsString()
@@ -65,5 +65,32 @@ describe('subscriptions', () => {
   it('compute the retry horizon as the sum of the exponential delays', () => {
     expect(retryHorizonMs({ attempts: 1, backoffMs: 1000, jitter: 0 })).toBe(0);
     expect(retryHorizonMs({ attempts: 4, backoffMs: 1000, jitter: 0.5 })).toBe(1000 + 2000 + 4000);
+  });
+});
+
+describe('subscription filters', () => {
+  it('are checked against the payload fields of every subscribed contract', () => {
+    const good = subscribe(DebtSettled, { name: 'x.only-d1', module: 'x', filter: { debtId: 'd-1' } });
+    expect(() => new EventCatalogue([DebtSettled], [good])).not.toThrow();
+    const bad = subscribe(DebtSettled, { name: 'x.by-purpose', module: 'x', filter: { purpose: 'debt' } });
+    expect(() => new EventCatalogue([DebtSettled], [bad])).toThrow(/filters on "purpose", which debts.debt-settled v1/);
+  });
+
+  it('refuse an empty filter and values that are not scalars', () => {
+    expect(() => subscribe(DebtSettled, { name: 'x.empty', module: 'x', filter: {} })).toThrow(/empty filter/);
+    const objectValue = { debtId: { nested: true } } as unknown as Record<string, string>;
+    expect(() => subscribe(DebtSettled, { name: 'x.object', module: 'x', filter: objectValue })).toThrow(
+      /must be a string, a finite number or a boolean/,
+    );
+    expect(() => subscribe(DebtSettled, { name: 'x.nan', module: 'x', filter: { debtId: Number.NaN } })).toThrow();
+  });
+
+  it('pass a payload only when every filtered field has the exact value', () => {
+    const only = subscribe(DebtSettled, { name: 'x.only-d1', module: 'x', filter: { debtId: 'd-1' } });
+    expect(passesFilter(only, { debtId: 'd-1' })).toBe(true);
+    expect(passesFilter(only, { debtId: 'd-2' })).toBe(false);
+    expect(passesFilter(only, { debtId: 'D-1' })).toBe(false);
+    expect(passesFilter(only, {})).toBe(false);
+    expect(passesFilter(subscribe(DebtSettled, { name: 'x.all', module: 'x' }), { debtId: 'd-2' })).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { EventContract, Lane } from './event-contract.js';
+import { type EventContract, type Lane, payloadFields } from './event-contract.js';
 
 /** Claim priority per lane: lower is claimed first (docs/adr/0013-relay-claims-by-lane-priority.md). */
 export const LANE_PRIORITY: Readonly<Record<Lane, number>> = { critical: 0, default: 1, bulk: 2 };
@@ -29,6 +29,14 @@ export class EventCatalogue {
           throw new Error(
             `subscriber "${subscription.name}" subscribes to unregistered event ${contract.type} v${contract.version}`,
           );
+        }
+        const fields = payloadFields(contract);
+        for (const field of Object.keys(subscription.filter ?? {})) {
+          if (!fields.includes(field)) {
+            throw new Error(
+              `subscriber "${subscription.name}" filters on "${field}", which ${contract.type} v${contract.version} does not carry`,
+            );
+          }
         }
       }
       this.subscriptionsByName.set(subscription.name, subscription);

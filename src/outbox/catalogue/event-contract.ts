@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 
 /** The lanes deliveries travel in; each has its own queue and worker concurrency. */
 export const LANES = ['critical', 'default', 'bulk'] as const;
@@ -85,4 +85,10 @@ function describe(errors: ValidationError[], parent = ''): string[] {
       ...describe(error.children ?? [], path),
     ];
   });
+}
+
+/** The payload's declared fields (its class-validator properties). */
+export function payloadFields(contract: EventContract): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(contract.payload, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
 }

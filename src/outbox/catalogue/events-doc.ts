@@ -1,6 +1,6 @@
-import { getMetadataStorage } from 'class-validator';
 import type { EventCatalogue } from './event-catalogue.js';
-import type { EventContract } from './event-contract.js';
+import { payloadFields } from './event-contract.js';
+import { describeFilter } from './subscription.js';
 
 /** Renders `docs/events.md` from the catalogue; a test fails when the committed file differs. */
 export function renderEventsDoc(catalogue: EventCatalogue): string {
@@ -15,7 +15,10 @@ export function renderEventsDoc(catalogue: EventCatalogue): string {
   for (const contract of catalogue.allContracts()) {
     const subscribers = catalogue
       .subscribersOf(contract)
-      .map((s) => `${s.name} (${s.lane}${s.ordered ? ', ordered' : ''})`)
+      .map(
+        (s) =>
+          `${s.name} (${s.lane}${s.ordered ? ', ordered' : ''}${s.filter ? `; only ${describeFilter(s.filter)}` : ''})`,
+      )
       .join('<br>');
     lines.push(
       `| \`${contract.type}\` | ${contract.version} | ${contract.owner} | ${contract.aggregateType} | ${payloadFields(contract).join(', ')} | ${subscribers || '—'} | ${contract.description} |`,
@@ -23,9 +26,4 @@ export function renderEventsDoc(catalogue: EventCatalogue): string {
   }
   if (catalogue.allContracts().length === 0) lines.push('| — | | | | | | no events registered yet |');
   return `${lines.join('\n')}\n`;
-}
-
-function payloadFields(contract: EventContract): string[] {
-  const metadata = getMetadataStorage().getTargetValidationMetadatas(contract.payload, '', true, false);
-  return [...new Set(metadata.map((m) => m.propertyName))];
 }

@@ -34,7 +34,19 @@ export interface SubscriptionOptions {
    * on being alone in their transaction. Not available with `ordered`.
    */
   groupCommit?: boolean;
+  /**
+   * Only events whose payload has these values get a delivery: the relay tests it (`payload @>
+   * filter`, jsonb containment) when it writes the ledger, so a filtered-out event gets no ledger
+   * row, no job and no inbox row for this subscriber, and nothing expects one (the sweeper re-drives
+   * ledger rows only). Keys must be payload fields of every subscribed contract (the catalogue
+   * checks); values are strings, numbers or booleans. Decided from the payload alone, at relay
+   * time: never from state that can change.
+   */
+  filter?: PayloadFilter;
 }
+
+/** Payload fields and the values an event must carry in them to be delivered (see {@link SubscriptionOptions.filter}). */
+export type PayloadFilter = Readonly<Record<string, string | number | boolean>>;
 
 /** A subscriber of one or more event contracts, as the catalogue knows it. */
 export interface Subscription {
@@ -46,6 +58,8 @@ export interface Subscription {
   readonly ordered: boolean;
   readonly nonRetryable: ReadonlyArray<new (...args: never[]) => Error>;
   readonly groupCommit: boolean;
+  /** Null: every event of the subscribed contracts. */
+  readonly filter: PayloadFilter | null;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 1000, jitter: 0.5 };
@@ -64,6 +78,7 @@ export function subscribe(
     throw new Error(`${options.name}: attempts must be >= 1`);
   if (options.groupCommit && options.ordered)
     throw new Error(`${options.name}: groupCommit cannot be combined with ordered`);
+  const filter = options.filter === undefined ? null : checkedFilter(options.name, options.filter);
   return Object.freeze({
     name: options.name,
     module: options.module,
@@ -73,7 +88,40 @@ export function subscribe(
     ordered: options.ordered ?? false,
     nonRetryable: Object.freeze([...(options.nonRetryable ?? [])]),
     groupCommit: options.groupCommit ?? false,
+    filter,
   });
+}
+
+function checkedFilter(name: string, filter: PayloadFilter): PayloadFilter {
+  const entries = Object.entries(filter);
+  if (entries.length === 0) throw new Error(`${name}: an empty filter selects everything; leave it out`);
+  for (const [field, value] of entries) {
+    if (
+      !['string', 'number', 'boolean'].includes(typeof value) ||
+      (typeof value === 'number' && !Number.isFinite(value))
+    ) {
+      throw new Error(`${name}: filter value of "${field}" must be a string, a finite number or a boolean`);
+    }
+  }
+  return Object.freeze({ ...filter });
+}
+
+/**
+ * Whether `payload` passes `subscription`'s filter: the same test as the relay's `payload @> filter`
+ * for the scalar values a filter holds.
+ */
+export function passesFilter(subscription: Subscription, payload: unknown): boolean {
+  if (subscription.filter === null) return true;
+  if (typeof payload !== 'object' || payload === null) return false;
+  const fields = payload as Record<string, unknown>;
+  return Object.entries(subscription.filter).every(([field, value]) => fields[field] === value);
+}
+
+/** The filter as the event catalogue shows it, e.g. `purpose = order`. */
+export function describeFilter(filter: PayloadFilter): string {
+  return Object.entries(filter)
+    .map(([field, value]) => `${field} = ${String(value)}`)
+    .join(' and ');
 }
 
 /** The longest time, in ms, between a delivery's first attempt and its last retry (jitter only shortens delays). */

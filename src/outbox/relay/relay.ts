@@ -16,7 +16,8 @@ export const ENVELOPE_COLUMNS =
 
 /**
  * Claims up to $1 urgent and $6 bulk-only rows (a limit of 0 claims none of that kind), deletes
- * them from the hot table, archives them and writes one `pending` delivery per subscriber.
+ * them from the hot table, archives them and writes one `pending` delivery per subscriber whose
+ * filter the payload passes ($7, null for none: `payload @> filter`, see `SubscriptionOptions.filter`).
  *
  * The relay's own statements commit with `synchronous_commit = off`: they do not wait for their WAL
  * flush, which under a flood of bulk appends is the largest part of a critical delivery's wait. The
@@ -45,8 +46,8 @@ const CLAIM = prepared(
      INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id)
      SELECT c.id, r.subscriber, r.lane, 'pending', c.id || '-' || r.subscriber
      FROM claimed c
-     JOIN unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS r(type, version, subscriber, lane)
-       ON r.type = c.type AND r.version = c.version
+     JOIN unnest($2::text[], $3::int[], $4::text[], $5::text[], $7::jsonb[]) AS r(type, version, subscriber, lane, filter)
+       ON r.type = c.type AND r.version = c.version AND (r.filter IS NULL OR c.payload @> r.filter)
      ON CONFLICT DO NOTHING
      RETURNING event_id, subscriber, job_id
    ), relay_commit AS (
@@ -111,6 +112,7 @@ export class Relay {
   private readonly routeVersions: number[] = [];
   private readonly routeSubscribers: string[] = [];
   private readonly routeLanes: string[] = [];
+  private readonly routeFilters: (string | null)[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -125,6 +127,7 @@ export class Relay {
         this.routeVersions.push(contract.version);
         this.routeSubscribers.push(subscription.name);
         this.routeLanes.push(subscription.lane);
+        this.routeFilters.push(subscription.filter === null ? null : JSON.stringify(subscription.filter));
       }
     }
   }
@@ -158,6 +161,7 @@ export class Relay {
       this.routeSubscribers,
       this.routeLanes,
       scope === 'urgent' ? 0 : relayBulkBatchSize,
+      this.routeFilters,
     ]);
     const claimedCount = new Set(rows.map((row) => row.id)).size;
     const deliveries = rows.flatMap((row) =>

@@ -46,6 +46,39 @@ const CLAIM_ATTEMPTS = 3;
 /** SQLSTATE lock_not_available: the lock timeout ran out. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
+/**
+ * `claim` (an INSERT or UPDATE that reads `FROM bounded` and returns one row per key it claimed)
+ * under lock_timeout $1, in one statement: `bounded` sets the timeout for this transaction before
+ * `claim` can wait on a concurrent holder of the key, and the outer select, evaluated only once
+ * the aggregate has consumed `claim`, puts the transaction's previous lock_timeout back. The
+ * command's own statements keep the session's lock_timeout; no round trip reads or restores it.
+ */
+function underClaimLockTimeout(claim: string): string {
+  return `WITH previous AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value),
+     bounded AS MATERIALIZED (SELECT value, set_config('lock_timeout', $1, true) FROM previous),
+     claim AS (${claim})
+   SELECT c.n::int AS claimed, set_config('lock_timeout', (SELECT value FROM bounded), true) AS restored
+   FROM (SELECT count(*) AS n FROM claim) c`;
+}
+
+/** Claims a key nobody holds: $2 scope, $3 key, $4 fingerprint, $5 TTL in hours. */
+const CLAIM_NEW_KEY = underClaimLockTimeout(
+  `INSERT INTO platform_idempotency_key (scope, key, fingerprint, status, created_at, expires_at)
+   SELECT $2, $3, $4, 'in_flight', now(), now() + $5 * interval '1 hour' FROM bounded
+   ON CONFLICT (scope, key) DO NOTHING
+   RETURNING 1`,
+);
+
+/** Takes over an expired key in place; the same parameters. */
+const CLAIM_EXPIRED_KEY = underClaimLockTimeout(
+  `UPDATE platform_idempotency_key
+   SET fingerprint = $4, status = 'in_flight', response_status = NULL, response_body = NULL,
+       created_at = now(), expires_at = now() + $5 * interval '1 hour'
+   FROM bounded
+   WHERE scope = $2 AND key = $3 AND expires_at <= now()
+   RETURNING 1`,
+);
+
 type Claim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
 
 interface KeyRow {
@@ -103,7 +136,9 @@ export class IdempotencyService {
     const key = parseIdempotencyKey(request.key);
     const fingerprint = requestFingerprint(request);
     try {
-      return await this.dataSource.transaction('READ COMMITTED', async (tx): Promise<IdempotentResult<T>> => {
+      // READ COMMITTED is every app connection's default (src/database/typeorm-options.ts), so the
+      // BEGIN needs no `SET TRANSACTION ISOLATION LEVEL` round trip of its own.
+      return await this.dataSource.transaction(async (tx): Promise<IdempotentResult<T>> => {
         const claim = await this.claim(tx, request.scope, key, fingerprint);
         if (claim.kind === 'replay') return { status: claim.status, body: claim.body as T, replayed: true };
         const response = await command(tx);
@@ -147,36 +182,25 @@ export class IdempotencyService {
    * if it rolls back we claim the key, if it is still running we answer 409.
    */
   private async claim(tx: EntityManager, scope: string, key: string, fingerprint: string): Promise<Claim> {
-    // One round trip reads the current lock_timeout and sets ours for this transaction only. The
-    // materialised CTE is evaluated before the outer select list, so `previous` is the old value.
-    const [{ previous }]: Array<{ previous: string }> = await tx.query(
-      `WITH current AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value)
-       SELECT value AS previous, set_config('lock_timeout', $1, true) FROM current`,
-      [CLAIM_LOCK_TIMEOUT],
-    );
-    let claim: Claim;
     try {
-      claim = await this.claimOrRead(tx, scope, key, fingerprint);
+      return await this.claimOrRead(tx, scope, key, fingerprint);
     } catch (error) {
       // The transaction is aborted now; it rolls back having done nothing.
       if (isLockTimeout(error)) throw new IdempotencyKeyInUseProblem();
       throw error;
     }
-    // The command's own statements keep the session's lock_timeout.
-    await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [previous]);
-    return claim;
   }
 
   private async claimOrRead(tx: EntityManager, scope: string, key: string, fingerprint: string): Promise<Claim> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      const inserted: unknown[] = await tx.query(
-        `INSERT INTO platform_idempotency_key (scope, key, fingerprint, status, created_at, expires_at)
-         VALUES ($1, $2, $3, 'in_flight', now(), now() + $4 * interval '1 hour')
-         ON CONFLICT (scope, key) DO NOTHING
-         RETURNING 1`,
-        [scope, key, fingerprint, this.ttlHours],
-      );
-      if (inserted.length > 0) return { kind: 'claimed' };
+      const [{ claimed: inserted }]: Array<{ claimed: number }> = await tx.query(CLAIM_NEW_KEY, [
+        CLAIM_LOCK_TIMEOUT,
+        scope,
+        key,
+        fingerprint,
+        this.ttlHours,
+      ]);
+      if (inserted > 0) return { kind: 'claimed' };
 
       // READ COMMITTED: this statement's snapshot sees the row whose commit the insert waited for.
       const [row]: KeyRow[] = await tx.query(
@@ -190,13 +214,13 @@ export class IdempotencyService {
       if (row.expired) {
         // The key is new again: take the row over in place. A concurrent take-over holds the row
         // lock (we wait, then replay or 409); if another already committed one, re-read.
-        const [, updated]: [unknown, number] = await tx.query(
-          `UPDATE platform_idempotency_key
-           SET fingerprint = $3, status = 'in_flight', response_status = NULL, response_body = NULL,
-               created_at = now(), expires_at = now() + $4 * interval '1 hour'
-           WHERE scope = $1 AND key = $2 AND expires_at <= now()`,
-          [scope, key, fingerprint, this.ttlHours],
-        );
+        const [{ claimed: updated }]: Array<{ claimed: number }> = await tx.query(CLAIM_EXPIRED_KEY, [
+          CLAIM_LOCK_TIMEOUT,
+          scope,
+          key,
+          fingerprint,
+          this.ttlHours,
+        ]);
         if (updated === 1) return { kind: 'claimed' };
         continue;
       }

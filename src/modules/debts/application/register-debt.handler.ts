@@ -34,16 +34,16 @@ export class RegisterDebtHandler {
   async execute(command: RegisterDebtCommand): Promise<{ debt: DebtView; created: boolean }> {
     return this.dataSource.transaction(async (tx) => {
       const id = uuidv7();
-      const inserted: unknown[] = await tx.query(
+      // What PostgreSQL fills in or normalises comes back with the insert: a new debt is not re-read.
+      const inserted: Array<{ created_at: Date; due_date: string | null; currency: string }> = await tx.query(
         `INSERT INTO debts_debt (id, citizen_id, reference, kind, amount, outstanding, currency, status, due_date)
          VALUES ($1, $2, $3, $4, $5, $5, $6, 'outstanding', $7)
          ON CONFLICT (reference) DO NOTHING
-         RETURNING id`,
+         RETURNING created_at, to_char(due_date, 'YYYY-MM-DD') AS due_date, currency`,
         [id, command.citizenId, command.reference, command.kind, command.amount, command.currency, command.dueDate],
       );
-      const debt = await tx.getRepository(DebtEntity).findOneByOrFail({ reference: command.reference });
-      const view = toDebtView(debt);
       if (inserted.length === 0) {
+        const view = toDebtView(await tx.getRepository(DebtEntity).findOneByOrFail({ reference: command.reference }));
         if (!sameTerms(view, command)) {
           throw new ProblemException(
             409,
@@ -54,6 +54,21 @@ export class RegisterDebtHandler {
         }
         return { debt: view, created: false };
       }
+      const [row] = inserted;
+      const view = toDebtView({
+        id,
+        citizenId: command.citizenId,
+        reference: command.reference,
+        kind: command.kind,
+        amount: String(command.amount),
+        outstanding: String(command.amount),
+        currency: row.currency,
+        status: 'outstanding',
+        dueDate: row.due_date,
+        createdAt: row.created_at,
+        settledAt: null,
+        updatedAt: row.created_at,
+      });
       await this.ledger.post(tx, {
         source: `debt-${id}`,
         kind: 'debt-registered',

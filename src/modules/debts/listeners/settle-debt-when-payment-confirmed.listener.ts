@@ -1,15 +1,29 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { type Envelope, type EventHandler, HandlesEvents, OutboxWriter, subscribe } from '../../../outbox/index.js';
+import {
+  type Envelope,
+  type EventHandler,
+  HandlesEvents,
+  type NewEvent,
+  OutboxWriter,
+  subscribe,
+} from '../../../outbox/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
 import { PaymentConfirmedV1, type PaymentConfirmedV1Payload } from '../../payments/index.js';
 import { applyPayment } from '../domain/debt.js';
-import { CitizenClearedV1, DebtSettledV1 } from '../events/index.js';
+import {
+  CitizenClearedV1,
+  type CitizenClearedV1Payload,
+  DebtSettledV1,
+  type DebtSettledV1Payload,
+} from '../events/index.js';
 import { DebtEntity } from '../persistence/debt.entity.js';
 
 export const settleDebtSubscription = subscribe(PaymentConfirmedV1, {
   name: 'debts.settle-debt-when-payment-confirmed',
   module: 'debts',
+  // Only debt payments are delivered: the others get no ledger row, job or inbox row.
+  filter: { purpose: 'debt' },
   lane: 'critical',
   retry: { attempts: 10, backoffMs: 1000 },
 });
@@ -31,12 +45,18 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const payment = event.payload;
-    if (payment.purpose !== 'debt') return;
+    if (payment.purpose !== 'debt') return; // a delivery relayed before the filter existed
     const debts = tx.getRepository(DebtEntity);
-    const found = await debts.findOneBy({ id: payment.referenceId });
-    if (!found) throw new Error(`payment ${payment.paymentId} pays unknown debt ${payment.referenceId}`);
-    // One citizen at a time: whoever settles the last debt must see every other settlement.
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('debts-citizen:' || $1))`, [found.citizenId]);
+    // One citizen at a time: whoever settles the last debt must see every other settlement. The
+    // lock is keyed by the debt's citizen, read in the same statement: a debt's citizen never
+    // changes, so only the debt's amounts need the fresh read (after the lock) below.
+    const locked: unknown[] = await tx.query(
+      `SELECT pg_advisory_xact_lock(hashtext('debts-citizen:' || citizen_id)) FROM debts_debt WHERE id = $1`,
+      [payment.referenceId],
+    );
+    if (locked.length === 0) {
+      throw new Error(`payment ${payment.paymentId} pays unknown debt ${payment.referenceId}`);
+    }
     const debt = await debts.findOneOrFail({ where: { id: payment.referenceId }, lock: { mode: 'pessimistic_write' } });
 
     const { applied, outstanding, excess } = applyPayment(Number(debt.outstanding), payment.amount);
@@ -61,7 +81,7 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
     });
     if (outstanding > 0) return;
 
-    await this.outbox.append(tx, {
+    const settled: NewEvent<DebtSettledV1Payload> = {
       contract: DebtSettledV1,
       aggregateId: debt.id,
       payload: {
@@ -70,14 +90,18 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
         paymentId: payment.paymentId,
         amount: Number(debt.amount),
       },
-    });
+    };
+    // Counted after this debt's update, under the citizen lock; both events go in one append.
     const stillOwed = await debts.countBy({ citizenId: debt.citizenId, status: 'outstanding' });
-    if (stillOwed === 0) {
-      await this.outbox.append(tx, {
-        contract: CitizenClearedV1,
-        aggregateId: debt.citizenId,
-        payload: { citizenId: debt.citizenId },
-      });
+    if (stillOwed > 0) {
+      await this.outbox.append(tx, settled);
+      return;
     }
+    const cleared: NewEvent<CitizenClearedV1Payload> = {
+      contract: CitizenClearedV1,
+      aggregateId: debt.citizenId,
+      payload: { citizenId: debt.citizenId },
+    };
+    await this.outbox.append(tx, [settled, cleared]);
   }
 }

@@ -7,6 +7,8 @@ import { OrderLifecycle } from '../application/order-lifecycle.js';
 export const cancelWhenPaymentFailedSubscription = subscribe(PaymentFailedV1, {
   name: 'fulfilment.cancel-when-payment-failed',
   module: 'fulfilment',
+  // Only order payments are delivered: the others get no ledger row, job or inbox row.
+  filter: { purpose: 'order' },
   lane: 'critical',
   retry: { attempts: 10, backoffMs: 500 },
 });
@@ -19,7 +21,7 @@ export class CancelWhenPaymentFailedListener implements EventHandler<PaymentFail
 
   async handle(event: Envelope<PaymentFailedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId } = event.payload;
-    if (purpose !== 'order') return;
+    if (purpose !== 'order') return; // a delivery relayed before the filter existed
     await this.orders.cancel(tx, referenceId, 'payment-failed', { paymentFailed: true });
   }
 }

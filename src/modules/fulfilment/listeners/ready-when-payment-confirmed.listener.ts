@@ -7,6 +7,8 @@ import { OrderLifecycle } from '../application/order-lifecycle.js';
 export const readyWhenPaidSubscription = subscribe(PaymentConfirmedV1, {
   name: 'fulfilment.ready-when-paid',
   module: 'fulfilment',
+  // Only order payments are delivered: the others get no ledger row, job or inbox row.
+  filter: { purpose: 'order' },
   lane: 'critical',
   retry: { attempts: 10, backoffMs: 500 },
 });
@@ -19,7 +21,7 @@ export class ReadyWhenPaymentConfirmedListener implements EventHandler<PaymentCo
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId, paymentId } = event.payload;
-    if (purpose !== 'order') return;
+    if (purpose !== 'order') return; // a delivery relayed before the filter existed
     await this.orders.paymentConfirmed(tx, referenceId, paymentId);
   }
 }

@@ -29,33 +29,45 @@ export class ApplyForLicenceHandler {
     return this.dataSource.transaction(async (tx) => {
       const id = uuidv7();
       const blocking = (await this.debts.outstandingDebts(command.citizenId, tx)).map((d) => d.id);
-      const repository = tx.getRepository(LicenceApplicationEntity);
+      let application: Omit<LicenceApplicationEntity, 'createdAt'>;
       if (blocking.length > 0) {
-        await repository.insert({ id, ...command, status: 'blocked', blockingDebtIds: blocking, licenceNumber: null });
-        await this.outbox.append(tx, {
-          contract: ApplicationBlockedV1,
-          aggregateId: id,
-          payload: { applicationId: id, citizenId: command.citizenId, blockingDebtIds: blocking },
-        });
+        application = {
+          id,
+          ...command,
+          status: 'blocked',
+          blockingDebtIds: blocking,
+          licenceNumber: null,
+          issuedAt: null,
+        };
       } else {
         const [{ number }] = await tx.query(
           `SELECT 'LIC-' || lpad(nextval('licences_licence_number_seq')::text, 8, '0') AS number`,
         );
-        await repository.insert({
+        application = {
           id,
           ...command,
           status: 'issued',
           blockingDebtIds: [],
           licenceNumber: number,
           issuedAt: new Date(),
+        };
+      }
+      // The insert returns created_at (RETURNING), so the application is not read back.
+      const { generatedMaps } = await tx.getRepository(LicenceApplicationEntity).insert(application);
+      if (application.licenceNumber === null) {
+        await this.outbox.append(tx, {
+          contract: ApplicationBlockedV1,
+          aggregateId: id,
+          payload: { applicationId: id, citizenId: command.citizenId, blockingDebtIds: blocking },
         });
+      } else {
         await this.outbox.append(tx, {
           contract: LicenceIssuedV1,
           aggregateId: id,
-          payload: { applicationId: id, citizenId: command.citizenId, licenceNumber: number },
+          payload: { applicationId: id, citizenId: command.citizenId, licenceNumber: application.licenceNumber },
         });
       }
-      return toApplicationView(await repository.findOneByOrFail({ id }));
+      return toApplicationView({ ...application, ...generatedMaps[0] } as LicenceApplicationEntity);
     });
   }
 }

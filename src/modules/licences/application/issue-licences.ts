@@ -26,12 +26,16 @@ export class IssueLicences {
        RETURNING id, licence_number`,
       [citizenId],
     );
-    for (const row of rows) {
-      await this.outbox.append(tx, {
-        contract: LicenceIssuedV1,
-        aggregateId: row.id,
-        payload: { applicationId: row.id, citizenId, licenceNumber: row.licence_number },
-      });
+    // One append for all of them: one round trip however many applications the citizen had.
+    if (rows.length > 0) {
+      await this.outbox.append(
+        tx,
+        rows.map((row) => ({
+          contract: LicenceIssuedV1,
+          aggregateId: row.id,
+          payload: { applicationId: row.id, citizenId, licenceNumber: row.licence_number },
+        })),
+      );
     }
     return rows.map((row) => row.id);
   }

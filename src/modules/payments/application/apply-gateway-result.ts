@@ -22,6 +22,12 @@ export interface ApplyOutcome {
   status: PaymentStatus | undefined;
 }
 
+/** What a payment pays for; fixed when the payment is inserted. */
+export interface PaymentReference {
+  purpose: PaymentPurpose;
+  referenceId: string;
+}
+
 interface MovedRow {
   purpose: PaymentPurpose;
   reference_id: string;
@@ -56,11 +62,20 @@ export class GatewayResultApplier {
    * Applies `result` to payment `paymentId` in the caller's transaction `tx`. A `pending` charge
    * decides nothing: the payment stays pending (its charge's reference is recorded) until the
    * webhook or the reconciler's lookup brings the final answer.
+   *
+   * `known`: the payment's purpose and reference when the caller has them from the payment's own
+   * committed event (the charging worker); they never change after the insert, so the confirmation
+   * need not read them again.
    */
-  async apply(tx: EntityManager, paymentId: string, result: ChargeResult): Promise<ApplyOutcome> {
+  async apply(
+    tx: EntityManager,
+    paymentId: string,
+    result: ChargeResult,
+    known?: PaymentReference,
+  ): Promise<ApplyOutcome> {
     switch (result.status) {
       case 'succeeded':
-        return this.confirm(tx, paymentId, result.gatewayRef);
+        return this.confirm(tx, paymentId, result.gatewayRef, known);
       case 'declined':
         return this.fail(tx, paymentId, result.reason, result.gatewayRef ?? null);
       case 'pending':
@@ -79,16 +94,18 @@ export class GatewayResultApplier {
     return this.unchanged(tx, paymentId, 'pending');
   }
 
-  private async confirm(tx: EntityManager, paymentId: string, gatewayRef: string): Promise<ApplyOutcome> {
-    const [target]: Array<{ purpose: PaymentPurpose; reference_id: string }> = await tx.query(
-      `SELECT purpose, reference_id FROM payments_payment WHERE id = $1`,
-      [paymentId],
-    );
+  private async confirm(
+    tx: EntityManager,
+    paymentId: string,
+    gatewayRef: string,
+    known: PaymentReference | undefined,
+  ): Promise<ApplyOutcome> {
+    const target = known ?? (await this.referenceOf(tx, paymentId));
     if (!target) return this.unchanged(tx, paymentId, 'succeeded');
     // The reference lock, taken before the payment's row lock (the order every path takes them in,
     // so no deadlock), makes this confirmation and the refund of a closed order see each other:
     // see refundIfTooLate.
-    await lockPaymentReference(tx, target.purpose, target.reference_id);
+    await lockPaymentReference(tx, target.purpose, target.referenceId);
 
     const [rows]: [MovedRow[], number] = await tx.query(
       `UPDATE payments_payment
@@ -123,6 +140,14 @@ export class GatewayResultApplier {
     });
     const refunded = await this.refundIfTooLate(tx, paymentId, moved);
     return { applied: true, status: refunded ? 'refunded' : 'confirmed' };
+  }
+
+  private async referenceOf(tx: EntityManager, paymentId: string): Promise<PaymentReference | undefined> {
+    const [row]: Array<{ purpose: PaymentPurpose; reference_id: string }> = await tx.query(
+      `SELECT purpose, reference_id FROM payments_payment WHERE id = $1`,
+      [paymentId],
+    );
+    return row && { purpose: row.purpose, referenceId: row.reference_id };
   }
 
   /**

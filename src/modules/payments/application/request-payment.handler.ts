@@ -78,25 +78,27 @@ export class RequestPaymentHandler {
     }
 
     const id = uuidv7();
-    await tx.getRepository(PaymentEntity).insert({
+    const payment = {
       id,
       purpose,
       referenceId,
       ownerId: payable.ownerId,
       amount: String(command.amount),
       currency: command.currency,
-      status: 'pending',
+      status: 'pending' as const,
       failureReason: null,
       gatewayRef: null,
       confirmedAt: null,
       refundedAt: null,
       refundReason: null,
-    });
+    };
+    // The insert returns the columns PostgreSQL fills in (created_at, updated_at): no re-read.
+    const { generatedMaps } = await tx.getRepository(PaymentEntity).insert(payment);
     await this.outbox.append(tx, {
       contract: PaymentRequestedV1,
       aggregateId: id,
       payload: { paymentId: id, purpose, referenceId, amount: command.amount, currency: command.currency },
     });
-    return toPaymentView(await tx.getRepository(PaymentEntity).findOneByOrFail({ id }));
+    return toPaymentView({ ...payment, ...generatedMaps[0] } as PaymentEntity);
   }
 }

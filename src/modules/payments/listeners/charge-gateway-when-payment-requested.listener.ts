@@ -66,7 +66,9 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
       reference: payable?.statementReference ?? referenceId,
       purpose,
     });
-    const outcome = await this.results.apply(tx, paymentId, result);
+    // The event committed with the payment row (the inbox checked it against PostgreSQL), so its
+    // purpose and reference are the payment's: the confirmation need not read them again.
+    const outcome = await this.results.apply(tx, paymentId, result, { purpose, referenceId });
     if (result.status === 'pending') {
       this.logger.log(
         `payment ${paymentId}: charge ${result.gatewayRef} is pending at the gateway; awaiting its decision`,

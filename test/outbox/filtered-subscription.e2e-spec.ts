@@ -1,0 +1,77 @@
+import { DataSource } from 'typeorm';
+import { OutboxWriter } from '../../src/outbox/index.js';
+import { Sweeper } from '../../src/outbox/maintenance/sweeper.js';
+import { eventually } from '../support/eventually.js';
+import {
+  createEffectTable,
+  filteredSubscription,
+  outboxTestSetup,
+  recorderSubscription,
+  ThingHappened,
+} from '../support/outbox-fixtures.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const FILTERED = filteredSubscription.name;
+const RECORDER = recorderSubscription.name;
+
+/** A subscription's filter is applied when the relay writes the ledger (docs/adr/0025-round-trips-and-filtered-subscriptions.md). */
+describe('outbox: a filtered subscription', () => {
+  let t: TestApp;
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      ...outboxTestSetup([recorderSubscription, filteredSubscription]),
+      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', OUTBOX_SWEEP_AFTER_MS: '100' },
+    });
+    dataSource = t.app.get(DataSource);
+    writer = t.app.get(OutboxWriter);
+    await createEffectTable(dataSource);
+  });
+  afterAll(() => t.close());
+
+  const rowsOf = async (table: 'outbox_delivery' | 'outbox_inbox' | 'test_effect', subscriber: string, ids: string[]) =>
+    (
+      await dataSource.query(
+        `SELECT event_id FROM ${table} WHERE subscriber = $1 AND event_id = ANY($2::uuid[]) ORDER BY event_id`,
+        [subscriber, ids],
+      )
+    ).map((row: { event_id: string }) => row.event_id);
+
+  it('gets a delivery, a job and an inbox row only for events whose payload passes it; the others reach unfiltered subscribers', async () => {
+    const events = await dataSource.transaction((tx) =>
+      writer.append(
+        tx,
+        ['wanted', 'other', 'wanted', 'WANTED'].map((key, n) => ({
+          contract: ThingHappened,
+          aggregateId: 'filtered-1',
+          payload: { key, n },
+        })),
+      ),
+    );
+    const ids = events.map((e) => e.id);
+    const wanted = [ids[0], ids[2]].sort();
+    await eventually(async () => expect(await rowsOf('test_effect', RECORDER, ids)).toHaveLength(4));
+    await eventually(async () => expect(await rowsOf('test_effect', FILTERED, ids)).toEqual(wanted));
+    expect(await rowsOf('outbox_delivery', FILTERED, ids)).toEqual(wanted);
+    expect(await rowsOf('outbox_inbox', FILTERED, ids)).toEqual(wanted);
+    expect(await rowsOf('outbox_delivery', RECORDER, ids)).toEqual([...ids].sort());
+  });
+
+  it('leaves the sweeper nothing to re-drive for the events it filtered out', async () => {
+    const events = await dataSource.transaction((tx) =>
+      writer.append(tx, [{ contract: ThingHappened, aggregateId: 'filtered-2', payload: { key: 'other', n: 1 } }]),
+    );
+    const ids = events.map((e) => e.id);
+    await eventually(async () => expect(await rowsOf('test_effect', RECORDER, ids)).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past OUTBOX_SWEEP_AFTER_MS
+    expect(await t.app.get(Sweeper).sweep()).toBe(0);
+    const [{ open }] = await dataSource.query(
+      `SELECT count(*)::int AS open FROM outbox_delivery WHERE state IN ('pending', 'enqueued')`,
+    );
+    expect(open).toBe(0);
+    expect(await rowsOf('test_effect', FILTERED, ids)).toEqual([]);
+    expect(await rowsOf('outbox_delivery', FILTERED, ids)).toEqual([]);
+  });
+});
