@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Highs } from 'highs';
 import { bruteForceOptimum } from '../../domain/routing/brute-force-router.js';
 import {
+  enumeratedOptimum,
   greedyAllocations,
   optimiseRouting,
   planCost,
@@ -216,7 +217,7 @@ describe('optimiseRouting with HiGHS (fast-check)', () => {
         const optimum = bruteForceOptimum(problem);
         if (!optimum) throw new Error('the instance was made feasible');
 
-        const result = await optimiseRouting(problem, { solver: highs, timeLimitMs: 5000 });
+        const result = await optimiseRouting(problem, { solver: highs, timeLimitMs: 5000, enumerateUpTo: 0 });
         if (result.kind !== 'planned') throw new Error(`expected a plan, got ${JSON.stringify(result)}`);
         expect(result.solver).toBe('milp');
         expect(result.optimal).toBe(true);
@@ -229,6 +230,8 @@ describe('optimiseRouting with HiGHS (fast-check)', () => {
         const greedy = greedyAllocations(problem);
         expect(planViolations(problem, greedy)).toEqual([]);
         expect(planCost(problem, greedy)).toBeGreaterThanOrEqual(optimum.cost);
+
+        expect(enumeratedOptimum(problem)?.cost).toBe(optimum.cost);
       }),
       { numRuns: PROPERTY_RUNS },
     );
@@ -240,7 +243,7 @@ describe('optimiseRouting with HiGHS (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(rawInstance, async (raw) => {
         const problem = toProblem(raw);
-        const result = await optimiseRouting(problem, { solver: highs, timeLimitMs: 5000 });
+        const result = await optimiseRouting(problem, { solver: highs, timeLimitMs: 5000, enumerateUpTo: 0 });
         const optimum = bruteForceOptimum(problem);
         expect(result.kind).toBe(optimum ? 'planned' : 'infeasible');
         if (result.kind === 'infeasible') {
@@ -255,5 +258,86 @@ describe('optimiseRouting with HiGHS (fast-check)', () => {
     );
     // The generator must exercise both outcomes, or this property proves nothing about infeasibility.
     expect(infeasible).toBeGreaterThan(0);
+  });
+});
+
+// ---- the exact enumeration against HiGHS, on instances too large to brute-force ----
+
+/**
+ * Up to 10 locations (so up to 2^10 shipping sets) and 6 skus with up to 15 units each. Costs come from
+ * small sets of values and locations often share a spot, so equal-cost plans (ties) are common; a
+ * location may be free (no fixed cost, no handling, no distance) and stock may equal demand exactly.
+ */
+const WIDE_SKUS = ['A', 'B', 'C', 'D', 'E', 'F'];
+const spot = fc.oneof(
+  fc.constant({ lat: 0, lon: 0 }),
+  fc.record({ lat: fc.double({ min: -10, max: 10, noNaN: true }), lon: fc.double({ min: -10, max: 10, noNaN: true }) }),
+);
+const wideInstance = fc.integer({ min: 1, max: WIDE_SKUS.length }).chain((skuCount) =>
+  fc.record({
+    quantities: fc.array(fc.integer({ min: 1, max: 15 }), { minLength: skuCount, maxLength: skuCount }),
+    shipTo: spot,
+    locations: fc.array(
+      fc.record({
+        place: spot,
+        handlingCostPerUnit: fc.constantFrom(0, 5, 10, 25),
+        shippingCostPerKm: fc.constantFrom(0, 0.5, 1.25),
+        fixedCostPerShipment: fc.constantFrom(0, 100, 200, 450),
+        stock: fc.array(fc.integer({ min: 0, max: 15 }), { minLength: skuCount, maxLength: skuCount }),
+      }),
+      { minLength: 1, maxLength: 10 },
+    ),
+  }),
+);
+type WideInstance = typeof wideInstance extends fc.Arbitrary<infer T> ? T : never;
+
+/** The instance with each quantity cut to the total stock (topping up the first location when nobody holds a sku). */
+function wideProblem(raw: WideInstance): RoutingProblem {
+  const stock = raw.locations.map((location) => [...location.stock]);
+  const lines = raw.quantities.map((wanted, s) => {
+    const total = stock.reduce((sum, units) => sum + units[s]!, 0);
+    if (total === 0) stock[0]![s] = wanted;
+    return { sku: WIDE_SKUS[s]!, quantity: total === 0 ? wanted : Math.min(wanted, total) };
+  });
+  const locations = raw.locations.map(({ place, stock: _, ...costs }, l) => ({
+    ...costs,
+    ...place,
+    id: `loc-${l}`,
+    available: Object.fromEntries(stock[l]!.map((units, s) => [WIDE_SKUS[s]!, units])),
+  }));
+  return { lines, shipTo: raw.shipTo, locations };
+}
+
+const WIDE_RUNS = 200;
+
+describe('enumeratedOptimum against HiGHS (fast-check)', () => {
+  it(`costs exactly HiGHS's proven optimum, and optimiseRouting uses it by default (${WIDE_RUNS} runs)`, async () => {
+    let runs = 0;
+    let tied = 0;
+    await fc.assert(
+      fc.asyncProperty(wideInstance, async (raw) => {
+        runs += 1;
+        const problem = wideProblem(raw);
+        const exact = enumeratedOptimum(problem);
+        if (!exact) throw new Error('the instance was made feasible');
+        expect(planViolations(problem, exact.allocations)).toEqual([]);
+        expect(exact.cost).toBe(planCost(problem, exact.allocations));
+        expect(enumeratedOptimum(problem)).toEqual(exact);
+
+        const milp = await optimiseRouting(problem, { solver: highs, timeLimitMs: 10_000, enumerateUpTo: 0 });
+        if (milp.kind !== 'planned') throw new Error(`expected a plan, got ${JSON.stringify(milp)}`);
+        expect(milp).toMatchObject({ solver: 'milp', method: 'solver', optimal: true });
+        expect(exact.cost).toBe(milp.cost);
+        if (JSON.stringify(milp.allocations) !== JSON.stringify(exact.allocations)) tied += 1;
+
+        const routed = await optimiseRouting(problem, { solver: highs, timeLimitMs: 10_000 });
+        expect(routed).toMatchObject({ kind: 'planned', solver: 'milp', method: 'enumeration', optimal: true });
+        expect(routed.kind === 'planned' && routed.allocations).toEqual(exact.allocations);
+      }),
+      { numRuns: WIDE_RUNS },
+    );
+    expect(runs).toBeGreaterThanOrEqual(WIDE_RUNS);
+    // Equal-cost alternatives must come up, or the property says nothing about ties.
+    expect(tied).toBeGreaterThan(0);
   });
 });
