@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       `${inlineBurst.maxDelayMs.toFixed(1)} ms`,
     ]);
   }
-  await pooled.onModuleDestroy();
+  await pooled.onApplicationShutdown();
   console.log(
     `routing solves, ${SKUS} skus per order, µs per solve (median / p99); enumeration is used up to ${ENUMERATION_MAX_CANDIDATES} candidates\n`,
   );

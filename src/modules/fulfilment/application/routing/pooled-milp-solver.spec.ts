@@ -86,7 +86,7 @@ const threadsOf = (solver: PooledMilpSolver) => (solver as unknown as { pool: Pi
 
 describe('PooledMilpSolver', () => {
   const solver = new PooledMilpSolver({ threads: 1 });
-  afterAll(() => solver.onModuleDestroy());
+  afterAll(() => solver.onApplicationShutdown());
 
   it('starts no thread before its first solve, then solves in one as HiGHS does inline', async () => {
     expect(solver.threadCount).toBe(0);
@@ -150,17 +150,17 @@ describe('PooledMilpSolver', () => {
       await expect(crowded.solve(model, { timeLimitMs: 200 })).rejects.toThrow(/queue/i);
       await Promise.all([running, queued]);
     } finally {
-      await crowded.onModuleDestroy();
+      await crowded.onApplicationShutdown();
     }
   });
 
-  it('stops its threads on module destroy: solves in flight and later ones reject', async () => {
+  it('stops its threads at application shutdown: solves in flight and later ones reject', async () => {
     const stopping = new PooledMilpSolver({ threads: 2 });
     await stopping.warmUp();
     expect(stopping.threadCount).toBe(2);
     const inFlight = stopping.solve(buildRoutingMilp(largeProblem()).model, { timeLimitMs: 5000 });
     inFlight.catch(() => undefined);
-    await stopping.onModuleDestroy();
+    await stopping.onApplicationShutdown();
     await expect(inFlight).rejects.toThrow();
     expect(stopping.threadCount).toBe(0);
     await expect(stopping.solve(buildRoutingMilp(small).model, { timeLimitMs: 100 })).rejects.toThrow(/stopped/);

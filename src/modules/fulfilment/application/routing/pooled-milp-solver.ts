@@ -26,7 +26,7 @@ const WORKER_FILE = new URL('./highs-worker.js', import.meta.url).href;
  *
  * A solve rejects when the queue is full, when the worker throws, or when its thread dies (piscina
  * starts a new one); `optimiseRouting` then plans greedily. The pool starts on the first solve or on
- * {@link warmUp}, so processes that never route start no threads, and {@link onModuleDestroy} stops it
+ * {@link warmUp}, so processes that never route start no threads, and {@link onApplicationShutdown} stops it
  * with the application.
  */
 export class PooledMilpSolver implements MilpSolver {
@@ -67,10 +67,11 @@ export class PooledMilpSolver implements MilpSolver {
   }
 
   /**
-   * Stops every thread; solves still running or queued reject, and so does any later solve. Called by
-   * Nest when the module stops.
+   * Stops every thread; solves still running or queued reject, and so does any later solve. Nest calls
+   * it after `beforeApplicationShutdown`, where the delivery workers drain, so reservations still in
+   * flight at shutdown finish with the solver rather than falling back to greedy.
    */
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     const pool = this.pool;
     this.pool = undefined;
