@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { APP_ROLES, ConfigError, KNOWN_DEVELOPMENT_SECRETS, loadConfig } from './app-config.js';
 
 /** Development must be asked for: most cases here read a development configuration. */
@@ -177,6 +178,15 @@ describe('loadConfig', () => {
     expect(problemsOf({ ORDER_RESERVATION_TTL_MS: '10', ROUTING_TIME_LIMIT_MS: '60000' })).toEqual([
       `ORDER_RESERVATION_TTL_MS must be an integer from 100 to ${Number.MAX_SAFE_INTEGER} (got "10")`,
       'ROUTING_TIME_LIMIT_MS must be an integer from 10 to 10000 (got "60000")',
+    ]);
+  });
+
+  it('reads the routing solver threads: one per two CPUs by default, from 1 to 64', () => {
+    const cpus = availableParallelism();
+    expect(loadConfig(DEV).fulfilment.routingSolverThreads).toBe(Math.max(1, Math.floor(cpus / 2)));
+    expect(loadConfig({ ...DEV, ROUTING_SOLVER_THREADS: '3' }).fulfilment.routingSolverThreads).toBe(3);
+    expect(problemsOf({ ROUTING_SOLVER_THREADS: '0' })).toEqual([
+      'ROUTING_SOLVER_THREADS must be an integer from 1 to 64 (got "0")',
     ]);
   });
 

@@ -2,6 +2,8 @@
  * Typed configuration read from the environment (`API.md`, "Configuration").
  * Parsing collects every problem before failing, so one start shows them all.
  */
+import { availableParallelism } from 'node:os';
+
 export const APP_ROLES = ['api', 'relay', 'worker', 'scheduler'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
@@ -104,6 +106,8 @@ export interface FulfilmentConfig {
   reservationTtlMs: number;
   /** Wall-clock limit of one MILP routing solve; the greedy plan is used when it is not enough. */
   routingTimeLimitMs: number;
+  /** Worker threads that run MILP routing solves off the event loop (one per two CPUs by default). */
+  routingSolverThreads: number;
   /** Most orders a customer may hold `placed` or `reserved` (not yet paid) at once; one more is a 409. */
   maxOpenUnpaidOrders: number;
   /** Most units (the sum of its lines' quantities) one order may ask for; more is a 422. */
@@ -258,6 +262,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fulfilment: {
       reservationTtlMs: r.int('ORDER_RESERVATION_TTL_MS', 900_000, 100),
       routingTimeLimitMs: r.int('ROUTING_TIME_LIMIT_MS', 200, 10, 10_000),
+      routingSolverThreads: r.int('ROUTING_SOLVER_THREADS', Math.max(1, Math.floor(availableParallelism() / 2)), 1, 64),
       maxOpenUnpaidOrders: r.int('ORDER_MAX_OPEN_UNPAID', 20, 1, 1_000_000),
       maxUnitsPerOrder: r.int('ORDER_MAX_UNITS', 1000, 1, 2_147_483_647),
     },

@@ -16,6 +16,7 @@ import {
   payOrder,
   placeOrder,
   redeliver,
+  RIYADH,
   stockedSku,
 } from './order-fixtures.js';
 
@@ -135,6 +136,24 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       expect((await placeOrder(t, { sub: buyer.sub, roles: ['citizen'] }, [{ sku, quantity: 1 }])).status).toBe(403);
       expect((await placeOrder(t, admin, [{ sku, quantity: 1 }], { customerId: buyer.sub })).status).toBe(202);
     });
+  });
+
+  it('routes an order over more locations than the enumeration takes through the HiGHS worker pool, optimally', async () => {
+    // 13 candidate locations (the enumeration takes up to 12), all at the door with no handling: each
+    // `small` ships 2 units for 1000, `big` ships 3 for 1800. Greedy opens two smalls (2000); the MILP
+    // optimum is `big` alone (1800).
+    const atDoor = { ...RIYADH, handlingCostPerUnit: 0, shippingCostPerKm: 0 };
+    const big = { ...place('big'), ...atDoor, fixedCostPerShipment: 1800 };
+    const smalls = Array.from({ length: 12 }, (_, i) => ({
+      location: { ...place(`small${i}`), ...atDoor, fixedCostPerShipment: 1000 },
+      onHand: 2,
+    }));
+    const sku = await stockedSku(t, 100, [...smalls, { location: big, onHand: 3 }]);
+    const placed = await placeOrder(t, customer(), [{ sku, quantity: 3 }]);
+    expect(placed.status).toBe(202);
+    const reserved = await orderInStatus(t, placed.body.id, 'reserved');
+    expect(reserved.routing).toMatchObject({ solver: 'milp', cost: 1800 });
+    expect(reserved.allocations).toEqual([{ locationId: big.id, sku, quantity: 3 }]);
   });
 
   it('reserves at least cost, records the routing, and ships once paid', async () => {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { LedgerModule } from '../ledger/index.js';
 import { PaymentsModule } from '../payments/index.js';
 import { OrderLifecycle } from './application/order-lifecycle.js';
@@ -7,7 +8,7 @@ import { OrderPayables } from './application/order-payables.js';
 import { PlaceOrderHandler } from './application/place-order.handler.js';
 import { RecordStockTelemetryHandler } from './application/record-stock-telemetry.handler.js';
 import { MILP_SOLVER, ReserveInventory } from './application/reserve-inventory.js';
-import { HighsMilpSolver } from './application/routing/highs-solver.js';
+import { PooledMilpSolver } from './application/routing/pooled-milp-solver.js';
 import { SetStockLevelHandler } from './application/set-stock-level.handler.js';
 import { StockLevelsQuery } from './application/stock-levels.query.js';
 import { UpsertLocationHandler } from './application/upsert-location.handler.js';
@@ -49,10 +50,12 @@ import { ReservationsMatchOrdersReconciler } from './reconcilers/reservations-ma
     OrderLifecycle,
     ReserveInventory,
     {
+      // HiGHS in worker threads (ADR 0024), started only where reservations run: the worker role.
       provide: MILP_SOLVER,
-      useFactory: async () => {
-        const solver = new HighsMilpSolver();
-        await solver.warmUp();
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        const solver = new PooledMilpSolver({ threads: config.fulfilment.routingSolverThreads });
+        if (config.roles.has('worker')) await solver.warmUp();
         return solver;
       },
     },

@@ -16,7 +16,7 @@ import { lockOrder } from './order-lifecycle.js';
 import { reservationMetrics } from './reservation.metrics.js';
 import { holdStock } from './stock-moves.js';
 
-/** The MILP solver the reservation plans with (one per process: HiGHS loads its WASM once). */
+/** The MILP solver for orders too large to enumerate (one per process: a pool of HiGHS worker threads). */
 export const MILP_SOLVER = Symbol('MILP_SOLVER');
 
 /** Plans re-made against fresh stock when a concurrent reservation took the planned units first. */
@@ -80,7 +80,7 @@ export class ReserveInventory {
         await this.reject(tx, order);
         return 'rejected';
       }
-      reservationMetrics.planSeconds.observe({ solver: result.solver }, result.solverMs / 1000);
+      reservationMetrics.planSeconds.observe({ solver: result.solver, method: result.method }, result.solverMs / 1000);
       if (await holdStock(tx, result.allocations)) {
         await this.record(tx, order, result);
         return 'reserved';

@@ -18,6 +18,7 @@ export {
 } from './routing-problem.js';
 export { distanceKm, planCost, planViolations, shipmentCost } from './plan-cost.js';
 export { greedyAllocations } from './greedy-router.js';
+export { candidateCount, ENUMERATION_MAX_CANDIDATES, enumeratedOptimum } from './enumeration-router.js';
 export { buildRoutingMilp, type RoutingMilp } from './routing-milp.js';
 export { toCplexLp } from './cplex-lp.js';
 export type * from './milp-solver.port.js';

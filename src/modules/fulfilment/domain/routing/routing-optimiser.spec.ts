@@ -33,7 +33,7 @@ const found = (status: 'optimal' | 'feasible', values: Record<string, number>) =
   ({ status, objective: 0, values: new Map(Object.entries(values)) }) as MilpSolution;
 
 const plan = async (solver: MilpSolver | undefined): Promise<RoutingPlan> => {
-  const result = await optimiseRouting(problem, { solver, timeLimitMs: 250 });
+  const result = await optimiseRouting(problem, { solver, timeLimitMs: 250, enumerateUpTo: 0 });
   if (result.kind !== 'planned') throw new Error(`expected a plan, got ${result.kind}`);
   return result;
 };
@@ -51,7 +51,7 @@ describe('optimiseRouting', () => {
           { sku: 'Z', quantity: 1 },
         ],
       },
-      { solver, timeLimitMs: 250 },
+      { solver, timeLimitMs: 250, enumerateUpTo: 0 },
     );
     expect(result).toEqual({
       kind: 'infeasible',
@@ -66,17 +66,53 @@ describe('optimiseRouting', () => {
   it("uses a proved optimum, passing the time limit, and records its cost and the solver's time", async () => {
     const solver = new StubSolver(found('optimal', { x_0_0: 2, y_0: 1, x_1_0: 0, y_1: 0 }));
     const ticks = [1000, 1042.5];
+    const result = await optimiseRouting(problem, {
+      solver,
+      timeLimitMs: 250,
+      enumerateUpTo: 0,
+      now: () => ticks.shift()!,
+    });
+    expect(result).toEqual({
+      kind: 'planned',
+      allocations: [{ locationId: 'cheap', sku: 'A', quantity: 2 }],
+      cost: 10,
+      solver: 'milp',
+      method: 'solver',
+      optimal: true,
+      solverMs: 42.5,
+    });
+    expect(solver.calls.map((call) => call.options)).toEqual([{ timeLimitMs: 250 }]);
+    expect(solver.calls[0]!.model.variables.map((variable) => variable.name)).toEqual(['x_0_0', 'y_0', 'x_1_0', 'y_1']);
+  });
+
+  it('solves an order with few candidate locations exactly by enumeration, without the solver', async () => {
+    const solver = new StubSolver(() => {
+      throw new Error('must not be called');
+    });
+    const ticks = [1000, 1000.25];
     const result = await optimiseRouting(problem, { solver, timeLimitMs: 250, now: () => ticks.shift()! });
     expect(result).toEqual({
       kind: 'planned',
       allocations: [{ locationId: 'cheap', sku: 'A', quantity: 2 }],
       cost: 10,
       solver: 'milp',
+      method: 'enumeration',
       optimal: true,
-      solverMs: 42.5,
+      solverMs: 0.25,
     });
-    expect(solver.calls.map((call) => call.options)).toEqual([{ timeLimitMs: 250 }]);
-    expect(solver.calls[0]!.model.variables.map((variable) => variable.name)).toEqual(['x_0_0', 'y_0', 'x_1_0', 'y_1']);
+    expect(solver.calls).toHaveLength(0);
+    // Without a solver too: the enumeration needs none.
+    expect(await optimiseRouting(problem, { timeLimitMs: 250 })).toMatchObject({ method: 'enumeration', cost: 10 });
+  });
+
+  it('asks the solver once the order has more candidate locations than enumerateUpTo', async () => {
+    const solver = new StubSolver(found('optimal', { x_0_0: 2, y_0: 1, x_1_0: 0, y_1: 0 }));
+    expect(await optimiseRouting(problem, { solver, timeLimitMs: 250, enumerateUpTo: 1 })).toMatchObject({
+      solver: 'milp',
+      method: 'solver',
+      cost: 10,
+    });
+    expect(solver.calls).toHaveLength(1);
   });
 
   it('falls back to greedy when the solver throws', async () => {

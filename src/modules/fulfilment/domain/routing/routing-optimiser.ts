@@ -1,4 +1,5 @@
 import type { MilpSolver } from './milp-solver.port.js';
+import { candidateCount, ENUMERATION_MAX_CANDIDATES, enumeratedOptimum } from './enumeration-router.js';
 import { greedyAllocations } from './greedy-router.js';
 import { planCost, planViolations } from './plan-cost.js';
 import { buildRoutingMilp } from './routing-milp.js';
@@ -17,9 +18,17 @@ export interface RoutingPlan {
   readonly allocations: readonly Allocation[];
   /** `planCost` of the allocations, integer minor units. */
   readonly cost: number;
-  /** Which strategy produced the allocations. */
+  /**
+   * Which strategy produced the allocations: `milp` for an optimum of the routing MILP (or a
+   * time-limited incumbent of it), `greedy` for the heuristic fallback. This is the API's `solver`.
+   */
   readonly solver: 'milp' | 'greedy';
-  /** True only when the MILP solver proved the plan optimal. */
+  /**
+   * How the plan was found: `enumeration` (the exact set enumeration, inline), `solver` (the
+   * {@link MilpSolver}) or `greedy`. Not part of the API; for metrics and logs.
+   */
+  readonly method: 'enumeration' | 'solver' | 'greedy';
+  /** True only when the plan is proved optimal (by enumeration or by the MILP solver). */
   readonly optimal: boolean;
   /** Wall-clock milliseconds spent planning: the solver attempt plus any fallback. */
   readonly solverMs: number;
@@ -44,14 +53,21 @@ export interface RoutingOptions {
   readonly timeLimitMs: number;
   /** Millisecond clock for `solverMs`; defaults to `performance.now`. */
   readonly now?: () => number;
+  /**
+   * Orders with at most this many candidate locations are solved exactly by enumeration, inline,
+   * without the solver. Defaults to {@link ENUMERATION_MAX_CANDIDATES}; 0 always uses the solver.
+   */
+  readonly enumerateUpTo?: number;
 }
 
 /**
  * Chooses the stock locations that fulfil the order at least cost (handling + distance-based shipping
  * + a fixed cost per shipment; see `planCost`).
  *
- * Returns `infeasible` with the shortfalls when some sku cannot be covered. Otherwise solves the MILP
- * from `buildRoutingMilp` with the time limit and uses its plan when the solver proves it optimal, or
+ * Returns `infeasible` with the shortfalls when some sku cannot be covered. Otherwise, when the order
+ * has at most `enumerateUpTo` candidate locations, returns the exact optimum from
+ * `enumeratedOptimum` (reported as `solver: 'milp'`, `method: 'enumeration'`: it is the MILP's
+ * optimum). Otherwise solves the MILP from `buildRoutingMilp` with the time limit and uses its plan when the solver proves it optimal, or
  * when a limit stopped it with a feasible incumbent no dearer than the greedy plan. Falls back to
  * `greedyAllocations` (reporting `solver: 'greedy'` and the reason) when there is no solver, or it
  * throws, finds no solution, or returns values that are not a feasible integral plan: a solver's
@@ -78,12 +94,27 @@ export async function optimiseRouting(problem: RoutingProblem, options: RoutingO
       allocations,
       cost,
       solver: 'greedy',
+      method: 'greedy',
       optimal: false,
       solverMs: elapsed(),
       fallbackReason,
     };
   };
 
+  if (candidateCount(problem) <= (options.enumerateUpTo ?? ENUMERATION_MAX_CANDIDATES)) {
+    const optimum = enumeratedOptimum(problem, Number.POSITIVE_INFINITY);
+    // No shortfall means some plan exists, so the enumeration always finds one.
+    if (!optimum) throw new Error('enumeration found no plan for an order without shortfalls');
+    return {
+      kind: 'planned',
+      allocations: optimum.allocations,
+      cost: optimum.cost,
+      solver: 'milp',
+      method: 'enumeration',
+      optimal: true,
+      solverMs: elapsed(),
+    };
+  }
   if (!options.solver) return greedy('no MILP solver configured');
   let milp: { allocations: Allocation[]; optimal: boolean } | string;
   try {
@@ -103,6 +134,7 @@ export async function optimiseRouting(problem: RoutingProblem, options: RoutingO
     allocations: milp.allocations,
     cost,
     solver: 'milp',
+    method: 'solver',
     optimal: milp.optimal,
     solverMs: elapsed(),
   };
