@@ -1,0 +1,620 @@
+/**
+ * `npm run bench:flows` — the product's speed where users feel it, measured against the built app
+ * running as real production processes (docs/benchmarks.md, "bench:flows"; issue 13).
+ *
+ *   (a) APP_ROLES=api: req/s, p50, p99 of /health/live, GET /v1/debts/{id}, POST /v1/debts and
+ *       POST /v1/payments (closed loop, 32 connections) and each route's ratio to /health/live
+ *   (b) every role in one process: sustained debt-payment flows/s (open loop; ≥ 95% of the offered
+ *       flows complete, payment createdAt → licence issuedAt, within the window plus a drain
+ *       allowance, with flow p99 ≤ 250 ms), then flow p50/p99 at half that capacity
+ *   cost: CPU ms per payment flow by step (V8 profile of the app), PostgreSQL and Redis CPU per flow
+ *
+ * The app, the stub payment provider and the load generator each run in their own process; the
+ * benchmark has its own database per part and Redis prefix, removed at the end.
+ *
+ *   npm run bench:flows -- [--part a,b,cost] [--quick] [--repeat N] [--duration S] [--window S]
+ *                          [--start-rate R] [--max-rate R] [--bisect N] [--drain S] [--cost-flows N]
+ *                          [--markdown]
+ */
+import os from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { freePort } from '../../test/support/app-process.js';
+import { type CpuShare, cpuShare, snapshot } from '../machine-load.js';
+import { int, ms, percentile, ratio, table } from '../stats.js';
+import type { ClientCpu } from './client.js';
+import { attribute, STEP_ORDER } from './attribution.js';
+import {
+  type Child,
+  cleanUp,
+  createIsolation,
+  type LoadClient,
+  postgresBackendsCpu,
+  postgresCpuDelta,
+  processCpuMs,
+  REDIS_URL,
+  redisServerPids,
+  requireBuilt,
+  SECRETS,
+  startApp,
+  startClient,
+  startStub,
+  stopChild,
+  sumCpuMs,
+} from './processes.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    part: { type: 'string', default: 'a,b,cost' },
+    quick: { type: 'boolean', default: false },
+    repeat: { type: 'string' },
+    duration: { type: 'string' },
+    window: { type: 'string' },
+    'start-rate': { type: 'string' },
+    'max-rate': { type: 'string' },
+    bisect: { type: 'string' },
+    drain: { type: 'string' },
+    'cost-flows': { type: 'string' },
+    markdown: { type: 'boolean', default: false },
+  },
+});
+const quick = flags.quick ?? false;
+const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+const settings = {
+  parts: new Set((flags.part ?? '').split(',').map((p) => p.trim())),
+  repeat: num(flags.repeat, quick ? 1 : 3),
+  /** Part (a): seconds per route. */
+  durationS: num(flags.duration, quick ? 3 : 10),
+  warmupS: quick ? 1 : 2,
+  connections: 32,
+  /** Parts (b), (c): the open-loop window. */
+  windowS: num(flags.window, quick ? 5 : 30),
+  startRate: num(flags['start-rate'], 20),
+  maxRate: num(flags['max-rate'], 1000),
+  bisect: num(flags.bisect, quick ? 1 : 3),
+  drainMs: num(flags.drain, 2) * 1000,
+  completeShare: 0.95,
+  p99LimitMs: 250,
+  costFlows: num(flags['cost-flows'], quick ? 100 : 300),
+  costRate: 20,
+};
+for (const part of settings.parts) {
+  if (!['a', 'b', 'cost'].includes(part)) throw new Error(`unknown part "${part}" (a, b, cost)`);
+}
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+const results: Array<{ part: string; figure: string; unit: string; values: number[] }> = [];
+function record(part: string, figure: string, unit: string, value: number): void {
+  let row = results.find((r) => r.part === part && r.figure === figure);
+  if (!row) results.push((row = { part, figure, unit, values: [] }));
+  row.values.push(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the machine and its disturbance
+
+function describeMachine(): string[] {
+  const cpus = os.cpus();
+  const [l1, l5, l15] = os.loadavg();
+  return [
+    `machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+      `${os.type()} ${os.release()}, Node ${process.version}`,
+    `load average at start: ${l1.toFixed(2)} ${l5.toFixed(2)} ${l15.toFixed(2)}`,
+  ];
+}
+
+/** What others (not the app, its database backends, Redis or the load generator) used, % of the machine. */
+function othersPct(share: CpuShare): number {
+  return share.pgOtherDb + share.other + share.steal;
+}
+
+interface Window {
+  appCpuPct: number;
+  clientCpuPct: number;
+  othersPct: number;
+}
+
+/** Measures the app's CPU (% of one core, /proc) and the machine around `run`. */
+async function measured<T extends { cpu: ClientCpu }>(
+  app: Child,
+  databaseName: string,
+  run: () => Promise<T>,
+): Promise<T & Window> {
+  const before = snapshot(databaseName);
+  const appBefore = processCpuMs(app.pid);
+  const t0 = performance.now();
+  const result = await run();
+  const wallMs = performance.now() - t0;
+  const appMs = processCpuMs(app.pid) - appBefore;
+  const share = cpuShare(before, snapshot(databaseName));
+  return {
+    ...result,
+    appCpuPct: (appMs / wallMs) * 100,
+    clientCpuPct: result.cpu.pctOfCore,
+    othersPct: othersPct(share),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// environment per part
+
+interface Rig {
+  app: Child & { url: string };
+  client: LoadClient;
+  db: pg.Pool;
+  databaseName: string;
+  stop(): Promise<void>;
+}
+
+async function rig(roles: string | undefined, profileDir?: string): Promise<Rig> {
+  const iso = await createIsolation();
+  const stub = await startStub();
+  const port = await freePort();
+  const app = await startApp({
+    roles,
+    port,
+    databaseUrl: iso.databaseUrl,
+    queuePrefix: iso.queuePrefix,
+    gatewayUrl: stub.url,
+    profileDir,
+  });
+  await stub.configure({ webhookUrl: `${app.url}/v1/payments/gateway-webhook`, webhookSecret: SECRETS.webhook });
+  const client = startClient({
+    BENCH_APP_URL: app.url,
+    BENCH_JWT_SECRET: SECRETS.jwt,
+    BENCH_DATABASE_URL: iso.databaseUrl,
+  });
+  const db = new pg.Pool({ connectionString: iso.databaseUrl, max: 2 });
+  return {
+    app,
+    client,
+    db,
+    databaseName: iso.databaseName,
+    async stop() {
+      await client.stop();
+      await stopChild(stub.child);
+      await stopChild(app.child, 30_000);
+      await db.end();
+    },
+  };
+}
+
+/** Waits until every committed event has been relayed and every delivery handled. */
+async function waitQuiet(db: pg.Pool, timeoutMs = 180_000): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const { rows } = await db.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM outbox_message)
+            + (SELECT count(*) FROM outbox_delivery WHERE state IN ('pending', 'enqueued')) AS n`,
+    );
+    if (Number(rows[0].n) === 0) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`app not quiet after ${timeoutMs} ms (${rows[0].n} pending)`);
+    await sleep(200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) routes
+
+const ROUTES = [
+  { name: 'health', label: 'GET /health/live' },
+  { name: 'get-debt', label: 'GET /v1/debts/{id}' },
+  { name: 'post-debt', label: 'POST /v1/debts' },
+  { name: 'post-payment', label: 'POST /v1/payments' },
+] as const;
+
+interface RouteResult {
+  reqPerS: number;
+  total: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  cpu: ClientCpu;
+}
+
+async function partA(): Promise<void> {
+  log('\n== (a) routes, APP_ROLES=api, closed loop ==');
+  const r = await rig('api');
+  try {
+    await r.client.run('setupRoutes', { citizens: 64 });
+    for (let rep = 1; rep <= settings.repeat; rep++) {
+      let health = Number.NaN;
+      for (const route of ROUTES) {
+        const res = await measured(r.app, r.databaseName, () =>
+          r.client.run<RouteResult>('route', {
+            name: route.name,
+            durationS: settings.durationS,
+            warmupS: settings.warmupS,
+            connections: settings.connections,
+          }),
+        );
+        if (route.name === 'health') health = res.reqPerS;
+        const bad = res.non2xx + res.errors + res.timeouts;
+        log(
+          `  [${rep}] ${route.label.padEnd(20)} ${int(res.reqPerS).padStart(6)} req/s  p50 ${ms(res.p50)}  p99 ${ms(res.p99)}  ` +
+            `${ratio(res.reqPerS / health)} health  app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  ` +
+            `others ${res.othersPct.toFixed(0)}%  status ${JSON.stringify(res.statusCodes)}` +
+            (bad > 0 ? `  NON-2XX ${res.non2xx} errors ${res.errors} timeouts ${res.timeouts}` : ''),
+        );
+        record('a', `${route.label} req/s`, 'req/s', res.reqPerS);
+        record('a', `${route.label} p50`, 'ms', res.p50);
+        record('a', `${route.label} p99`, 'ms', res.p99);
+        if (route.name !== 'health') record('a', `${route.label} ÷ health`, '×', res.reqPerS / health);
+        record('a', `${route.label} non-2xx`, 'count', bad);
+        record('a', `${route.label} app CPU`, '% core', res.appCpuPct);
+        record('a', `${route.label} client CPU`, '% core', res.clientCpuPct);
+      }
+    }
+  } finally {
+    await r.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) debt-payment flows
+
+interface PayResult {
+  windowStart: number;
+  windowEnd: number;
+  paymentIds: string[];
+  statusCodes: Record<string, number>;
+  failures: number;
+  postP50: number;
+  postP99: number;
+  sendLagP99: number;
+  cpu: ClientCpu;
+}
+
+interface FlowTimes {
+  created: number;
+  confirmed: number | null;
+  settled: number | null;
+  issued: number | null;
+}
+
+async function debtFlowTimes(db: pg.Pool, paymentIds: string[]): Promise<FlowTimes[]> {
+  const { rows } = await db.query<FlowTimes>(
+    `SELECT extract(epoch FROM p.created_at) * 1000 AS created,
+            extract(epoch FROM p.confirmed_at) * 1000 AS confirmed,
+            extract(epoch FROM d.settled_at) * 1000 AS settled,
+            extract(epoch FROM l.issued_at) * 1000 AS issued
+       FROM payments_payment p
+       JOIN debts_debt d ON d.id = p.reference_id::uuid
+       LEFT JOIN licences_application l ON l.citizen_id = d.citizen_id
+      WHERE p.id = ANY($1::uuid[])`,
+    [paymentIds],
+  );
+  const n = (v: unknown) => (v === null ? null : Number(v));
+  return rows.map((r) => ({
+    created: Number(r.created),
+    confirmed: n(r.confirmed),
+    settled: n(r.settled),
+    issued: n(r.issued),
+  }));
+}
+
+interface Attempt {
+  rate: number;
+  offered: number;
+  accepted: number;
+  completed: number;
+  share: number;
+  p50: number;
+  p99: number;
+  pass: boolean;
+  steps: { confirm: number; settle: number; issue: number };
+}
+
+async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attempt> {
+  const count = Math.max(1, Math.round(rate * windowS));
+  await r.client.run('setupDebtFlows', { count, concurrency: 16 });
+  await waitQuiet(r.db);
+  const res = await measured(r.app, r.databaseName, () => r.client.run<PayResult>('payFlows', { rate, count }));
+  const deadline = res.windowEnd + settings.drainMs;
+  if (Date.now() < deadline) await sleep(deadline - Date.now());
+  const times = await debtFlowTimes(r.db, res.paymentIds);
+  const done = times.filter((t) => t.issued !== null && t.issued <= deadline);
+  const latencies = done.map((t) => (t.issued as number) - t.created);
+  const share = done.length / count;
+  const p99 = percentile(latencies, 0.99);
+  const pass = share >= settings.completeShare && p99 <= settings.p99LimitMs;
+  const med = (f: (t: FlowTimes) => number) => percentile(done.map(f), 0.5);
+  const attempt: Attempt = {
+    rate,
+    offered: count,
+    accepted: res.paymentIds.length,
+    completed: done.length,
+    share,
+    p50: percentile(latencies, 0.5),
+    p99,
+    pass,
+    steps: {
+      confirm: med((t) => (t.confirmed as number) - t.created),
+      settle: med((t) => (t.settled as number) - (t.confirmed as number)),
+      issue: med((t) => (t.issued as number) - (t.settled as number)),
+    },
+  };
+  const drained = await waitQuiet(r.db, 300_000);
+  log(
+    `    ${String(rate).padStart(5)}/s × ${windowS} s: ${attempt.completed}/${count} complete (${(share * 100).toFixed(1)}%), ` +
+      `flow p50 ${ms(attempt.p50)} p99 ${ms(p99)} [confirm ${ms(attempt.steps.confirm)} + settle ${ms(attempt.steps.settle)} + ` +
+      `issue ${ms(attempt.steps.issue)} medians]  POST p99 ${ms(res.postP99)}  send lag p99 ${ms(res.sendLagP99)}  ` +
+      `status ${JSON.stringify(res.statusCodes)}${res.failures ? ` failed ${res.failures}` : ''}  app ${res.appCpuPct.toFixed(0)}%  ` +
+      `client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}%  drained ${(drained / 1000).toFixed(1)} s → ${pass ? 'PASS' : 'fail'}`,
+  );
+  return attempt;
+}
+
+/** Doubles from the start rate while attempts pass, then bisects between the last pass and the first fail. */
+async function capacitySearch(attempt: (rate: number) => Promise<Attempt>): Promise<number> {
+  let pass = 0;
+  let fail = Number.POSITIVE_INFINITY;
+  let rate = settings.startRate;
+  while (rate <= settings.maxRate) {
+    if ((await attempt(rate)).pass) {
+      pass = rate;
+      rate *= 2;
+    } else {
+      fail = rate;
+      break;
+    }
+  }
+  if (pass === 0) {
+    // Even the start rate failed: halve until one passes.
+    for (rate = Math.floor(fail / 2); rate >= 1; rate = Math.floor(rate / 2)) {
+      if ((await attempt(rate)).pass) {
+        pass = rate;
+        break;
+      }
+      fail = rate;
+    }
+  }
+  for (
+    let step = 0;
+    step < settings.bisect && Number.isFinite(fail) && fail - pass > Math.max(1, pass * 0.05);
+    step++
+  ) {
+    const mid = Math.round((pass + fail) / 2);
+    if ((await attempt(mid)).pass) pass = mid;
+    else fail = mid;
+  }
+  return pass;
+}
+
+async function partB(): Promise<void> {
+  log(`\n== (b) debt-payment flows, every role in one process, open loop, ${settings.windowS} s windows ==`);
+  const r = await rig(undefined);
+  try {
+    for (let rep = 1; rep <= settings.repeat; rep++) {
+      log(
+        `  [${rep}] capacity search (pass: ≥ ${settings.completeShare * 100}% complete, p99 ≤ ${settings.p99LimitMs} ms)`,
+      );
+      const capacity = await capacitySearch((rate) => debtAttempt(r, rate, settings.windowS));
+      log(`  [${rep}] sustained capacity ${capacity} flows/s; at half:`);
+      record('b', 'sustained debt-payment flows', 'flows/s', capacity);
+      if (capacity >= 2) {
+        const half = await debtAttempt(r, Math.floor(capacity / 2), settings.windowS);
+        record('b', 'flow p50 at half capacity', 'ms', half.p50);
+        record('b', 'flow p99 at half capacity', 'ms', half.p99);
+        record('b', '  payment created → confirmed p50', 'ms', half.steps.confirm);
+        record('b', '  confirmed → debt settled p50', 'ms', half.steps.settle);
+        record('b', '  settled → licence issued p50', 'ms', half.steps.issue);
+      }
+    }
+  } finally {
+    await r.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// cost per payment flow
+
+async function partCost(): Promise<void> {
+  log(`\n== cost: ${settings.costFlows} debt-payment flows at ${settings.costRate}/s, every role, app profiled ==`);
+  const profileDir = mkdtempSync(join(os.tmpdir(), 'bench-flows-profile-'));
+  const r = await rig(undefined, profileDir);
+  try {
+    for (let rep = 1; rep <= settings.repeat; rep++) {
+      const count = settings.costFlows;
+      await r.client.run('setupDebtFlows', { count, concurrency: 16 });
+      await waitQuiet(r.db);
+      await sleep(500);
+      const redisPids = redisServerPids(REDIS_URL);
+      const stats0 = await dbStats(r.db, r.databaseName);
+      const pg0 = postgresBackendsCpu(r.databaseName);
+      const redis0 = sumCpuMs(redisPids);
+      const app0 = processCpuMs(r.app.pid);
+      await toggleProfile(r.app, profileDir, `started-${rep}`);
+      const res = await r.client.run<PayResult>('payFlows', { rate: settings.costRate, count });
+      await waitQuiet(r.db, 300_000);
+      // Until every flow has its licence: the last step's event is handled after the outbox is empty.
+      const t0 = Date.now();
+      for (;;) {
+        const times = await debtFlowTimes(r.db, res.paymentIds);
+        if (times.every((t) => t.issued !== null) || Date.now() - t0 > 60_000) break;
+        await sleep(100);
+      }
+      await toggleProfile(r.app, profileDir, `cost-${rep}.cpuprofile`);
+      const appMs = processCpuMs(r.app.pid) - app0;
+      const pgMs = postgresCpuDelta(pg0, postgresBackendsCpu(r.databaseName));
+      const redisMs = sumCpuMs(redisPids) - redis0;
+      await sleep(700); // statistics reach pg_stat_database at the end of the backends' transactions, in ~500 ms
+      const stats1 = await dbStats(r.db, r.databaseName);
+      const flows = res.paymentIds.length;
+      const steps = attribute(JSON.parse(readFileSync(join(profileDir, `cost-${rep}.cpuprofile`), 'utf8')));
+      log(`  [${rep}] ${flows} flows; CPU ms per flow by step (V8 samples of the app):`);
+      for (const step of STEP_ORDER) {
+        const perFlow = (steps.get(step) ?? 0) / flows;
+        log(`        ${step.padEnd(34)} ${perFlow.toFixed(2).padStart(7)} ms`);
+        record('cost', `app: ${step}`, 'ms/flow', perFlow);
+      }
+      const sampled = [...steps.entries()].filter(([k]) => k !== 'idle').reduce((s, [, v]) => s + v, 0);
+      log(`        ${'app, all samples but idle'.padEnd(34)} ${(sampled / flows).toFixed(2).padStart(7)} ms`);
+      log(`        ${'app process CPU (/proc)'.padEnd(34)} ${(appMs / flows).toFixed(2).padStart(7)} ms`);
+      log(`        ${'PostgreSQL backends (bench db)'.padEnd(34)} ${(pgMs / flows).toFixed(2).padStart(7)} ms`);
+      log(`        ${'redis-server (shared)'.padEnd(34)} ${(redisMs / flows).toFixed(2).padStart(7)} ms`);
+      const per = (k: Exclude<keyof DbStats, 'calls'>) => (stats1[k] - stats0[k]) / flows;
+      log(
+        `        per flow: ${per('xactCommit').toFixed(1)} commits, ${per('tupInserted').toFixed(1)} rows inserted, ` +
+          `${per('tupUpdated').toFixed(1)} updated, ${per('tupDeleted').toFixed(1)} deleted, ${per('tupReturned').toFixed(0)} returned, ` +
+          `${per('tupFetched').toFixed(0)} fetched` +
+          (stats1.calls === null || stats0.calls === null
+            ? ''
+            : `, ${((stats1.calls - stats0.calls) / flows).toFixed(1)} statements`),
+      );
+      record('cost', 'app, all samples but idle', 'ms/flow', sampled / flows);
+      record('cost', 'app process CPU (/proc)', 'ms/flow', appMs / flows);
+      record('cost', 'PostgreSQL backends (bench db)', 'ms/flow', pgMs / flows);
+      record('cost', 'redis-server (shared)', 'ms/flow', redisMs / flows);
+      record('cost', 'commits', 'per flow', per('xactCommit'));
+      record(
+        'cost',
+        'rows inserted + updated + deleted',
+        'per flow',
+        per('tupInserted') + per('tupUpdated') + per('tupDeleted'),
+      );
+      if (stats1.calls !== null && stats0.calls !== null) {
+        record('cost', 'statements', 'per flow', (stats1.calls - stats0.calls) / flows);
+      }
+    }
+  } finally {
+    await r.stop();
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+
+/** Sends SIGUSR2 to the profiled app (bench/flows/profile-hook.ts) and waits for its marker file. */
+async function toggleProfile(app: Child, dir: string, marker: string): Promise<void> {
+  const file = join(dir, marker);
+  process.kill(app.pid, 'SIGUSR2');
+  const t0 = Date.now();
+  while (!existsSync(file)) {
+    if (Date.now() - t0 > 30_000) throw new Error(`profiler did not answer (${marker}):\n${app.output()}`);
+    await sleep(50);
+  }
+}
+
+interface DbStats {
+  xactCommit: number;
+  tupInserted: number;
+  tupUpdated: number;
+  tupDeleted: number;
+  tupReturned: number;
+  tupFetched: number;
+  /** pg_stat_statements calls for the bench database, when the extension is installed and loaded. */
+  calls: number | null;
+}
+
+async function dbStats(db: pg.Pool, databaseName: string): Promise<DbStats> {
+  await db.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await db.query(
+    `SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_returned, tup_fetched
+       FROM pg_stat_database WHERE datname = $1`,
+    [databaseName],
+  );
+  let calls: number | null = null;
+  try {
+    const s = await db.query(
+      `SELECT sum(calls) AS calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)`,
+      [databaseName],
+    );
+    calls = Number(s.rows[0].calls ?? 0);
+  } catch {
+    // Not installed in this database or not loaded by the server: the server's config is not ours to change.
+  }
+  const row = rows[0];
+  return {
+    xactCommit: Number(row.xact_commit),
+    tupInserted: Number(row.tup_inserted),
+    tupUpdated: Number(row.tup_updated),
+    tupDeleted: Number(row.tup_deleted),
+    tupReturned: Number(row.tup_returned),
+    tupFetched: Number(row.tup_fetched),
+    calls,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+function report(): void {
+  const runs = settings.repeat;
+  const fmt = (unit: string, v: number) =>
+    !Number.isFinite(v)
+      ? 'n/a'
+      : unit === 'ms'
+        ? v.toFixed(1)
+        : unit === '×'
+          ? v.toFixed(2)
+          : unit === 'ms/flow' || unit === 'per flow'
+            ? v.toFixed(2)
+            : unit === 'req/s' || unit === 'flows/s' || unit === 'count'
+              ? int(v)
+              : v.toFixed(0);
+  const rows = results.map((r) => {
+    const sorted = [...r.values].sort((a, b) => a - b);
+    return [
+      `(${r.part}) ${r.figure}`,
+      r.unit,
+      fmt(r.unit, sorted[0]),
+      fmt(r.unit, percentile(sorted, 0.5)),
+      fmt(r.unit, sorted[sorted.length - 1]),
+      String(sorted.length),
+    ];
+  });
+  const header = ['figure', 'unit', 'min', 'median', 'max', 'runs'];
+  log(`\n== bench:flows summary (${runs} run${runs === 1 ? '' : 's'} each${quick ? ', --quick' : ''}) ==`);
+  for (const line of describeMachine()) log(line);
+  log(table(header, rows));
+  if (flags.markdown) {
+    log('\n```markdown');
+    log(`| ${header.join(' | ')} |`);
+    log(`| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`);
+    for (const row of rows) log(`| ${row.join(' | ')} |`);
+    log('```');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  requireBuilt();
+  log('bench:flows');
+  for (const line of describeMachine()) log(line);
+  log(
+    `settings: parts ${[...settings.parts].join(',')}, repeat ${settings.repeat}, route duration ${settings.durationS} s ` +
+      `(+${settings.warmupS} s warm-up), ${settings.connections} connections, flow window ${settings.windowS} s, drain ` +
+      `${settings.drainMs / 1000} s, start rate ${settings.startRate}/s, bisect ${settings.bisect}${quick ? ', --quick' : ''}`,
+  );
+  if (settings.parts.has('a')) await partA();
+  if (settings.parts.has('b')) await partB();
+  if (settings.parts.has('cost')) await partCost();
+  report();
+}
+
+let exiting = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    process.stderr.write(`\n${signal}: stopping the app, the stub and the load generator, dropping the database\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .then(() => cleanUp())
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    process.stderr.write(
+      `bench:flows failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    await cleanUp();
+    process.exit(1);
+  });
