@@ -307,6 +307,213 @@ async function payFlows(params: { rate: number; count: number }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// parts (c), (d): order flows, open loop
+
+const LOCATIONS = [
+  { id: 'riyadh-store', name: 'Riyadh store', kind: 'store', lat: 24.71, lon: 46.68, handling: 400 },
+  { id: 'dammam-warehouse', name: 'Dammam warehouse', kind: 'warehouse', lat: 26.42, lon: 50.09, handling: 150 },
+  { id: 'jeddah-warehouse', name: 'Jeddah warehouse', kind: 'warehouse', lat: 21.54, lon: 39.17, handling: 150 },
+];
+let skus: string[] = [];
+
+/** Three SKUs stocked at three locations (each order is a three-location routing problem). */
+async function setupCatalogue() {
+  skus = [`bench-kettle-${runId}`, `bench-mug-${runId}`, `bench-tray-${runId}`];
+  for (const [i, sku] of skus.entries()) {
+    await call('PUT', `/v1/catalog/skus/${sku}`, adminToken, { name: sku, unitPrice: 1500 + i * 700, currency: 'SAR' });
+  }
+  for (const location of LOCATIONS) {
+    await call('PUT', `/v1/inventory/locations/${location.id}`, adminToken, {
+      name: location.name,
+      kind: location.kind,
+      lat: location.lat,
+      lon: location.lon,
+      handlingCostPerUnit: location.handling,
+      shippingCostPerKm: 1.2,
+      fixedCostPerShipment: 1500,
+    });
+    for (const sku of skus) {
+      await call('PUT', `/v1/inventory/locations/${location.id}/stock/${sku}`, adminToken, { onHand: 100_000_000 });
+    }
+  }
+  return { skus: skus.length, locations: LOCATIONS.length };
+}
+
+function orderBody(customerId: string, i: number) {
+  return {
+    customerId,
+    lines: [
+      { sku: skus[i % skus.length], quantity: 1 + (i % 3) },
+      { sku: skus[(i + 1) % skus.length], quantity: 1 },
+    ],
+    // Spread over the country, so plans differ.
+    shipTo: { lat: 21 + ((i * 7) % 60) / 10, lon: 39 + ((i * 13) % 110) / 10 },
+  };
+}
+
+async function placeOrder(i: number): Promise<{ reply: Reply; token: string }> {
+  const customerId = `bench-o-${unique()}`;
+  const token = bearer(customerId, ['customer']);
+  const reply = await request('POST', '/v1/orders', token, orderBody(customerId, i), {
+    'idempotency-key': `bench-${unique()}`,
+  });
+  return { reply, token };
+}
+
+/**
+ * Watches orders until the app has routed them (status no longer `placed`): one query every 10 ms
+ * for all of them, straight from PostgreSQL, so waiting costs the app nothing (a client polling
+ * GET /v1/orders/{id} would add its own load to what is measured).
+ */
+function reservationWatcher() {
+  if (!db) throw new Error('BENCH_DATABASE_URL is required for order flows');
+  const waiting = new Map<string, (order: { status: string; total: number }) => void>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      if (waiting.size > 0) {
+        const { rows } = await db.query<{ id: string; status: string; total: string }>(
+          `SELECT id, status, total FROM fulfilment_order WHERE id = ANY($1::uuid[]) AND status <> 'placed'`,
+          [[...waiting.keys()]],
+        );
+        for (const row of rows) {
+          waiting.get(row.id)?.({ status: row.status, total: Number(row.total) });
+          waiting.delete(row.id);
+        }
+      }
+      await sleep(10);
+    }
+  })();
+  return {
+    routed: (id: string) => new Promise<{ status: string; total: number }>((resolve) => waiting.set(id, resolve)),
+    /** Stops watching; orders still waiting resolve as `unrouted`. */
+    async stop() {
+      stopped = true;
+      await loop;
+      for (const resolve of waiting.values()) resolve({ status: 'unrouted', total: 0 });
+      waiting.clear();
+    },
+  };
+}
+
+async function orderFlows(params: { rate: number; count: number }) {
+  const orderIds: string[] = [];
+  const statusCodes: Record<string, number> = {};
+  const routedStatus: Record<string, number> = {};
+  const lags: number[] = [];
+  let failures = 0;
+  const watcher = reservationWatcher();
+  const meter = cpuMeter();
+  const windowStart = Date.now() + 20;
+  // Orders the app has not routed a minute after the window are given up on (and reported).
+  const giveUp = setTimeout(() => void watcher.stop(), (params.count * 1000) / params.rate + 60_000);
+  await openLoop(params.count, params.rate, windowStart, async (i) => {
+    lags.push(Date.now() - (windowStart + (i * 1000) / params.rate));
+    try {
+      const { reply, token } = await placeOrder(i);
+      statusCodes[`order ${reply.status}`] = (statusCodes[`order ${reply.status}`] ?? 0) + 1;
+      if (reply.status !== 202) return;
+      const order = JSON.parse(reply.body) as { id: string; total: number };
+      orderIds.push(order.id);
+      const routed = await watcher.routed(order.id);
+      routedStatus[routed.status] = (routedStatus[routed.status] ?? 0) + 1;
+      if (routed.status !== 'reserved') return;
+      const paid = await request(
+        'POST',
+        '/v1/payments',
+        token,
+        { purpose: 'order', referenceId: order.id, amount: order.total, currency: 'SAR' },
+        { 'idempotency-key': `bench-${unique()}` },
+      );
+      statusCodes[`payment ${paid.status}`] = (statusCodes[`payment ${paid.status}`] ?? 0) + 1;
+    } catch {
+      failures++;
+    }
+  });
+  clearTimeout(giveUp);
+  await watcher.stop();
+  const windowEnd = windowStart + (params.count * 1000) / params.rate;
+  return {
+    windowStart,
+    windowEnd,
+    orderIds,
+    statusCodes,
+    routedStatus,
+    failures,
+    sendLagP99: percentile(lags, 0.99),
+    cpu: meter(),
+  };
+}
+
+/**
+ * Part (d): the p99 of an authenticated GET offered at `probeRate` (open loop, latency from each
+ * request's scheduled time), first with the app idle, then while a burst of `burst` orders placed at
+ * once is being routed (until the last of them leaves `placed`).
+ */
+async function burstProbe(params: { probeRate: number; idleS: number; burst: number; burstConcurrency: number }) {
+  if (routeFixtures.length === 0) throw new Error('setupRoutes first');
+  const watcher = reservationWatcher();
+  let probing = true;
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  const probe = (async () => {
+    const t0 = Date.now();
+    const inFlight: Array<Promise<void>> = [];
+    for (let i = 0; probing; i++) {
+      const due = t0 + (i * 1000) / params.probeRate;
+      if (due - Date.now() > 1) await sleep(due - Date.now());
+      const f = routeFixtures[i % routeFixtures.length];
+      inFlight.push(
+        request('GET', `/v1/debts/${f.debtId}`, f.token).then(
+          (reply) => {
+            statusCodes[reply.status] = (statusCodes[reply.status] ?? 0) + 1;
+            latencies.push(Date.now() - due);
+          },
+          () => {
+            statusCodes.error = (statusCodes.error ?? 0) + 1;
+          },
+        ),
+      );
+    }
+    await Promise.all(inFlight);
+  })();
+  const meter = cpuMeter();
+  await sleep(params.idleS * 1000);
+  const idle = latencies.splice(0);
+  const burstStart = Date.now();
+  const ids: string[] = [];
+  const placedStatus: Record<string, number> = {};
+  await pool(params.burst, params.burstConcurrency, async (i) => {
+    const { reply } = await placeOrder(i);
+    placedStatus[reply.status] = (placedStatus[reply.status] ?? 0) + 1;
+    if (reply.status === 202) ids.push((JSON.parse(reply.body) as { id: string }).id);
+  });
+  const placedMs = Date.now() - burstStart;
+  const giveUp = setTimeout(() => void watcher.stop(), 120_000);
+  await Promise.all(ids.map((id) => watcher.routed(id)));
+  clearTimeout(giveUp);
+  const routedMs = Date.now() - burstStart;
+  probing = false;
+  await probe;
+  await watcher.stop();
+  const during = latencies.splice(0);
+  return {
+    idleP50: percentile(idle, 0.5),
+    idleP99: percentile(idle, 0.99),
+    idleCount: idle.length,
+    burstP50: percentile(during, 0.5),
+    burstP99: percentile(during, 0.99),
+    burstCount: during.length,
+    placedMs,
+    routedMs,
+    orders: ids.length,
+    placedStatus,
+    statusCodes,
+    cpu: meter(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // IPC
 
 const jobs: Record<string, (params: never) => Promise<unknown>> = {
@@ -314,6 +521,9 @@ const jobs: Record<string, (params: never) => Promise<unknown>> = {
   route,
   setupDebtFlows,
   payFlows,
+  setupCatalogue,
+  orderFlows,
+  burstProbe,
 };
 
 process.on('message', (message: { id: number; job: string; params: object }) => {
@@ -334,4 +544,3 @@ process.on('SIGTERM', () => {
   void db?.end();
   process.exit(0);
 });
-export { adminToken, db };

@@ -48,7 +48,7 @@ import {
 
 const { values: flags } = parseArgs({
   options: {
-    part: { type: 'string', default: 'a,b,cost' },
+    part: { type: 'string', default: 'a,b,c,d,cost' },
     quick: { type: 'boolean', default: false },
     repeat: { type: 'string' },
     duration: { type: 'string' },
@@ -58,6 +58,7 @@ const { values: flags } = parseArgs({
     bisect: { type: 'string' },
     drain: { type: 'string' },
     'cost-flows': { type: 'string' },
+    burst: { type: 'string' },
     markdown: { type: 'boolean', default: false },
   },
 });
@@ -80,9 +81,13 @@ const settings = {
   p99LimitMs: 250,
   costFlows: num(flags['cost-flows'], quick ? 100 : 300),
   costRate: 20,
+  /** Part (d): orders placed at once, the GET probe's rate and its idle phase. */
+  burst: num(flags.burst, quick ? 50 : 200),
+  probeRate: 50,
+  idleS: quick ? 3 : 5,
 };
 for (const part of settings.parts) {
-  if (!['a', 'b', 'cost'].includes(part)) throw new Error(`unknown part "${part}" (a, b, cost)`);
+  if (!['a', 'b', 'c', 'd', 'cost'].includes(part)) throw new Error(`unknown part "${part}" (a, b, c, d, cost)`);
 }
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -182,7 +187,11 @@ async function rig(roles: string | undefined, profileDir?: string): Promise<Rig>
   };
 }
 
-/** Waits until every committed event has been relayed and every delivery handled. */
+/**
+ * Waits until every committed event has been relayed and every delivery handled, so one measurement
+ * does not pay for the last one's backlog. Past `timeoutMs` it says what is still pending (by
+ * subscriber, lane, state and event type) and goes on: the next figure is then marked disturbed.
+ */
 async function waitQuiet(db: pg.Pool, timeoutMs = 180_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
@@ -191,10 +200,25 @@ async function waitQuiet(db: pg.Pool, timeoutMs = 180_000): Promise<number> {
             + (SELECT count(*) FROM outbox_delivery WHERE state IN ('pending', 'enqueued')) AS n`,
     );
     if (Number(rows[0].n) === 0) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`app not quiet after ${timeoutMs} ms (${rows[0].n} pending)`);
+    if (Date.now() - t0 > timeoutMs) {
+      const pending = await db.query(
+        `SELECT d.subscriber, d.lane, d.state, e.type, count(*)::int AS n, max(d.attempts) AS attempts,
+                min(d.updated_at) AS oldest
+           FROM outbox_delivery d LEFT JOIN outbox_event e ON e.id = d.event_id
+          WHERE d.state IN ('pending', 'enqueued') GROUP BY 1, 2, 3, 4`,
+      );
+      const unrelayed = await db.query(`SELECT count(*)::int AS n FROM outbox_message`);
+      log(
+        `    WARNING: not quiet after ${timeoutMs / 1000} s: ${unrelayed.rows[0].n} events not relayed; pending deliveries ` +
+          JSON.stringify(pending.rows),
+      );
+      disturbed = true;
+      return Date.now() - t0;
+    }
     await sleep(200);
   }
 }
+let disturbed = false;
 
 // ---------------------------------------------------------------------------------------------
 // (a) routes
@@ -308,7 +332,7 @@ interface Attempt {
   p50: number;
   p99: number;
   pass: boolean;
-  steps: { confirm: number; settle: number; issue: number };
+  steps: Record<string, number>;
 }
 
 async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attempt> {
@@ -340,7 +364,7 @@ async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attem
       issue: med((t) => (t.issued as number) - (t.settled as number)),
     },
   };
-  const drained = await waitQuiet(r.db, 300_000);
+  const drained = await waitQuiet(r.db, 120_000);
   log(
     `    ${String(rate).padStart(5)}/s × ${windowS} s: ${attempt.completed}/${count} complete (${(share * 100).toFixed(1)}%), ` +
       `flow p50 ${ms(attempt.p50)} p99 ${ms(p99)} [confirm ${ms(attempt.steps.confirm)} + settle ${ms(attempt.steps.settle)} + ` +
@@ -413,6 +437,165 @@ async function partB(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (c) order flows, (d) API p99 during an order burst
+
+interface OrderResult {
+  windowStart: number;
+  windowEnd: number;
+  orderIds: string[];
+  statusCodes: Record<string, number>;
+  routedStatus: Record<string, number>;
+  failures: number;
+  sendLagP99: number;
+  cpu: ClientCpu;
+}
+
+interface OrderTimes {
+  created: number;
+  reserved: number | null;
+  paid: number | null;
+  shipped: number | null;
+}
+
+async function orderFlowTimes(db: pg.Pool, orderIds: string[]): Promise<OrderTimes[]> {
+  const { rows } = await db.query<OrderTimes>(
+    `SELECT extract(epoch FROM o.created_at) * 1000 AS created,
+            extract(epoch FROM o.reserved_at) * 1000 AS reserved,
+            extract(epoch FROM p.created_at) * 1000 AS paid,
+            extract(epoch FROM o.shipped_at) * 1000 AS shipped
+       FROM fulfilment_order o
+       LEFT JOIN payments_payment p ON p.purpose = 'order' AND p.reference_id = o.id::text
+      WHERE o.id = ANY($1::uuid[])`,
+    [orderIds],
+  );
+  const n = (v: unknown) => (v === null ? null : Number(v));
+  return rows.map((r) => ({
+    created: Number(r.created),
+    reserved: n(r.reserved),
+    paid: n(r.paid),
+    shipped: n(r.shipped),
+  }));
+}
+
+async function orderAttempt(r: Rig, rate: number, windowS: number): Promise<Attempt> {
+  const count = Math.max(1, Math.round(rate * windowS));
+  await waitQuiet(r.db);
+  const res = await measured(r.app, r.databaseName, () => r.client.run<OrderResult>('orderFlows', { rate, count }));
+  const deadline = res.windowEnd + settings.drainMs;
+  if (Date.now() < deadline) await sleep(deadline - Date.now());
+  const times = await orderFlowTimes(r.db, res.orderIds);
+  const done = times.filter((t) => t.shipped !== null && t.shipped <= deadline);
+  const latencies = done.map((t) => (t.shipped as number) - t.created);
+  const share = done.length / count;
+  const p99 = percentile(latencies, 0.99);
+  const pass = share >= settings.completeShare && p99 <= settings.p99LimitMs;
+  const med = (f: (t: OrderTimes) => number) => percentile(done.map(f), 0.5);
+  const attempt: Attempt = {
+    rate,
+    offered: count,
+    accepted: res.orderIds.length,
+    completed: done.length,
+    share,
+    p50: percentile(latencies, 0.5),
+    p99,
+    pass,
+    steps: {
+      reserve: med((t) => (t.reserved as number) - t.created),
+      clientPays: med((t) => (t.paid as number) - (t.reserved as number)),
+      ship: med((t) => (t.shipped as number) - (t.paid as number)),
+    },
+  };
+  const drained = await waitQuiet(r.db, 120_000);
+  log(
+    `    ${String(rate).padStart(5)}/s × ${windowS} s: ${attempt.completed}/${count} shipped (${(share * 100).toFixed(1)}%), ` +
+      `flow p50 ${ms(attempt.p50)} p99 ${ms(p99)} [placed → reserved ${ms(attempt.steps.reserve)} + client pays ` +
+      `${ms(attempt.steps.clientPays)} + paid → shipped ${ms(attempt.steps.ship)} medians]  send lag p99 ${ms(res.sendLagP99)}  ` +
+      `${JSON.stringify(res.statusCodes)} routed ${JSON.stringify(res.routedStatus)}${res.failures ? ` failed ${res.failures}` : ''}  ` +
+      `app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}%  ` +
+      `drained ${(drained / 1000).toFixed(1)} s → ${pass ? 'PASS' : 'fail'}`,
+  );
+  return attempt;
+}
+
+async function partC(): Promise<void> {
+  log(
+    `\n== (c) order flows (place → reserve → pay → ship), every role in one process, open loop, ${settings.windowS} s windows ==`,
+  );
+  const r = await rig(undefined);
+  try {
+    await r.client.run('setupCatalogue', {});
+    for (let rep = 1; rep <= settings.repeat; rep++) {
+      log(
+        `  [${rep}] capacity search (pass: ≥ ${settings.completeShare * 100}% shipped, p99 ≤ ${settings.p99LimitMs} ms)`,
+      );
+      const capacity = await capacitySearch((rate) => orderAttempt(r, rate, settings.windowS));
+      log(`  [${rep}] sustained capacity ${capacity} order flows/s; at half:`);
+      record('c', 'sustained order flows', 'flows/s', capacity);
+      if (capacity >= 2) {
+        const half = await orderAttempt(r, Math.floor(capacity / 2), settings.windowS);
+        record('c', 'order flow p50 at half capacity', 'ms', half.p50);
+        record('c', 'order flow p99 at half capacity', 'ms', half.p99);
+        record('c', '  placed → reserved p50', 'ms', half.steps.reserve);
+        record('c', '  reserved → client pays p50', 'ms', half.steps.clientPays);
+        record('c', '  paid → shipped p50', 'ms', half.steps.ship);
+      }
+    }
+  } finally {
+    await r.stop();
+  }
+}
+
+interface BurstResult {
+  idleP50: number;
+  idleP99: number;
+  idleCount: number;
+  burstP50: number;
+  burstP99: number;
+  burstCount: number;
+  placedMs: number;
+  routedMs: number;
+  orders: number;
+  placedStatus: Record<string, number>;
+  statusCodes: Record<string, number>;
+  cpu: ClientCpu;
+}
+
+async function partD(): Promise<void> {
+  log(
+    `\n== (d) GET /v1/debts/{id} at ${settings.probeRate}/s (open loop): idle, then while ${settings.burst} orders placed at once are routed ==`,
+  );
+  const r = await rig(undefined);
+  try {
+    await r.client.run('setupCatalogue', {});
+    await r.client.run('setupRoutes', { citizens: 64 });
+    for (let rep = 1; rep <= settings.repeat; rep++) {
+      await waitQuiet(r.db);
+      const res = await measured(r.app, r.databaseName, () =>
+        r.client.run<BurstResult>('burstProbe', {
+          probeRate: settings.probeRate,
+          idleS: settings.idleS,
+          burst: settings.burst,
+          burstConcurrency: 32,
+        }),
+      );
+      log(
+        `  [${rep}] idle p50 ${ms(res.idleP50)} p99 ${ms(res.idleP99)} (${res.idleCount})  during the burst p50 ${ms(res.burstP50)} ` +
+          `p99 ${ms(res.burstP99)} (${res.burstCount}) → ${ratio(res.burstP99 / res.idleP99)}  ${res.orders} orders placed in ` +
+          `${int(res.placedMs)} ms ${JSON.stringify(res.placedStatus)}, all routed after ${int(res.routedMs)} ms  probe ` +
+          `${JSON.stringify(res.statusCodes)}  app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}%`,
+      );
+      record('d', 'GET p99, idle', 'ms', res.idleP99);
+      record('d', 'GET p99, during an order burst', 'ms', res.burstP99);
+      record('d', 'burst p99 ÷ idle p99', '×', res.burstP99 / res.idleP99);
+      record('d', 'burst routed in', 'ms', res.routedMs);
+      await waitQuiet(r.db, 120_000);
+    }
+  } finally {
+    await r.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // cost per payment flow
 
 async function partCost(): Promise<void> {
@@ -432,7 +615,7 @@ async function partCost(): Promise<void> {
       const app0 = processCpuMs(r.app.pid);
       await toggleProfile(r.app, profileDir, `started-${rep}`);
       const res = await r.client.run<PayResult>('payFlows', { rate: settings.costRate, count });
-      await waitQuiet(r.db, 300_000);
+      await waitQuiet(r.db, 120_000);
       // Until every flow has its licence: the last step's event is handled after the outbox is empty.
       const t0 = Date.now();
       for (;;) {
@@ -574,6 +757,8 @@ function report(): void {
   log(`\n== bench:flows summary (${runs} run${runs === 1 ? '' : 's'} each${quick ? ', --quick' : ''}) ==`);
   for (const line of describeMachine()) log(line);
   log(table(header, rows));
+  if (disturbed)
+    log('WARNING: the app was not quiet before some windows (see above): those figures carry earlier backlog');
   if (flags.markdown) {
     log('\n```markdown');
     log(`| ${header.join(' | ')} |`);
@@ -596,6 +781,8 @@ async function main(): Promise<void> {
   );
   if (settings.parts.has('a')) await partA();
   if (settings.parts.has('b')) await partB();
+  if (settings.parts.has('c')) await partC();
+  if (settings.parts.has('d')) await partD();
   if (settings.parts.has('cost')) await partCost();
   report();
 }
