@@ -122,24 +122,30 @@ interface Window {
   othersPct: number;
 }
 
-/** Measures the app's CPU (% of one core, /proc) and the machine around `run`. */
-async function measured<T extends { cpu: ClientCpu }>(
-  app: Child,
-  databaseName: string,
-  run: () => Promise<T>,
-): Promise<T & Window> {
-  const before = snapshot(databaseName);
-  const appBefore = processCpuMs(app.pid);
+/**
+ * Measures the app's CPU (% of one core, /proc) around `run`, and what others used meanwhile: busy
+ * time of the machine (% of all its cores) not spent by the app, the stub, the load generator, this
+ * process, the bench database's backends or Redis.
+ */
+async function measured<T extends { cpu: ClientCpu }>(r: Rig, run: () => Promise<T>): Promise<T & Window> {
+  const before = snapshot(r.databaseName);
+  const appBefore = processCpuMs(r.app.pid);
   const t0 = performance.now();
   const result = await run();
   const wallMs = performance.now() - t0;
-  const appMs = processCpuMs(app.pid) - appBefore;
-  const share = cpuShare(before, snapshot(databaseName));
+  const appMs = processCpuMs(r.app.pid) - appBefore;
+  const after = snapshot(r.databaseName);
+  const share = cpuShare(before, after);
+  const elapsed = after.machineTotal - before.machineTotal;
+  const oursTicks = r
+    .pids()
+    .reduce((sum, pid) => sum + (after.processes.get(pid)?.ticks ?? 0) - (before.processes.get(pid)?.ticks ?? 0), 0);
+  const oursPct = elapsed > 0 ? (oursTicks / elapsed) * 100 : 0;
   return {
     ...result,
     appCpuPct: (appMs / wallMs) * 100,
     clientCpuPct: result.cpu.pctOfCore,
-    othersPct: othersPct(share),
+    othersPct: Math.max(0, othersPct(share) - oursPct),
   };
 }
 
@@ -151,6 +157,8 @@ interface Rig {
   client: LoadClient;
   db: pg.Pool;
   databaseName: string;
+  /** The app's, the stub's and the load generator's pids. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -178,6 +186,7 @@ async function rig(roles: string | undefined, profileDir?: string): Promise<Rig>
     client,
     db,
     databaseName: iso.databaseName,
+    pids: () => [app.pid, stub.pid, client.pid],
     async stop() {
       await client.stop();
       await stopChild(stub.child);
@@ -250,7 +259,7 @@ async function partA(): Promise<void> {
     for (let rep = 1; rep <= settings.repeat; rep++) {
       let health = Number.NaN;
       for (const route of ROUTES) {
-        const res = await measured(r.app, r.databaseName, () =>
+        const res = await measured(r, () =>
           r.client.run<RouteResult>('route', {
             name: route.name,
             durationS: settings.durationS,
@@ -263,7 +272,7 @@ async function partA(): Promise<void> {
         log(
           `  [${rep}] ${route.label.padEnd(20)} ${int(res.reqPerS).padStart(6)} req/s  p50 ${ms(res.p50)}  p99 ${ms(res.p99)}  ` +
             `${ratio(res.reqPerS / health)} health  app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  ` +
-            `others ${res.othersPct.toFixed(0)}%  status ${JSON.stringify(res.statusCodes)}` +
+            `others ${res.othersPct.toFixed(0)}% of machine  status ${JSON.stringify(res.statusCodes)}` +
             (bad > 0 ? `  NON-2XX ${res.non2xx} errors ${res.errors} timeouts ${res.timeouts}` : ''),
         );
         record('a', `${route.label} req/s`, 'req/s', res.reqPerS);
@@ -339,7 +348,7 @@ async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attem
   const count = Math.max(1, Math.round(rate * windowS));
   await r.client.run('setupDebtFlows', { count, concurrency: 16 });
   await waitQuiet(r.db);
-  const res = await measured(r.app, r.databaseName, () => r.client.run<PayResult>('payFlows', { rate, count }));
+  const res = await measured(r, () => r.client.run<PayResult>('payFlows', { rate, count }));
   const deadline = res.windowEnd + settings.drainMs;
   if (Date.now() < deadline) await sleep(deadline - Date.now());
   const times = await debtFlowTimes(r.db, res.paymentIds);
@@ -370,7 +379,7 @@ async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attem
       `flow p50 ${ms(attempt.p50)} p99 ${ms(p99)} [confirm ${ms(attempt.steps.confirm)} + settle ${ms(attempt.steps.settle)} + ` +
       `issue ${ms(attempt.steps.issue)} medians]  POST p99 ${ms(res.postP99)}  send lag p99 ${ms(res.sendLagP99)}  ` +
       `status ${JSON.stringify(res.statusCodes)}${res.failures ? ` failed ${res.failures}` : ''}  app ${res.appCpuPct.toFixed(0)}%  ` +
-      `client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}%  drained ${(drained / 1000).toFixed(1)} s → ${pass ? 'PASS' : 'fail'}`,
+      `client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}% of machine  drained ${(drained / 1000).toFixed(1)} s → ${pass ? 'PASS' : 'fail'}`,
   );
   return attempt;
 }
@@ -480,7 +489,7 @@ async function orderFlowTimes(db: pg.Pool, orderIds: string[]): Promise<OrderTim
 async function orderAttempt(r: Rig, rate: number, windowS: number): Promise<Attempt> {
   const count = Math.max(1, Math.round(rate * windowS));
   await waitQuiet(r.db);
-  const res = await measured(r.app, r.databaseName, () => r.client.run<OrderResult>('orderFlows', { rate, count }));
+  const res = await measured(r, () => r.client.run<OrderResult>('orderFlows', { rate, count }));
   const deadline = res.windowEnd + settings.drainMs;
   if (Date.now() < deadline) await sleep(deadline - Date.now());
   const times = await orderFlowTimes(r.db, res.orderIds);
@@ -511,7 +520,7 @@ async function orderAttempt(r: Rig, rate: number, windowS: number): Promise<Atte
       `flow p50 ${ms(attempt.p50)} p99 ${ms(p99)} [placed → reserved ${ms(attempt.steps.reserve)} + client pays ` +
       `${ms(attempt.steps.clientPays)} + paid → shipped ${ms(attempt.steps.ship)} medians]  send lag p99 ${ms(res.sendLagP99)}  ` +
       `${JSON.stringify(res.statusCodes)} routed ${JSON.stringify(res.routedStatus)}${res.failures ? ` failed ${res.failures}` : ''}  ` +
-      `app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}%  ` +
+      `app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}% of machine  ` +
       `drained ${(drained / 1000).toFixed(1)} s → ${pass ? 'PASS' : 'fail'}`,
   );
   return attempt;
@@ -570,7 +579,7 @@ async function partD(): Promise<void> {
     await r.client.run('setupRoutes', { citizens: 64 });
     for (let rep = 1; rep <= settings.repeat; rep++) {
       await waitQuiet(r.db);
-      const res = await measured(r.app, r.databaseName, () =>
+      const res = await measured(r, () =>
         r.client.run<BurstResult>('burstProbe', {
           probeRate: settings.probeRate,
           idleS: settings.idleS,
@@ -582,7 +591,7 @@ async function partD(): Promise<void> {
         `  [${rep}] idle p50 ${ms(res.idleP50)} p99 ${ms(res.idleP99)} (${res.idleCount})  during the burst p50 ${ms(res.burstP50)} ` +
           `p99 ${ms(res.burstP99)} (${res.burstCount}) → ${ratio(res.burstP99 / res.idleP99)}  ${res.orders} orders placed in ` +
           `${int(res.placedMs)} ms ${JSON.stringify(res.placedStatus)}, all routed after ${int(res.routedMs)} ms  probe ` +
-          `${JSON.stringify(res.statusCodes)}  app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}%`,
+          `${JSON.stringify(res.statusCodes)}  app ${res.appCpuPct.toFixed(0)}%  client ${res.clientCpuPct.toFixed(0)}%  others ${res.othersPct.toFixed(0)}% of machine`,
       );
       record('d', 'GET p99, idle', 'ms', res.idleP99);
       record('d', 'GET p99, during an order burst', 'ms', res.burstP99);
@@ -779,6 +788,8 @@ async function main(): Promise<void> {
       `(+${settings.warmupS} s warm-up), ${settings.connections} connections, flow window ${settings.windowS} s, drain ` +
       `${settings.drainMs / 1000} s, start rate ${settings.startRate}/s, bisect ${settings.bisect}${quick ? ', --quick' : ''}`,
   );
+  log('CPU per window: app and client in % of one core (/proc, process.cpuUsage); others: busy time of the whole');
+  log('machine not spent by the app, stub, client, bench database backends or Redis (% of all cores).');
   if (settings.parts.has('a')) await partA();
   if (settings.parts.has('b')) await partB();
   if (settings.parts.has('c')) await partC();
