@@ -248,6 +248,7 @@ interface RouteResult {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
+  all2xx: number;
   cpu: ClientCpu;
 }
 
@@ -255,7 +256,9 @@ async function partA(): Promise<void> {
   log('\n== (a) routes, APP_ROLES=api, closed loop ==');
   const r = await rig('api');
   try {
-    await r.client.run('setupRoutes', { citizens: 64 });
+    const fixtures = 64;
+    await r.client.run('setupRoutes', { citizens: fixtures });
+    const accepted = { 'post-debt': fixtures, 'post-payment': 0 } as Record<string, number>;
     for (let rep = 1; rep <= settings.repeat; rep++) {
       let health = Number.NaN;
       for (const route of ROUTES) {
@@ -268,6 +271,7 @@ async function partA(): Promise<void> {
           }),
         );
         if (route.name === 'health') health = res.reqPerS;
+        if (route.name in accepted) accepted[route.name] += res.all2xx;
         const bad = res.non2xx + res.errors + res.timeouts;
         log(
           `  [${rep}] ${route.label.padEnd(20)} ${int(res.reqPerS).padStart(6)} req/s  p50 ${ms(res.p50)}  p99 ${ms(res.p99)}  ` +
@@ -284,6 +288,18 @@ async function partA(): Promise<void> {
         record('a', `${route.label} client CPU`, '% core', res.clientCpuPct);
       }
     }
+    // Every 2xx must be a row of its own: a replayed body or Idempotency-Key would answer 2xx without work.
+    const { rows } = await r.db.query<{ debts: string; payments: string }>(
+      `SELECT (SELECT count(*) FROM debts_debt) AS debts, (SELECT count(*) FROM payments_payment) AS payments`,
+    );
+    // A replayed body or key would answer 2xx without a row of its own: rows must be at least the
+    // answers. Rows beyond them are requests in flight when autocannon stopped (handled, not counted).
+    const check = (label: string, rowCount: string, answers: number) =>
+      `${rowCount} ${label} rows for ${answers} 2xx answers (${Number(rowCount) >= answers ? 'ok' : 'MISMATCH: replays'})`;
+    log(
+      `  check, every 2xx did its own work: ${check('debt', rows[0].debts, accepted['post-debt'])}, ` +
+        `${check('payment', rows[0].payments, accepted['post-payment'])} (extra rows: in flight when a run stopped)`,
+    );
   } finally {
     await r.stop();
   }
