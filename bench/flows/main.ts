@@ -192,6 +192,7 @@ async function rig(roles: string | undefined, profileDir?: string): Promise<Rig>
       await stopChild(stub.child);
       await stopChild(app.child, 30_000);
       await db.end();
+      await iso.dispose();
     },
   };
 }
@@ -828,6 +829,7 @@ main()
   .then(() => cleanUp())
   .then(() => process.exit(0))
   .catch(async (error: unknown) => {
+    if (exiting) return; // Ctrl-C: the signal handler cleans up and exits
     process.stderr.write(
       `bench:flows failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

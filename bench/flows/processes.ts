@@ -69,17 +69,25 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
   children.delete(child);
 }
 
-/** A fresh database of this run's own and a Redis key prefix; both removed by {@link cleanUp}. */
-export async function createIsolation(): Promise<{ databaseName: string; databaseUrl: string; queuePrefix: string }> {
+/** A fresh database of this run's own and a Redis key prefix; removed by `dispose()` or else by {@link cleanUp}. */
+export async function createIsolation(): Promise<{
+  databaseName: string;
+  databaseUrl: string;
+  queuePrefix: string;
+  dispose(): Promise<void>;
+}> {
   const id = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const databaseName = `debts_hub_bench_${id}`;
   const queuePrefix = `bench-flows-${id.replace('_', '-')}`;
   await admin(`CREATE DATABASE ${databaseName}`);
-  onCleanUp(async () => {
-    await deleteRedisKeys(queuePrefix);
-    await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  });
-  return { databaseName, databaseUrl: `${SERVER_URL}/${databaseName}`, queuePrefix };
+  let disposed: Promise<void> | undefined;
+  const dispose = () =>
+    (disposed ??= (async () => {
+      await deleteRedisKeys(queuePrefix);
+      await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    })());
+  onCleanUp(dispose);
+  return { databaseName, databaseUrl: `${SERVER_URL}/${databaseName}`, queuePrefix, dispose };
 }
 
 async function admin(sql: string): Promise<void> {
