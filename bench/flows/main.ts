@@ -13,7 +13,7 @@
  * benchmark has its own database per part and Redis prefix, removed at the end.
  *
  *   npm run bench:flows -- [--part a,b,cost] [--quick] [--repeat N] [--duration S] [--window S]
- *                          [--start-rate R] [--max-rate R] [--bisect N] [--drain S] [--cost-flows N]
+ *                          [--start-rate R] [--max-rate R] [--bisect N] [--drain S] [--cost-flows N] [--cost-rate R] [--burst N]
  *                          [--markdown]
  */
 import os from 'node:os';
@@ -58,6 +58,7 @@ const { values: flags } = parseArgs({
     bisect: { type: 'string' },
     drain: { type: 'string' },
     'cost-flows': { type: 'string' },
+    'cost-rate': { type: 'string' },
     burst: { type: 'string' },
     markdown: { type: 'boolean', default: false },
   },
@@ -80,7 +81,7 @@ const settings = {
   completeShare: 0.95,
   p99LimitMs: 250,
   costFlows: num(flags['cost-flows'], quick ? 100 : 300),
-  costRate: 20,
+  costRate: num(flags['cost-rate'], 10),
   /** Part (d): orders placed at once, the GET probe's rate and its idle phase. */
   burst: num(flags.burst, quick ? 50 : 200),
   probeRate: 50,
