@@ -7,12 +7,14 @@
  *   (b) every role in one process: sustained debt-payment flows/s (open loop; ≥ 95% of the offered
  *       flows complete, payment createdAt → licence issuedAt, within the window plus a drain
  *       allowance, with flow p99 ≤ 250 ms), then flow p50/p99 at half that capacity
+ *   (c) the same for order flows: place → reserve (routing) → pay → ship (order created_at → shipped_at)
+ *   (d) p99 of an authenticated GET while a burst of orders is routed, against its idle p99
  *   cost: CPU ms per payment flow by step (V8 profile of the app), PostgreSQL and Redis CPU per flow
  *
  * The app, the stub payment provider and the load generator each run in their own process; the
  * benchmark has its own database per part and Redis prefix, removed at the end.
  *
- *   npm run bench:flows -- [--part a,b,cost] [--quick] [--repeat N] [--duration S] [--window S]
+ *   npm run bench:flows -- [--part a,b,c,d,cost] [--quick] [--repeat N] [--duration S] [--window S]
  *                          [--start-rate R] [--max-rate R] [--bisect N] [--drain S] [--cost-flows N] [--cost-rate R] [--burst N]
  *                          [--markdown]
  */
