@@ -210,7 +210,7 @@ export async function startApp(options: AppOptions): Promise<Child & { url: stri
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tracked = track(child);
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   let last = '';
   for (;;) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode}:\n${tracked.output()}`);
@@ -221,7 +221,7 @@ export async function startApp(options: AppOptions): Promise<Child & { url: stri
     } catch (error) {
       last = (error as Error).message; // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`app not ready within 60 s (${last}):\n${tracked.output()}`);
+    if (Date.now() > deadline) throw new Error(`app not ready within 120 s (${last}):\n${tracked.output()}`);
     await sleep(200);
   }
   return { ...tracked, url };
