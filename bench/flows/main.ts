@@ -364,6 +364,39 @@ interface Attempt {
   steps: Record<string, number>;
 }
 
+/**
+ * One window's verdict: the flows finished (`finished` set, by the deadline), their share of the
+ * offered count, latency from `created` to `finished`, the pass rule, and each step's median.
+ */
+function judge<T extends { created: number }>(
+  rate: number,
+  offered: number,
+  accepted: number,
+  deadline: number,
+  times: T[],
+  finished: (t: T) => number | null,
+  steps: Record<string, (t: T) => number>,
+): Attempt {
+  const done = times.filter((t) => {
+    const end = finished(t);
+    return end !== null && end <= deadline;
+  });
+  const latencies = done.map((t) => (finished(t) as number) - t.created);
+  const share = done.length / offered;
+  const p99 = percentile(latencies, 0.99);
+  return {
+    rate,
+    offered,
+    accepted,
+    completed: done.length,
+    share,
+    p50: percentile(latencies, 0.5),
+    p99,
+    pass: share >= settings.completeShare && p99 <= settings.p99LimitMs,
+    steps: Object.fromEntries(Object.entries(steps).map(([name, step]) => [name, percentile(done.map(step), 0.5)])),
+  };
+}
+
 async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attempt> {
   const count = Math.max(1, Math.round(rate * windowS));
   await r.client.run('setupDebtFlows', { count, concurrency: 16 });
@@ -371,28 +404,20 @@ async function debtAttempt(r: Rig, rate: number, windowS: number): Promise<Attem
   const res = await measured(r, () => r.client.run<PayResult>('payFlows', { rate, count }));
   const deadline = res.windowEnd + settings.drainMs;
   if (Date.now() < deadline) await sleep(deadline - Date.now());
-  const times = await debtFlowTimes(r.db, res.paymentIds);
-  const done = times.filter((t) => t.issued !== null && t.issued <= deadline);
-  const latencies = done.map((t) => (t.issued as number) - t.created);
-  const share = done.length / count;
-  const p99 = percentile(latencies, 0.99);
-  const pass = share >= settings.completeShare && p99 <= settings.p99LimitMs;
-  const med = (f: (t: FlowTimes) => number) => percentile(done.map(f), 0.5);
-  const attempt: Attempt = {
+  const attempt = judge(
     rate,
-    offered: count,
-    accepted: res.paymentIds.length,
-    completed: done.length,
-    share,
-    p50: percentile(latencies, 0.5),
-    p99,
-    pass,
-    steps: {
-      confirm: med((t) => (t.confirmed as number) - t.created),
-      settle: med((t) => (t.settled as number) - (t.confirmed as number)),
-      issue: med((t) => (t.issued as number) - (t.settled as number)),
+    count,
+    res.paymentIds.length,
+    deadline,
+    await debtFlowTimes(r.db, res.paymentIds),
+    (t) => t.issued,
+    {
+      confirm: (t) => (t.confirmed as number) - t.created,
+      settle: (t) => (t.settled as number) - (t.confirmed as number),
+      issue: (t) => (t.issued as number) - (t.settled as number),
     },
-  };
+  );
+  const { share, p99, pass } = attempt;
   const drained = await waitQuiet(r.db, 120_000);
   log(
     `    ${String(rate).padStart(5)}/s × ${windowS} s: ${attempt.completed}/${count} complete (${(share * 100).toFixed(1)}%), ` +
@@ -517,28 +542,20 @@ async function orderAttempt(r: Rig, rate: number, windowS: number): Promise<Atte
   const res = await measured(r, () => r.client.run<OrderResult>('orderFlows', { rate, count }));
   const deadline = res.windowEnd + settings.drainMs;
   if (Date.now() < deadline) await sleep(deadline - Date.now());
-  const times = await orderFlowTimes(r.db, res.orderIds);
-  const done = times.filter((t) => t.shipped !== null && t.shipped <= deadline);
-  const latencies = done.map((t) => (t.shipped as number) - t.created);
-  const share = done.length / count;
-  const p99 = percentile(latencies, 0.99);
-  const pass = share >= settings.completeShare && p99 <= settings.p99LimitMs;
-  const med = (f: (t: OrderTimes) => number) => percentile(done.map(f), 0.5);
-  const attempt: Attempt = {
+  const attempt = judge(
     rate,
-    offered: count,
-    accepted: res.orderIds.length,
-    completed: done.length,
-    share,
-    p50: percentile(latencies, 0.5),
-    p99,
-    pass,
-    steps: {
-      reserve: med((t) => (t.reserved as number) - t.created),
-      clientPays: med((t) => (t.paid as number) - (t.reserved as number)),
-      ship: med((t) => (t.shipped as number) - (t.paid as number)),
+    count,
+    res.orderIds.length,
+    deadline,
+    await orderFlowTimes(r.db, res.orderIds),
+    (t) => t.shipped,
+    {
+      reserve: (t) => (t.reserved as number) - t.created,
+      clientPays: (t) => (t.paid as number) - (t.reserved as number),
+      ship: (t) => (t.shipped as number) - (t.paid as number),
     },
-  };
+  );
+  const { share, p99, pass } = attempt;
   const drained = await waitQuiet(r.db, 120_000);
   log(
     `    ${String(rate).padStart(5)}/s × ${windowS} s: ${attempt.completed}/${count} shipped (${(share * 100).toFixed(1)}%), ` +

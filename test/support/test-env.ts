@@ -38,8 +38,9 @@ export async function isolate(): Promise<TestIsolation> {
   };
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
+/** Deletes every key under `prefix` (BullMQ's `{prefix}` hash-tagged keys too), by SCAN, never FLUSHALL. */
+export async function deleteRedisKeys(prefix: string, redisUrl = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
     for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
       let cursor = '0';

@@ -1,8 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
-
-/** What a storage answers for one hit (the package does not export the type by name). */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+import type { ThrottlerStorageRecord } from './failover-throttler-storage.js';
 
 /** One request's hit, waiting for the next flush. */
 interface PendingHit {
