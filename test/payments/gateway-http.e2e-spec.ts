@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { PaymentRequestedV1 } from '../../src/modules/payments/index.js';
+import { OutboxWriter } from '../../src/outbox/index.js';
 import type { StubSettings } from '../../scripts/gateway-stub/stub-settings.js';
 import { eventually } from '../support/eventually.js';
 import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
@@ -80,6 +83,27 @@ describe('payments over HTTP: the provider protocol and its faults (stub provide
     });
     expect(await paymentPostings(dataSource, paymentId)).toEqual(RECEIVED);
     await eventually(async () => expect((await getDebt(t, debtId)).body.outstanding).toBe(0));
+  });
+
+  it('charges a payment requested before events carried the statement reference with the debt reference', async () => {
+    const payer = citizen();
+    const debt = (await registerDebt(t, payer.sub, 1_500)) as { id: string; reference: string };
+    const paymentId = randomUUID();
+    await dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO payments_payment (id, purpose, reference_id, owner_id, amount, currency, status)
+         VALUES ($1, 'debt', $2, $3, 1500, 'SAR', 'pending')`,
+        [paymentId, debt.id, payer.sub],
+      );
+      // The payload as it was appended before statementReference existed.
+      await t.app.get(OutboxWriter).append(tx, {
+        contract: PaymentRequestedV1,
+        aggregateId: paymentId,
+        payload: { paymentId, purpose: 'debt', referenceId: debt.id, amount: 1_500, currency: 'SAR' },
+      });
+    });
+    expect(await settledPayment(t, paymentId)).toMatchObject({ status: 'confirmed' });
+    expect((await t.stub.charges(paymentId)).charge).toMatchObject({ reference: debt.reference, amount: 1_500 });
   });
 
   it('takes a decline as final: failed with the failure code, never charged again, nothing posted', async () => {

@@ -66,9 +66,20 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
       );
     }
     if (applied === 0) return;
-    await debts.update(
-      { id: debt.id },
-      { outstanding: String(outstanding), ...(outstanding === 0 ? { status: 'settled', settledAt: new Date() } : {}) },
+    // The citizen's other outstanding debts are counted in the same statement: its snapshot is taken
+    // under the citizen lock, after every other settlement of theirs committed.
+    const [[{ still_owed: stillOwed }]]: [Array<{ still_owed: number }>, number] = await tx.query(
+      `UPDATE debts_debt d
+       SET outstanding = $2, status = $3, settled_at = $4, updated_at = now()
+       WHERE d.id = $1
+       RETURNING (SELECT count(*)::int FROM debts_debt o
+                  WHERE o.citizen_id = d.citizen_id AND o.status = 'outstanding' AND o.id <> d.id) AS still_owed`,
+      [
+        debt.id,
+        String(outstanding),
+        outstanding === 0 ? 'settled' : debt.status,
+        outstanding === 0 ? new Date() : debt.settledAt,
+      ],
     );
     await this.ledger.post(tx, {
       source: event.id,
@@ -91,8 +102,7 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
         amount: Number(debt.amount),
       },
     };
-    // Counted after this debt's update, under the citizen lock; both events go in one append.
-    const stillOwed = await debts.countBy({ citizenId: debt.citizenId, status: 'outstanding' });
+    // Both events go in one append.
     if (stillOwed > 0) {
       await this.outbox.append(tx, settled);
       return;

@@ -35,6 +35,11 @@ interface MovedRow {
   currency: string;
 }
 
+interface ConfirmedRow extends MovedRow {
+  /** The reference's other confirmed payments, counted under the reference lock. */
+  others: number;
+}
+
 /**
  * Applies what the gateway says about a payment's charge - from the charging worker, the signed
  * webhook or the reconciler alike - with a compare-and-set on `status = 'pending'`: whichever
@@ -107,11 +112,17 @@ export class GatewayResultApplier {
     // see refundIfTooLate.
     await lockPaymentReference(tx, target.purpose, target.referenceId);
 
-    const [rows]: [MovedRow[], number] = await tx.query(
-      `UPDATE payments_payment
+    // The reference's other confirmed payments are counted in the same statement (refundIfTooLate
+    // needs them): its snapshot is taken after the reference lock above was granted, and every
+    // change to that set (a confirmation, a refund) holds the same lock, so the count is current.
+    const [rows]: [ConfirmedRow[], number] = await tx.query(
+      `UPDATE payments_payment p
        SET status = 'confirmed', gateway_ref = $2, confirmed_at = now(), updated_at = now()
-       WHERE id = $1 AND status = 'pending'
-       RETURNING purpose, reference_id, amount, currency`,
+       WHERE p.id = $1 AND p.status = 'pending'
+       RETURNING p.purpose, p.reference_id, p.amount, p.currency,
+         (SELECT count(*)::int FROM payments_payment o
+          WHERE o.purpose = p.purpose AND o.reference_id = p.reference_id AND o.status = 'confirmed'
+            AND o.id <> p.id) AS others`,
       [paymentId, gatewayRef],
     );
     const [moved] = rows;
@@ -164,18 +175,13 @@ export class GatewayResultApplier {
    * this transaction has committed, and its query then finds this payment `confirmed` and refunds
    * it. Two confirmations of one reference are serialised the same way: the second sees the first.
    */
-  private async refundIfTooLate(tx: EntityManager, paymentId: string, moved: MovedRow): Promise<boolean> {
+  private async refundIfTooLate(tx: EntityManager, paymentId: string, moved: ConfirmedRow): Promise<boolean> {
     const payable = await this.payables.resolver(moved.purpose)?.resolve(tx, moved.reference_id);
     if (!payable) {
       this.logger.warn(`payment ${paymentId} was confirmed for ${moved.purpose} ${moved.reference_id}, now unknown`);
       return false;
     }
-    const [{ others }]: Array<{ others: number }> = await tx.query(
-      `SELECT count(*)::int AS others FROM payments_payment
-       WHERE purpose = $1 AND reference_id = $2 AND status = 'confirmed' AND id <> $3`,
-      [moved.purpose, moved.reference_id, paymentId],
-    );
-    const why = refundAtConfirm(payable, others);
+    const why = refundAtConfirm(payable, moved.others);
     if (!why) return false;
     const reason =
       why === 'reference-closed'

@@ -97,7 +97,15 @@ export class RequestPaymentHandler {
     await this.outbox.append(tx, {
       contract: PaymentRequestedV1,
       aggregateId: id,
-      payload: { paymentId: id, purpose, referenceId, amount: command.amount, currency: command.currency },
+      payload: {
+        paymentId: id,
+        purpose,
+        referenceId,
+        amount: command.amount,
+        currency: command.currency,
+        // Carried so the charging worker need not look the reference up again.
+        ...(payable.statementReference !== undefined && { statementReference: payable.statementReference }),
+      },
     });
     return toPaymentView({ ...payment, ...generatedMaps[0] } as PaymentEntity);
   }

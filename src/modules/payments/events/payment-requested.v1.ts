@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsString, IsUUID, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Min } from 'class-validator';
 import { defineEvent } from '../../../outbox/index.js';
 import { IsCurrencyCode } from '../../../platform/index.js';
 
@@ -11,6 +11,12 @@ export class PaymentRequestedV1Payload {
   @IsString() referenceId!: string;
   @IsInt() @Min(1) amount!: number;
   @IsCurrencyCode() currency!: string;
+  /**
+   * What the payer sees on the gateway statement (a debt's `reference`), fixed when the payment was
+   * accepted; absent in events appended before it was added and for references without one (an
+   * order: its id is used).
+   */
+  @IsOptional() @IsString() statementReference?: string;
 }
 
 /** A payment was accepted and awaits its gateway charge. */

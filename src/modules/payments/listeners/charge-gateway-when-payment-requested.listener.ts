@@ -10,7 +10,7 @@ import {
 import { GatewayResultApplier } from '../application/apply-gateway-result.js';
 import { lockPaymentCharge } from '../application/charge-lock.js';
 import { Payables } from '../application/payables.js';
-import { PaymentRequestedV1, type PaymentRequestedV1Payload } from '../events/index.js';
+import { type PaymentPurpose, PaymentRequestedV1, type PaymentRequestedV1Payload } from '../events/index.js';
 import { GatewayRequestRejectedError, PAYMENT_GATEWAY, type PaymentGateway } from '../gateway/payment-gateway.js';
 
 export const chargeGatewaySubscription = subscribe(PaymentRequestedV1, {
@@ -48,7 +48,7 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
   ) {}
 
   async handle(event: Envelope<PaymentRequestedV1Payload>, tx: EntityManager): Promise<void> {
-    const { paymentId, purpose, referenceId, amount, currency } = event.payload;
+    const { paymentId, purpose, referenceId, amount, currency, statementReference } = event.payload;
     await lockPaymentCharge(tx, paymentId, 'wait');
     const [payment]: Array<{ status: string }> = await tx.query(`SELECT status FROM payments_payment WHERE id = $1`, [
       paymentId,
@@ -58,12 +58,11 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
     // Confirmed by the webhook, or resolved by the reconciler: never charge a decided payment.
     if (payment.status !== 'pending') return;
 
-    const payable = await this.payables.resolver(purpose)?.resolve(tx, referenceId);
     const result = await this.gateway.charge({
       paymentId,
       amount,
       currency,
-      reference: payable?.statementReference ?? referenceId,
+      reference: statementReference ?? (await this.statementReferenceOf(tx, purpose, referenceId)),
       purpose,
     });
     // The event committed with the payment row (the inbox checked it against PostgreSQL), so its
@@ -76,5 +75,11 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
     } else if (!outcome.applied) {
       this.logger.log(`payment ${paymentId} was already ${outcome.status}; gateway result ignored`);
     }
+  }
+
+  /** For events appended before they carried it: the reference's statement text, or its id. */
+  private async statementReferenceOf(tx: EntityManager, purpose: PaymentPurpose, referenceId: string): Promise<string> {
+    const payable = await this.payables.resolver(purpose)?.resolve(tx, referenceId);
+    return payable?.statementReference ?? referenceId;
   }
 }
