@@ -5,6 +5,7 @@ import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
 import { deliveryJobId, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { ENQUEUED_BY_NOW } from '../relay/relay.js';
 
 /** `forged`: the job did not match the event committed in PostgreSQL (docs/adr/0019-forged-jobs-and-pruning.md). */
 export type DeadLetterReason = 'exhausted' | 'non-retryable' | 'sequence-gap' | 'forged';
@@ -98,7 +99,8 @@ export class DeadLetters {
         ],
       );
       await tx.query(
-        `UPDATE outbox_delivery SET state = 'dead', attempts = attempts + 1, last_error = $3, updated_at = now()
+        `UPDATE outbox_delivery d SET state = 'dead', attempts = attempts + 1, last_error = $3, updated_at = now(),
+           enqueued_at = ${ENQUEUED_BY_NOW}
          WHERE event_id = $1 AND subscriber = $2 AND state <> 'handled'`,
         [input.envelope.id, input.subscriber, error.message.slice(0, MAX_ERROR_LENGTH)],
       );
