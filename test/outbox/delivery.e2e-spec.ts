@@ -187,7 +187,7 @@ describe('outbox delivery: inbox, retries, dead letters, replay', () => {
       .set('Authorization', admin)
       .send({ subscriber: RECORDER, error: 'bulk-failure-marker' });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ replayed: 5 });
+    expect(res.body).toEqual({ replayId: expect.any(String), matched: 5, replayed: 5 });
     await eventually(async () => expect((await effectCounts(dataSource, RECORDER)).rows).toBe(5));
   });
 

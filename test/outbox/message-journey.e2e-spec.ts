@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { Relay } from '../../src/outbox/relay/relay.js';
 import { runWithCorrelation } from '../../src/platform/context/index.js';
@@ -11,6 +12,7 @@ import {
   outboxTestSetup,
   recorderSubscription,
   ThingHappened,
+  ThingRejectedError,
 } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -79,6 +81,80 @@ describe('admin message journeys (GET /admin/messages)', () => {
     expect(handled.body.causedEvents).toEqual([
       { id: child.id, type: ThingHappened.type, version: ThingHappened.version, occurredAt: child.occurredAt },
     ]);
+  });
+
+  describe("when a worker finishes before the relay's enqueued mark lands (ADR 0029)", () => {
+    const ledgerRow = async (eventId: string) =>
+      (
+        await dataSource.query(
+          `SELECT state, attempts, enqueued_at, handled_at FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`,
+          [eventId, RECORDER],
+        )
+      )[0] as { state: string; attempts: number; enqueued_at: Date | null; handled_at: Date | null };
+
+    // Earlier tests leave events in the outbox (a caused child): relay them first, so a claim takes only this test's.
+    beforeEach(relayAll);
+
+    it('records the handled delivery as enqueued no later than handled, and the late mark changes nothing', async () => {
+      const [event] = await appendAs('corr-race-handled', undefined, 'race-handled');
+      // The relay's three steps, with the worker let in between the enqueue and the mark.
+      const { deliveries } = await relay.claim();
+      expect(deliveries.map((d) => d.envelope.id)).toEqual([event.id]);
+      expect((await ledgerRow(event.id)).state).toBe('pending');
+      await t.app.get(LaneQueues).enqueue(deliveries);
+      await eventually(async () => expect(await state(event.id)).toBe('handled'));
+
+      const beforeMark = await ledgerRow(event.id);
+      expect(beforeMark.enqueued_at).not.toBeNull();
+      expect(beforeMark.enqueued_at!.getTime()).toBeLessThanOrEqual(beforeMark.handled_at!.getTime());
+
+      await relay.markEnqueued(deliveries);
+      expect(await ledgerRow(event.id)).toEqual(beforeMark);
+      const res = await journey(event.id);
+      expect(res.body.deliveries).toEqual([
+        expect.objectContaining({
+          state: 'handled',
+          attempts: 1,
+          enqueuedAt: beforeMark.enqueued_at!.toISOString(),
+          handledAt: beforeMark.handled_at!.toISOString(),
+        }),
+      ]);
+      const effects = await dataSource.query(`SELECT 1 FROM test_effect WHERE event_id = $1`, [event.id]);
+      expect(effects).toHaveLength(1);
+    });
+
+    it('keeps the relay mark when it lands first', async () => {
+      const [event] = await appendAs('corr-race-marked', undefined, 'race-marked');
+      const { deliveries } = await relay.claim();
+      await relay.markEnqueued(deliveries);
+      const marked = await ledgerRow(event.id);
+      expect(marked.state).toBe('enqueued');
+      expect(marked.enqueued_at).not.toBeNull();
+
+      await t.app.get(LaneQueues).enqueue(deliveries);
+      await eventually(async () => expect(await state(event.id)).toBe('handled'));
+      const handled = await ledgerRow(event.id);
+      expect(handled.enqueued_at).toEqual(marked.enqueued_at);
+      expect(handled.handled_at!.getTime()).toBeGreaterThanOrEqual(marked.enqueued_at!.getTime());
+    });
+
+    it('records a delivery dead-lettered before the mark as enqueued, and the mark does not revive it', async () => {
+      faults.recorder.failuresLeft = 1;
+      faults.recorder.error = () => new ThingRejectedError('rejected before the mark');
+      const [event] = await appendAs('corr-race-dead', undefined, 'race-dead');
+      const { deliveries } = await relay.claim();
+      await t.app.get(LaneQueues).enqueue(deliveries);
+      await eventually(async () => expect(await state(event.id)).toBe('dead'));
+      const dead = await ledgerRow(event.id);
+      expect(dead.enqueued_at).not.toBeNull();
+
+      await relay.markEnqueued(deliveries);
+      expect(await ledgerRow(event.id)).toEqual(dead);
+      const res = await journey(event.id);
+      expect(res.body.deliveries).toEqual([
+        expect.objectContaining({ state: 'dead', enqueuedAt: dead.enqueued_at!.toISOString(), handledAt: null }),
+      ]);
+    });
   });
 
   it('shows retries, the last error and the dead letter of a delivery that failed', async () => {

@@ -89,6 +89,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /admin/dead-letters': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
   'POST /admin/dead-letters/replay': { access: { kind: 'roles', roles: ADMIN }, body: 'json' },
   'POST /admin/dead-letters/:id/replay': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
+  'GET /admin/dead-letters/replays': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
   'GET /admin/reconciliation/runs': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
   'GET /admin/reconciliation/findings': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
   'POST /admin/reconciliation/findings/:id/resolve': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },

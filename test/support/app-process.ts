@@ -36,16 +36,37 @@ export function spawnApp(env: Record<string, string>, entry = MAIN): AppProcess 
   return { child, output: () => output, exited };
 }
 
-/** Waits until the process answers `/health/ready` on `port`. */
+/** How long a spawned app may take to answer: a cold start on a busy 2-core machine can take over 30 s (suites give their hooks 60 s). */
+const READY_TIMEOUT_MS = 50_000;
+
+/**
+ * Waits until the process answers `/health/ready` on `port`. Until it listens, each poll is refused
+ * (ECONNREFUSED): that is expected and not reported; if it never gets ready, the error says so once,
+ * with what the app printed, instead of the last poll's bare `fetch failed` stack.
+ */
 export async function waitUntilReady(port: number, app: AppProcess): Promise<void> {
-  await eventually(
-    async () => {
-      if (app.child.exitCode !== null) throw new Error(`app exited early:\n${app.output()}`);
-      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
-      if (response.status !== 200) throw new Error(`not ready: ${response.status}`);
-    },
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
+  const started = Date.now();
+  try {
+    await eventually(
+      async () => {
+        if (app.child.exitCode !== null) throw new Error(`app exited early:\n${app.output()}`);
+        const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        if (response.status !== 200) throw new Error(`not ready: ${response.status}`);
+      },
+      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
+    );
+  } catch (error) {
+    const last = error instanceof Error ? (describeCause(error) ?? error.message) : String(error);
+    throw new Error(
+      `app on port ${port} not ready after ${Date.now() - started} ms (last poll: ${last}); its output:\n${app.output()}`,
+    );
+  }
+}
+
+/** `fetch failed` carries the socket error (ECONNREFUSED, …) in `cause`. */
+function describeCause(error: Error): string | undefined {
+  const cause = error.cause;
+  return cause instanceof Error ? `${error.message}: ${cause.message}` : undefined;
 }
 
 /** A free local TCP port. */

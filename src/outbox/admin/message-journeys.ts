@@ -108,7 +108,11 @@ export class MessageJourneys {
       dead_letter_status: 'dead' | 'replayed' | null;
       replay_count: number | null;
     }> = await this.dataSource.query(
-      `SELECT d.event_id, d.subscriber, d.lane, d.state, d.attempts, d.redrive_count, d.enqueued_at, d.handled_at,
+      // A row handled before the worker's mark recorded `enqueued_at` too (ADR 0029) has only its
+      // handling time to say when, at the latest, its job was enqueued.
+      `SELECT d.event_id, d.subscriber, d.lane, d.state, d.attempts, d.redrive_count,
+              CASE WHEN d.state = 'handled' THEN coalesce(d.enqueued_at, d.handled_at) ELSE d.enqueued_at END AS enqueued_at,
+              d.handled_at,
               d.last_error, l.id AS dead_letter_id, l.reason, l.status AS dead_letter_status, l.replay_count
        FROM outbox_delivery d
        LEFT JOIN outbox_dead_letter l ON l.event_id = d.event_id AND l.subscriber = d.subscriber

@@ -1,16 +1,40 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { Roles } from '../../platform/auth/index.js';
+import { CurrentPrincipal, type Principal, Roles } from '../../platform/auth/index.js';
 import { decodeCursor, encodeCursor, OFFSET_CURSOR, type Page, PageQuery } from '../../platform/http/pagination.js';
-import { type DeadLetter, DeadLetters } from '../dead-letters/dead-letters.service.js';
+import { ValidationProblem } from '../../platform/http/problem.js';
+import {
+  BULK_REPLAY_DEFAULT_LIMIT,
+  BULK_REPLAY_MAX_LIMIT,
+  type DeadLetter,
+  type DeadLetterReplay,
+  DeadLetters,
+} from '../dead-letters/dead-letters.service.js';
 import { type MessageJourney, MessageJourneys } from './message-journeys.js';
 
-export class DeadLetterFilterDto {
-  @IsOptional() @IsString() @MaxLength(100) subscriber?: string;
-  @IsOptional() @IsString() @MaxLength(200) type?: string;
-  @IsOptional() @IsString() @MaxLength(500) error?: string;
+/**
+ * A bulk replay: a filter, or `all: true` to replay every dead letter (never implied by an empty
+ * body), capped by `limit`. An empty filter value would match everything (`error: ""` is a
+ * substring of every message), so values must not be empty.
+ */
+export class BulkReplayDto {
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) subscriber?: string;
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) type?: string;
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(500) error?: string;
+
+  @ApiPropertyOptional({ description: 'replay every dead letter; required when no filter is given' })
+  @IsOptional()
+  @IsBoolean()
+  all?: boolean;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: BULK_REPLAY_MAX_LIMIT, default: BULK_REPLAY_DEFAULT_LIMIT })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(BULK_REPLAY_MAX_LIMIT)
+  limit?: number;
 }
 
 export class DeadLetterListQuery extends PageQuery {
@@ -94,10 +118,43 @@ export class OutboxAdminController {
     );
   }
 
+  /**
+   * Replays the dead letters matching a filter, or all of them with `{ "all": true }` (400 without
+   * either), at most `limit` (default 1,000); answers how many matched and how many were replayed,
+   * and records who asked in the audit that `GET /admin/dead-letters/replays` lists.
+   */
   @Post('dead-letters/replay')
   @HttpCode(202)
-  async replayMatching(@Body() filter: DeadLetterFilterDto): Promise<{ replayed: number }> {
-    return { replayed: await this.deadLetters.replayMatching(filter) };
+  async replayMatching(
+    @Body() body: BulkReplayDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ replayId: string; matched: number; replayed: number }> {
+    // `null` counts as absent (IsOptional lets it through): never `LIMIT NULL`, which has no cap.
+    const { all: allAsked, limit: limitAsked, ...filter } = body;
+    const all = allAsked ?? false;
+    const limit = limitAsked ?? BULK_REPLAY_DEFAULT_LIMIT;
+    const filtered = Object.values(filter).some((value) => value !== undefined && value !== null);
+    if (!filtered && !all) {
+      throw new ValidationProblem([
+        {
+          field: 'all',
+          message: 'give a filter (subscriber, type, error), or "all": true to replay every dead letter',
+        },
+      ]);
+    }
+    if (filtered && all) {
+      throw new ValidationProblem([
+        { field: 'all', message: '"all": true replays every dead letter: give no filter with it' },
+      ]);
+    }
+    return this.deadLetters.replayMatching({ filter, all, limit, requestedBy: principal.sub });
+  }
+
+  /** The audit of bulk replays, newest first. */
+  @Get('dead-letters/replays')
+  async replays(@Query() query: PageQuery): Promise<Page<DeadLetterReplay>> {
+    const offset = decodeCursor(OFFSET_CURSOR, query.cursor) ?? 0;
+    return page(await this.deadLetters.replays(query.limit + 1, offset), query.limit, offset);
   }
 
   @Post('dead-letters/:id/replay')

@@ -5,6 +5,7 @@ import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
 import { deliveryJobId, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { ENQUEUED_BY_NOW } from '../relay/relay.js';
 
 /** `forged`: the job did not match the event committed in PostgreSQL (docs/adr/0019-forged-jobs-and-pruning.md). */
 export type DeadLetterReason = 'exhausted' | 'non-retryable' | 'sequence-gap' | 'forged';
@@ -52,6 +53,39 @@ interface DeadLetterRow {
   replayed_at: Date | null;
 }
 
+/** A bulk replay as recorded in the audit (`GET /admin/dead-letters/replays`). */
+export interface DeadLetterReplay {
+  id: string;
+  /** The admin's subject (the bearer token's `sub`). */
+  requestedBy: string;
+  requestedAt: string;
+  filter: Omit<DeadLetterFilter, 'status'>;
+  all: boolean;
+  limit: number;
+  /** Dead letters matching the filter when the replay started. */
+  matched: number;
+  /** Of those, how many were replayed (at most `limit`); brought up to date after each batch. */
+  replayed: number;
+  /** Null while the replay runs, or if it was cut short. */
+  finishedAt: string | null;
+}
+
+interface DeadLetterReplayRow {
+  id: string;
+  requested_by: string;
+  requested_at: Date;
+  filter: Omit<DeadLetterFilter, 'status'>;
+  replay_all: boolean;
+  replay_limit: number;
+  matched: number;
+  replayed: number;
+  finished_at: Date | null;
+}
+
+/** What `POST /admin/dead-letters/replay` caps a bulk replay at when it names no `limit`, and the highest `limit` it takes. */
+export const BULK_REPLAY_DEFAULT_LIMIT = 1000;
+export const BULK_REPLAY_MAX_LIMIT = 10_000;
+
 const MAX_ERROR_LENGTH = 2000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REPLAY_BATCH = 500;
@@ -98,7 +132,8 @@ export class DeadLetters {
         ],
       );
       await tx.query(
-        `UPDATE outbox_delivery SET state = 'dead', attempts = attempts + 1, last_error = $3, updated_at = now()
+        `UPDATE outbox_delivery d SET state = 'dead', attempts = attempts + 1, last_error = $3, updated_at = now(),
+           enqueued_at = ${ENQUEUED_BY_NOW}
          WHERE event_id = $1 AND subscriber = $2 AND state <> 'handled'`,
         [input.envelope.id, input.subscriber, error.message.slice(0, MAX_ERROR_LENGTH)],
       );
@@ -157,15 +192,65 @@ export class DeadLetters {
     return this.replay(`WHERE id = $1 AND status = 'dead'`, [id]);
   }
 
-  /** Replays every dead letter matching `filter`, in batches. */
-  async replayMatching(filter: Omit<DeadLetterFilter, 'status'>): Promise<number> {
+  /**
+   * Replays the dead letters matching `filter` (every one when it is empty: the caller checks that
+   * this was asked for), oldest id first, at most `limit` of them, in batches; and records the
+   * replay in the audit before the first batch, updating it after each. The ids are chosen up
+   * front, so `replayed <= min(matched, limit)` even while new dead letters arrive; a letter
+   * replayed meanwhile by someone else is not replayed twice.
+   */
+  async replayMatching(request: {
+    filter: Omit<DeadLetterFilter, 'status'>;
+    all: boolean;
+    limit: number;
+    requestedBy: string;
+  }): Promise<{ replayId: string; matched: number; replayed: number }> {
+    const filter = definedOnly(request.filter);
     const { where, params } = whereClause({ ...filter, status: 'dead' });
-    let total = 0;
-    for (;;) {
-      const replayed = await this.replay(where, params, REPLAY_BATCH);
-      total += replayed;
-      if (replayed < REPLAY_BATCH) return total;
+    const rows: Array<{ id: string; matched: number }> = await this.dataSource.query(
+      `SELECT id, count(*) OVER ()::int AS matched FROM outbox_dead_letter ${where}
+       ORDER BY id LIMIT $${params.length + 1}`,
+      [...params, request.limit],
+    );
+    const matched = rows[0]?.matched ?? 0;
+    const replayId = uuidv7();
+    await this.dataSource.query(
+      `INSERT INTO outbox_dead_letter_replay (id, requested_by, filter, replay_all, replay_limit, matched)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [replayId, request.requestedBy, JSON.stringify(filter), request.all, request.limit, matched],
+    );
+    const ids = rows.map((row) => row.id);
+    let replayed = 0;
+    for (let start = 0; start < ids.length; start += REPLAY_BATCH) {
+      const batch = ids.slice(start, start + REPLAY_BATCH);
+      const n = await this.replay(`WHERE id = ANY($1::uuid[]) AND status = 'dead'`, [batch], batch.length);
+      replayed += n;
+      await this.dataSource.query(`UPDATE outbox_dead_letter_replay SET replayed = replayed + $2 WHERE id = $1`, [
+        replayId,
+        n,
+      ]);
     }
+    await this.dataSource.query(`UPDATE outbox_dead_letter_replay SET finished_at = now() WHERE id = $1`, [replayId]);
+    return { replayId, matched, replayed };
+  }
+
+  /** The bulk replays, newest first, `limit` from `offset`. */
+  async replays(limit: number, offset: number): Promise<DeadLetterReplay[]> {
+    const rows: DeadLetterReplayRow[] = await this.dataSource.query(
+      `SELECT * FROM outbox_dead_letter_replay ORDER BY requested_at DESC, id DESC LIMIT $1 OFFSET $2`,
+      [limit, offset],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      requestedBy: row.requested_by,
+      requestedAt: row.requested_at.toISOString(),
+      filter: row.filter,
+      all: row.replay_all,
+      limit: row.replay_limit,
+      matched: row.matched,
+      replayed: row.replayed,
+      finishedAt: row.finished_at?.toISOString() ?? null,
+    }));
   }
 
   /**
@@ -201,6 +286,13 @@ export class DeadLetters {
       [row.event_id, row.subscriber, replayJobId(row)],
     );
   }
+}
+
+/** `filter` without its absent (undefined or null) fields, as the audit stores it. */
+function definedOnly<T extends object>(filter: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(filter).filter(([, value]) => value !== undefined && value !== null),
+  ) as Partial<T>;
 }
 
 /** The error's class name, or its `name` when that says more (plain errors renamed by their thrower). */

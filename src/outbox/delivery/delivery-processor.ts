@@ -7,6 +7,7 @@ import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../
 import type { Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { ENQUEUED_BY_NOW } from '../relay/relay.js';
 import { prepared, runPrepared, runPreparedOnPool } from '../sql/prepared.js';
 import { CriticalFirst } from './critical-first.js';
 import {
@@ -50,7 +51,7 @@ export const RECORD_HANDLED = prepared(
      RETURNING event_id
    ), handled AS (
      UPDATE outbox_delivery d
-     SET state = 'handled', handled_at = now(), updated_at = now(),
+     SET state = 'handled', handled_at = now(), updated_at = now(), enqueued_at = ${ENQUEUED_BY_NOW},
          attempts = d.attempts + CASE WHEN f.event_id IS NULL THEN 0 ELSE 1 END
      FROM (SELECT DISTINCT id FROM genuine) g LEFT JOIN fresh f ON f.event_id = g.id
      WHERE d.subscriber = $1::text AND d.event_id = g.id
@@ -75,7 +76,7 @@ export const RECORD_HANDLED_ONE = prepared(
      RETURNING event_id
    ), handled AS (
      UPDATE outbox_delivery d
-     SET state = 'handled', handled_at = now(), updated_at = now(),
+     SET state = 'handled', handled_at = now(), updated_at = now(), enqueued_at = ${ENQUEUED_BY_NOW},
          attempts = d.attempts + (SELECT count(*)::int FROM fresh)
      WHERE d.subscriber = $1::text AND d.event_id = $2::uuid AND EXISTS (SELECT 1 FROM genuine)
        AND (EXISTS (SELECT 1 FROM fresh) OR d.state IN ('pending', 'enqueued'))

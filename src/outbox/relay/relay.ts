@@ -58,6 +58,17 @@ const CLAIM = prepared(
    FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id CROSS JOIN relay_commit`,
 );
 
+/**
+ * The relay's step 3 and a worker's mark race: a worker can handle (or dead-letter) a job before the
+ * relay's `enqueued` mark lands. The mark only moves `pending` rows, so it never regresses a row a
+ * worker finished; and every worker mark sets `enqueued_at` with this expression, since a worker
+ * only ever sees a job that was in a queue: the relay's time when its mark came first, else the
+ * worker's transaction time (the job was enqueued by then at the latest). LEAST ignores NULL.
+ * Whatever the order, a finished delivery has `enqueued_at <= handled_at`
+ * (docs/adr/0029-enqueued-mark-races-the-worker.md).
+ */
+export const ENQUEUED_BY_NOW = 'LEAST(d.enqueued_at, now())';
+
 const MARK_ENQUEUED = prepared(
   'mark_enqueued',
   `WITH marked AS (
