@@ -31,8 +31,18 @@ export interface PaymentReference {
 interface MovedRow {
   purpose: PaymentPurpose;
   reference_id: string;
+  owner_id: string;
   amount: string;
   currency: string;
+}
+
+/**
+ * The account a received payment is credited to until it is applied: a debt payment waits in
+ * payments clearing for debts to apply it; an order payment is held for its customer until the
+ * order ships (to revenue) or the payment is refunded.
+ */
+function receivedInto(payment: MovedRow): string {
+  return payment.purpose === 'order' ? Accounts.customerOrders(payment.owner_id) : Accounts.paymentsClearing();
 }
 
 /**
@@ -111,7 +121,7 @@ export class GatewayResultApplier {
       `UPDATE payments_payment
        SET status = 'confirmed', gateway_ref = $2, confirmed_at = now(), updated_at = now()
        WHERE id = $1 AND status = 'pending'
-       RETURNING purpose, reference_id, amount, currency`,
+       RETURNING purpose, reference_id, owner_id, amount, currency`,
       [paymentId, gatewayRef],
     );
     const [moved] = rows;
@@ -123,7 +133,7 @@ export class GatewayResultApplier {
       currency: moved.currency,
       legs: [
         { account: Accounts.gatewayCash(), amount },
-        { account: Accounts.paymentsClearing(), amount: -amount },
+        { account: receivedInto(moved), amount: -amount },
       ],
     });
     await this.outbox.append(tx, {
