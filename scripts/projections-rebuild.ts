@@ -8,14 +8,13 @@ import { SingleBar } from 'cli-progress';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { typeOrmOptions } from '../src/database/typeorm-options.js';
-import { BALANCE_PROJECTIONS, projectionNamed } from '../src/modules/ledger/projections/balance-projections.js';
-import { ProjectionMetrics } from '../src/modules/ledger/projections/projection-metrics.js';
 import {
-  ProjectionRebuilder,
-  type RebuildProgress,
+  BALANCE_PROJECTIONS,
+  projectionNamed,
   RebuildInProgressError,
-} from '../src/modules/ledger/projections/projection-rebuilder.js';
-import { ProjectionStore } from '../src/modules/ledger/projections/projection-store.js';
+  type RebuildProgress,
+  standaloneRebuilder,
+} from '../src/modules/ledger/index.js';
 
 const names = BALANCE_PROJECTIONS.map((p) => p.name).join(', ');
 const usage = `usage: npm run projections:rebuild -- <name>   (one of: ${names})`;
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
   }
   const dataSource = new DataSource({ ...typeOrmOptions(config), extra: { ...typeOrmOptions(config).extra, max: 2 } });
   await dataSource.initialize();
-  const rebuilder = new ProjectionRebuilder(dataSource, new ProjectionStore(), new ProjectionMetrics());
+  const rebuilder = standaloneRebuilder(dataSource);
   const reporter = progressReporter(name);
   try {
     const started = await rebuilder.start(name, `cli:${process.env.USER ?? 'unknown'}`);

@@ -6,8 +6,12 @@ export {
   projectCitizenBalancesSubscription,
   projectCustomerBalancesSubscription,
 } from './listeners/project-balances-when-entries-posted.listener.js';
-export { EntryKinds } from './projections/balance-projections.js';
-export { ProjectionRebuilder } from './projections/projection-rebuilder.js';
+export { BALANCE_PROJECTIONS, EntryKinds, projectionNamed } from './projections/balance-projections.js';
+export {
+  ProjectionRebuilder,
+  RebuildInProgressError,
+  standaloneRebuilder,
+} from './projections/projection-rebuilder.js';
 export type { RebuildProgress, RebuildView } from './projections/projection-rebuilder.js';
 export { reversed, UnbalancedPostingError } from './domain/posting.js';
 export type { Leg, Posting } from './domain/posting.js';

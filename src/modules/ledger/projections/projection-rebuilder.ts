@@ -309,3 +309,8 @@ export class ProjectionRebuilder {
     }
   }
 }
+
+/** A rebuilder outside the Nest application (the `projections:rebuild` command), on `dataSource`. */
+export function standaloneRebuilder(dataSource: DataSource): ProjectionRebuilder {
+  return new ProjectionRebuilder(dataSource, new ProjectionStore(), new ProjectionMetrics());
+}
