@@ -5,6 +5,7 @@
  * A progress bar on a terminal, one progress line a second otherwise. Exit code 0 once swapped.
  */
 import { SingleBar } from 'cli-progress';
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { typeOrmOptions } from '../src/database/typeorm-options.js';
@@ -59,6 +60,7 @@ function progressReporter(name: string): { update(p: RebuildProgress): void; sto
 }
 
 async function main(): Promise<void> {
+  Logger.overrideLogger(['error', 'warn']);
   const name = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
   if (!name) fail(usage);
   if (!projectionNamed(name)) fail(`unknown projection "${name}"\n${usage}`);
