@@ -153,6 +153,32 @@ export class LedgerApi {
     }));
   }
 
+  /**
+   * Per source, the amount posted to `account` by postings of `kind` whose source starts with
+   * `sourcePrefix`, and the balance of `account` per currency: what a reconciler compares with the
+   * records those postings stand for. Exact (bigint).
+   */
+  async postedTo(
+    tx: EntityManager,
+    account: string,
+    kind: string,
+    sourcePrefix: string,
+  ): Promise<{ bySource: Map<string, { amount: bigint; currency: string }>; balances: Map<string, bigint> }> {
+    const rows: Array<{ source: string; amount: string; currency: string }> = await tx.query(
+      `SELECT source, amount::text AS amount, currency FROM ledger_entry
+       WHERE account = $1 AND kind = $2 AND starts_with(source, $3)`,
+      [account, kind, sourcePrefix],
+    );
+    const balances: Array<{ currency: string; balance: string }> = await tx.query(
+      `SELECT currency, sum(amount)::text AS balance FROM ledger_entry WHERE account = $1 GROUP BY currency`,
+      [account],
+    );
+    return {
+      bySource: new Map(rows.map((row) => [row.source, { amount: BigInt(row.amount), currency: row.currency }])),
+      balances: new Map(balances.map((row) => [row.currency, exactMinorUnits(row.balance)])),
+    };
+  }
+
   /** The entries posted from `source` (for reversals). */
   async entries(
     tx: EntityManager,

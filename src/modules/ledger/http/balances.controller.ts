@@ -1,14 +1,10 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, isOwner, type Principal, Roles } from '../../../platform/index.js';
+import { CurrentPrincipal, isOwner, jsonMinorUnits, type Principal, Roles } from '../../../platform/index.js';
 import { LedgerApi } from '../ledger.api.js';
 
 /** Subject ids of both projections: letters, digits, `-` and `_` (as citizen and customer ids are). */
 const SUBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** An exact amount for JSON: a number while that is exact, its decimal digits beyond. */
-const amount = (value: bigint): number | string =>
-  value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : String(value);
 
 /**
  * Balances read from the ledger's projections (beyond API.md): what a customer paid, had refunded
@@ -31,9 +27,9 @@ export class BalancesController {
       customerId,
       balances: balances.map((b) => ({
         currency: b.currency,
-        paid: amount(b.paid),
-        refunded: amount(b.refunded),
-        openOrders: amount(b.openOrders),
+        paid: jsonMinorUnits(b.paid),
+        refunded: jsonMinorUnits(b.refunded),
+        openOrders: jsonMinorUnits(b.openOrders),
       })),
     };
   }
