@@ -13,6 +13,7 @@ import { OutboxWakeAfterCommit1795200001000 } from './1795200001000-outbox-wake-
 import { OutboxForgedDeadLetters1795200001900 } from './1795200001900-outbox-forged-dead-letters.js';
 import { PaymentsWebhookReceiptRetention1795200001910 } from './1795200001910-payments-webhook-receipt-retention.js';
 import { OutboxDeadLetterReplays1795200002100 } from './1795200002100-outbox-dead-letter-replays.js';
+import { LedgerProjections1795200002200 } from './1795200002200-ledger-projections.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -34,4 +35,5 @@ export const migrations = [
   OutboxForgedDeadLetters1795200001900,
   PaymentsWebhookReceiptRetention1795200001910,
   OutboxDeadLetterReplays1795200002100,
+  LedgerProjections1795200002200,
 ];

@@ -15,6 +15,11 @@ import {
   shipWhenReadySubscription,
   StockObservedV1,
 } from './modules/fulfilment/index.js';
+import {
+  EntriesPostedV1,
+  projectCitizenBalancesSubscription,
+  projectCustomerBalancesSubscription,
+} from './modules/ledger/index.js';
 import { ApplicationBlockedV1, issueLicencesSubscription, LicenceIssuedV1 } from './modules/licences/index.js';
 import {
   chargeGatewaySubscription,
@@ -49,6 +54,7 @@ export const eventCatalogue = new EventCatalogue(
     OrderCancelledV1,
     OrderReadyV1,
     OrderShippedV1,
+    EntriesPostedV1,
   ],
   [
     settleDebtSubscription,
@@ -63,5 +69,7 @@ export const eventCatalogue = new EventCatalogue(
     cancelWhenPaymentFailedSubscription,
     shipWhenReadySubscription,
     noteRefundSubscription,
+    projectCitizenBalancesSubscription,
+    projectCustomerBalancesSubscription,
   ],
 );

@@ -147,6 +147,8 @@ export interface ReconciliationConfig {
   intervalMs: number;
   /** A payment still pending this long after it was requested is resolved from the gateway. */
   paymentPendingTimeoutMs: number;
+  /** A balance projection may lag a ledger entry this long before a difference counts as drift. */
+  projectionDriftGraceMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -258,6 +260,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reconciliation: {
       intervalMs: r.int('RECONCILIATION_INTERVAL_MS', 60_000, 1000),
       paymentPendingTimeoutMs: r.int('PAYMENT_PENDING_TIMEOUT_MS', 300_000, 1000),
+      projectionDriftGraceMs: r.int('PROJECTION_DRIFT_GRACE_MS', 60_000, 0),
     },
     fulfilment: {
       reservationTtlMs: r.int('ORDER_RESERVATION_TTL_MS', 900_000, 100),

@@ -15,6 +15,8 @@ export { AfterCommitTransactionRequiredError, afterCommit } from './delivery/aft
 export { HandlesEvents } from './delivery/handler-registry.js';
 export type { EventHandler } from './delivery/handler-registry.js';
 export { NonRetryableError } from './delivery/non-retryable.error.js';
+export { RedriveObservers } from './maintenance/redrive-observers.js';
+export type { RedriveObserver, RedrivenDelivery } from './maintenance/redrive-observers.js';
 export { ScheduledTasks } from './maintenance/scheduled-tasks.js';
 export type { ScheduledTask } from './maintenance/scheduled-tasks.js';
 export { OutboxModule } from './outbox.module.js';

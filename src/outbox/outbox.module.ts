@@ -14,6 +14,7 @@ import { Maintenance } from './maintenance/maintenance.js';
 import { ScheduledTasks } from './maintenance/scheduled-tasks.js';
 import { Pruning } from './maintenance/pruning.js';
 import { Retention } from './maintenance/retention.js';
+import { RedriveObservers } from './maintenance/redrive-observers.js';
 import { Sweeper } from './maintenance/sweeper.js';
 import { OutboxMetrics } from './metrics/outbox-metrics.js';
 import { RedisConnections } from './redis/redis-connections.js';
@@ -52,12 +53,13 @@ export class OutboxModule {
         Relay,
         RelayLoop,
         Sweeper,
+        RedriveObservers,
         Retention,
         ScheduledTasks,
         Maintenance,
         Pruning,
       ],
-      exports: [EventCatalogue, OutboxWriter, RedisConnections, OutboxMetrics, ScheduledTasks],
+      exports: [EventCatalogue, OutboxWriter, RedisConnections, OutboxMetrics, ScheduledTasks, RedriveObservers],
     };
   }
 }

@@ -14,6 +14,7 @@ export {
   IsAcceptedCurrency,
   IsCurrencyCode,
   IsMinorUnits,
+  jsonMinorUnits,
   MinorUnitsOutOfRangeError,
   safeMinorUnits,
 } from './money.js';

@@ -62,3 +62,9 @@ export function safeMinorUnits(value: string | number | bigint | null | undefine
   }
   return Number(exact);
 }
+
+/** An exact amount for JSON: a number while that is exact, its decimal digits beyond (never rounded). */
+export function jsonMinorUnits(amount: bigint): number | string {
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  return amount <= safe && amount >= -safe ? Number(amount) : amount.toString();
+}

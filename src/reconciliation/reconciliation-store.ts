@@ -225,6 +225,53 @@ export class ReconciliationStore {
     return count;
   }
 
+  /**
+   * Records `findings` that were healed elsewhere (the outbox sweeper's re-drives) as one finished
+   * run of `reconciler` with its findings already `healed`, under their deterministic keys: one
+   * recorded twice is kept once. Returns how many findings were new.
+   */
+  async recordHealed(
+    reconciler: string,
+    window: ReconciliationWindow,
+    findings: ReadonlyArray<{ key: string; subject: string; description: string; details: Record<string, unknown> }>,
+  ): Promise<number> {
+    if (findings.length === 0) return 0;
+    return this.dataSource.transaction(async (tx) => {
+      const runId = uuidv7();
+      await tx.query(
+        `INSERT INTO reconciliation_run
+           (id, reconciler, rules_version, trigger, status, correlation_id, window_from, window_to, started_at, finished_at)
+         VALUES ($1, $2, 1, 'schedule', 'succeeded', $3, $4, $5, now(), now())`,
+        [runId, reconciler, uuidv7(), window.from, window.to],
+      );
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO reconciliation_finding
+           (id, key, reconciler, subject, window_from, window_to, rules_version, status, description, details,
+            first_run_id, last_seen_run_id, healed_at)
+         SELECT f.id, f.key, $1, f.subject, $2, $3, 1, 'healed', f.description, f.details, $4, $4, now()
+         FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::jsonb[]) AS f(id, key, subject, description, details)
+         ON CONFLICT DO NOTHING
+         RETURNING 1`,
+        [
+          reconciler,
+          window.from,
+          window.to,
+          runId,
+          findings.map(() => uuidv7()),
+          findings.map((f) => f.key),
+          findings.map((f) => f.subject),
+          findings.map((f) => f.description),
+          findings.map((f) => JSON.stringify(f.details)),
+        ],
+      );
+      await tx.query(`UPDATE reconciliation_run SET findings = $2, healed = $2 WHERE id = $1`, [
+        runId,
+        inserted.length,
+      ]);
+      return inserted.length;
+    });
+  }
+
   async finish(runId: string, status: 'succeeded' | 'failed', totals: RunTotals, error?: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE reconciliation_run

@@ -4,15 +4,17 @@ import { ReconciliationAdminController } from './reconciliation-admin.controller
 import { ReconciliationMetrics } from './reconciliation-metrics.js';
 import { ReconciliationRunner } from './reconciliation-runner.js';
 import { ReconciliationStore } from './reconciliation-store.js';
+import { RedriveFindings } from './redrive-findings.js';
 
 /**
  * The reconciler framework (docs/adr/0011-reconciliation.md): finds the `@Reconciler()` providers of
  * every module, schedules them through the outbox's {@link ScheduledTasks}, stores and counts their
- * runs and findings, and serves the admin API. It knows no business module.
+ * runs and findings, records the outbox sweeper's re-drives as healed findings, and serves the admin
+ * API. It knows no business module.
  */
 @Module({
   imports: [DiscoveryModule],
   controllers: [ReconciliationAdminController],
-  providers: [ReconciliationStore, ReconciliationMetrics, ReconciliationRunner],
+  providers: [ReconciliationStore, ReconciliationMetrics, ReconciliationRunner, RedriveFindings],
 })
 export class ReconciliationModule {}

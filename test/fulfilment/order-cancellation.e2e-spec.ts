@@ -138,8 +138,8 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     await eventually(async () => expect((await getOrder(t, order.id)).body.paymentStatus).toBe('refunded'));
     expect((await paymentOf(t, paymentId)).status).toBe('refunded');
     expect(await paymentLedger(db, paymentId)).toEqual([
+      { account: `customer:${buyer.sub}:orders`, net: 0, entries: 2 },
       { account: 'gateway:cash', net: 0, entries: 2 },
-      { account: 'payments:clearing', net: 0, entries: 2 },
     ]);
     const refunds = await orderEvents(db, 'payments.payment-refunded', order.id);
     expect(refunds).toHaveLength(1);
@@ -172,8 +172,8 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     await eventually(async () => expect((await getOrder(t, order.id)).body.paymentStatus).toBe('refunded'));
     expect(await orderEvents(db, 'payments.payment-refunded', order.id)).toHaveLength(1);
     expect(await paymentLedger(db, paymentId)).toEqual([
+      { account: `customer:${buyer.sub}:orders`, net: 0, entries: 2 },
       { account: 'gateway:cash', net: 0, entries: 2 },
-      { account: 'payments:clearing', net: 0, entries: 2 },
     ]);
   });
 });

@@ -215,7 +215,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       [`order-${placed.body.id}`],
     );
     expect(ledger).toEqual([
-      { account: 'payments:clearing', amount: 12000 },
+      { account: `customer:${buyer.sub}:orders`, amount: 12000 },
       { account: 'revenue:order', amount: -12000 },
     ]);
   });

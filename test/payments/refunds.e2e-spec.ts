@@ -132,9 +132,9 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
 
   async function paymentRow(
     id: string,
-  ): Promise<{ status: string; refunded_at: Date | null; refund_reason: string | null }> {
+  ): Promise<{ status: string; refunded_at: Date | null; refund_reason: string | null; owner_id: string }> {
     const [row] = await dataSource.query(
-      `SELECT status, refunded_at, refund_reason FROM payments_payment WHERE id = $1`,
+      `SELECT status, refunded_at, refund_reason, owner_id FROM payments_payment WHERE id = $1`,
       [id],
     );
     return row;
@@ -172,13 +172,15 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     expect(row).toMatchObject({ status: 'refunded', refund_reason: reason });
     expect(row.refunded_at).toBeInstanceOf(Date);
     // The reversal is new entries under the payment's source; nothing was edited or removed.
+    // An order payment is held for its customer (customer:<id>:orders) until shipped or refunded.
+    const held = `customer:${row.owner_id}:orders`;
     expect(await paymentPostings(dataSource, paymentId)).toEqual([
-      { kind: 'payment-received', entries: 2, total: 0, accounts: ['gateway:cash', 'payments:clearing'] },
-      { kind: 'payment-refunded', entries: 2, total: 0, accounts: ['gateway:cash', 'payments:clearing'] },
+      { kind: 'payment-received', entries: 2, total: 0, accounts: [held, 'gateway:cash'] },
+      { kind: 'payment-refunded', entries: 2, total: 0, accounts: [held, 'gateway:cash'] },
     ]);
     expect(await netByAccount(paymentId)).toEqual([
+      { account: held, net: 0, entries: 2 },
       { account: 'gateway:cash', net: 0, entries: 2 },
-      { account: 'payments:clearing', net: 0, entries: 2 },
     ]);
     await eventually(async () =>
       expect(await relayedRefunds(paymentId)).toEqual([
@@ -305,8 +307,8 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     // The first payment keeps the money: confirmed, posted once, not refunded anywhere.
     expect((await paymentRow(first)).status).toBe('confirmed');
     expect(await netByAccount(first)).toEqual([
+      { account: `customer:${payer.sub}:orders`, net: -TOTAL, entries: 1 },
       { account: 'gateway:cash', net: TOTAL, entries: 1 },
-      { account: 'payments:clearing', net: -TOTAL, entries: 1 },
     ]);
     expect(await eventsOf(dataSource, 'payments.payment-refunded', first)).toBe(0);
     expect(await gatewayRefunds(first)).toEqual([]);

@@ -250,6 +250,10 @@ describe('route table security (every served route has a policy, checked by HTTP
         'GET /v1/orders/:id',
         () => request(t.url).get(`/v1/orders/${fx.orderId}`).set('Authorization', auth(customerB)),
       ],
+      [
+        'GET /v1/customers/:customerId/balance',
+        () => request(t.url).get(`/v1/customers/${customerA.sub}/balance`).set('Authorization', auth(customerB)),
+      ],
     ];
 
     it('covers every route whose policy names an owner', () => {

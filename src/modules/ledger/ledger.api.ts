@@ -1,8 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { OutboxWriter } from '../../outbox/index.js';
 import { exactMinorUnits, safeMinorUnits } from '../../platform/index.js';
 import { assertBalanced, type Posting } from './domain/posting.js';
+import { EntriesPostedV1 } from './events/index.js';
+import { citizenBalances, customerBalances, subjectOf } from './projections/balance-projections.js';
+import { ProjectionStore } from './projections/projection-store.js';
+
+/** A citizen's balance in one currency, from the `citizen-balances` projection (minor units, exact). */
+export interface CitizenBalance {
+  currency: string;
+  owed: bigint;
+  paid: bigint;
+  outstanding: bigint;
+}
+
+/** A customer's balance in one currency, from the `customer-balances` projection (minor units, exact). */
+export interface CustomerBalance {
+  currency: string;
+  paid: bigint;
+  refunded: bigint;
+  /** Paid orders neither shipped nor refunded. */
+  openOrders: bigint;
+}
 
 /** Account names, in one place so every module posts to the same ones. */
 export const Accounts = {
@@ -14,7 +35,10 @@ export const Accounts = {
   gatewayCash: () => 'gateway:cash',
   /** Payments received but not yet applied to what they pay for. */
   paymentsClearing: () => 'payments:clearing',
-  /** What a customer's order is worth once paid. */
+  /**
+   * What the business holds for a customer's orders: credited when an order payment is received,
+   * debited when the order ships (to revenue) or the payment is refunded.
+   */
   customerOrders: (customerId: string) => `customer:${customerId}:orders`,
 } as const;
 
@@ -24,7 +48,17 @@ export const Accounts = {
  */
 @Injectable()
 export class LedgerApi {
-  /** Appends `posting`; returns false when it was already posted. */
+  constructor(
+    private readonly outbox: OutboxWriter,
+    private readonly dataSource: DataSource,
+    private readonly projections: ProjectionStore,
+  ) {}
+
+  /**
+   * Appends `posting`; returns false when it was already posted. A posting that moves a citizen's
+   * or a customer's account also appends `ledger.entries-posted` in `tx`, which keeps the balance
+   * projections current.
+   */
   async post(tx: EntityManager, posting: Posting): Promise<boolean> {
     assertBalanced(posting);
     const rows: unknown[] = await tx.query(
@@ -45,7 +79,47 @@ export class LedgerApi {
     if (inserted !== 0 && inserted !== posting.legs.length) {
       throw new Error(`posting ${posting.kind}/${posting.source} was partly posted before`);
     }
-    return inserted === posting.legs.length;
+    if (inserted === 0) return false;
+    const citizenIds = subjectsIn(posting, citizenBalances);
+    const customerIds = subjectsIn(posting, customerBalances);
+    if (citizenIds.length > 0 || customerIds.length > 0) {
+      await this.outbox.append(tx, {
+        contract: EntriesPostedV1,
+        aggregateId: posting.source,
+        payload: {
+          source: posting.source,
+          kind: posting.kind,
+          currency: posting.currency,
+          citizenIds,
+          customerIds,
+          citizens: citizenIds.length > 0,
+          customers: customerIds.length > 0,
+        },
+      });
+    }
+    return true;
+  }
+
+  /** A citizen's balances per currency, as the `citizen-balances` projection has them (kept current by events). */
+  async citizenBalances(citizenId: string, db: EntityManager = this.dataSource.manager): Promise<CitizenBalance[]> {
+    const rows = await this.projections.balances(db, citizenBalances, citizenId);
+    return rows.map((row) => ({
+      currency: row.currency,
+      owed: exactMinorUnits(row.owed),
+      paid: exactMinorUnits(row.paid),
+      outstanding: exactMinorUnits(row.outstanding),
+    }));
+  }
+
+  /** A customer's balances per currency, as the `customer-balances` projection has them. */
+  async customerBalances(customerId: string, db: EntityManager = this.dataSource.manager): Promise<CustomerBalance[]> {
+    const rows = await this.projections.balances(db, customerBalances, customerId);
+    return rows.map((row) => ({
+      currency: row.currency,
+      paid: exactMinorUnits(row.paid),
+      refunded: exactMinorUnits(row.refunded),
+      openOrders: exactMinorUnits(row.openOrders),
+    }));
   }
 
   /**
@@ -79,6 +153,32 @@ export class LedgerApi {
     }));
   }
 
+  /**
+   * Per source, the amount posted to `account` by postings of `kind` whose source starts with
+   * `sourcePrefix`, and the balance of `account` per currency: what a reconciler compares with the
+   * records those postings stand for. Exact (bigint).
+   */
+  async postedTo(
+    tx: EntityManager,
+    account: string,
+    kind: string,
+    sourcePrefix: string,
+  ): Promise<{ bySource: Map<string, { amount: bigint; currency: string }>; balances: Map<string, bigint> }> {
+    const rows: Array<{ source: string; amount: string; currency: string }> = await tx.query(
+      `SELECT source, amount::text AS amount, currency FROM ledger_entry
+       WHERE account = $1 AND kind = $2 AND starts_with(source, $3)`,
+      [account, kind, sourcePrefix],
+    );
+    const balances: Array<{ currency: string; balance: string }> = await tx.query(
+      `SELECT currency, sum(amount)::text AS balance FROM ledger_entry WHERE account = $1 GROUP BY currency`,
+      [account],
+    );
+    return {
+      bySource: new Map(rows.map((row) => [row.source, { amount: BigInt(row.amount), currency: row.currency }])),
+      balances: new Map(balances.map((row) => [row.currency, exactMinorUnits(row.balance)])),
+    };
+  }
+
   /** The entries posted from `source` (for reversals). */
   async entries(
     tx: EntityManager,
@@ -91,4 +191,9 @@ export class LedgerApi {
     );
     return rows.map((row) => ({ account: row.account, amount: Number(row.amount), currency: row.currency }));
   }
+}
+
+function subjectsIn(posting: Posting, projection: Parameters<typeof subjectOf>[0]): string[] {
+  const subjects = posting.legs.map((leg) => subjectOf(projection, leg.account)).filter((s) => s !== undefined);
+  return [...new Set(subjects)].sort();
 }

@@ -1,12 +1,34 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { BalancesController } from './http/balances.controller.js';
+import { ProjectionsAdminController } from './http/projections-admin.controller.js';
 import { LedgerApi } from './ledger.api.js';
+import {
+  ProjectCitizenBalancesListener,
+  ProjectCustomerBalancesListener,
+} from './listeners/project-balances-when-entries-posted.listener.js';
 import { LedgerEntryEntity } from './persistence/ledger-entry.entity.js';
+import { ProjectionMetrics } from './projections/projection-metrics.js';
+import { ProjectionRebuilder } from './projections/projection-rebuilder.js';
+import { ProjectionStore } from './projections/projection-store.js';
+import { ProjectionsMatchLedgerReconciler } from './reconcilers/projections-match-ledger.reconciler.js';
 
-/** The double-entry ledger: balanced, append-only postings in integer minor units. */
+/**
+ * The double-entry ledger: balanced, append-only postings in integer minor units, and the balance
+ * projections derived from it (per citizen, per customer), rebuildable at any time.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([LedgerEntryEntity])],
-  providers: [LedgerApi],
+  controllers: [ProjectionsAdminController, BalancesController],
+  providers: [
+    LedgerApi,
+    ProjectionStore,
+    ProjectionMetrics,
+    ProjectionRebuilder,
+    ProjectCitizenBalancesListener,
+    ProjectCustomerBalancesListener,
+    ProjectionsMatchLedgerReconciler,
+  ],
   exports: [LedgerApi],
 })
 export class LedgerModule {}

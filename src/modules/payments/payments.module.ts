@@ -21,6 +21,7 @@ import { RefundWhenOrderClosedListener } from './listeners/refund-when-order-clo
 import { PaymentsApi } from './payments.api.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
 import { WebhookReceiptPruner } from './persistence/webhook-receipt.pruner.js';
+import { LedgerMatchesPaymentsReconciler } from './reconcilers/ledger-matches-payments.reconciler.js';
 import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-stale-pending-payments.reconciler.js';
 
 /** Payments for debts and orders: idempotent requests, gateway charges, webhooks, refunds. */
@@ -31,6 +32,7 @@ import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-sta
     Payables,
     PaymentsApi,
     ResolveStalePendingPaymentsReconciler,
+    LedgerMatchesPaymentsReconciler,
     RequestPaymentHandler,
     GatewayResultApplier,
     PaymentRefunder,

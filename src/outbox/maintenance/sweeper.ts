@@ -5,6 +5,7 @@ import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 import { type ClaimedRow, toEnvelope } from '../relay/relay.js';
+import { RedriveObservers, type RedrivenDelivery } from './redrive-observers.js';
 
 const BATCH = 500;
 // States in which BullMQ still holds the job and will run it: re-adding would be a no-op anyway.
@@ -25,6 +26,7 @@ export class Sweeper {
     private readonly catalogue: EventCatalogue,
     private readonly queues: LaneQueues,
     private readonly metrics: OutboxMetrics,
+    private readonly observers: RedriveObservers,
   ) {}
 
   /** Sweeps until nothing stale is left; returns how many deliveries it re-drove. */
@@ -32,17 +34,21 @@ export class Sweeper {
     let total = 0;
     for (;;) {
       const { examined, redriven } = await this.sweepBatch();
-      total += redriven;
+      total += redriven.length;
+      // After the commit: what observers record (reconciliation findings) is what really happened.
+      await this.observers.notify(redriven);
       if (examined < BATCH) break;
     }
     if (total > 0) this.logger.warn(`re-drove ${total} deliveries`);
     return total;
   }
 
-  private async sweepBatch(): Promise<{ examined: number; redriven: number }> {
+  private async sweepBatch(): Promise<{ examined: number; redriven: RedrivenDelivery[] }> {
     return this.dataSource.transaction(async (tx) => {
-      const rows: Array<Omit<ClaimedRow, 'subscriber'> & { subscriber: string; job_id: string }> = await tx.query(
-        `SELECT e.*, d.subscriber, d.job_id
+      const rows: Array<
+        Omit<ClaimedRow, 'subscriber'> & { subscriber: string; job_id: string; redrive_count: number }
+      > = await tx.query(
+        `SELECT e.*, d.subscriber, d.job_id, d.redrive_count
          FROM outbox_delivery d JOIN outbox_event e ON e.id = d.event_id
          WHERE d.state IN ('pending', 'enqueued') AND d.updated_at < now() - make_interval(secs => $1::double precision / 1000)
          ORDER BY d.updated_at
@@ -77,7 +83,17 @@ export class Sweeper {
         ],
       );
       for (const delivery of lost) this.metrics.redriven.inc({ subscriber: delivery.subscription.name });
-      return { examined: rows.length, redriven: lost.length };
+      const redriven = lost.map((delivery) => {
+        const row = rows.find((r) => r.id === delivery.envelope.id && r.subscriber === delivery.subscription.name)!;
+        return {
+          eventId: row.id,
+          eventType: row.type,
+          subscriber: row.subscriber,
+          correlationId: row.correlation_id,
+          redrives: row.redrive_count + 1,
+        };
+      });
+      return { examined: rows.length, redriven };
     });
   }
 }

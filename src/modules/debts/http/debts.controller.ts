@@ -15,6 +15,7 @@ import {
   toPage,
   UUID_CURSOR,
 } from '../../../platform/index.js';
+import { LedgerApi } from '../../ledger/index.js';
 import { type DebtView, toDebtView } from '../application/debt.view.js';
 import { RegisterDebtHandler } from '../application/register-debt.handler.js';
 import { CITIZEN_ID_PATTERN } from '../domain/debt.js';
@@ -38,6 +39,7 @@ export class DebtsController {
   constructor(
     private readonly register: RegisterDebtHandler,
     private readonly dataSource: DataSource,
+    private readonly ledger: LedgerApi,
   ) {}
 
   @Post('debts')
@@ -72,15 +74,12 @@ export class DebtsController {
       order: { id: 'ASC' },
       take: page.limit + 1,
     });
-    const [totals] = await this.dataSource.query(
-      `SELECT coalesce(sum(outstanding), 0)::text AS total, min(currency) AS currency
-       FROM debts_debt WHERE citizen_id = $1 AND status = 'outstanding'`,
-      [citizenId],
-    );
+    // From the ledger's citizen-balances projection (one event hop behind a registration or payment).
+    const balances = await this.ledger.citizenBalances(citizenId);
     return {
       ...toPage(rows, page.limit, UUID_CURSOR, (row) => row.id, toDebtView),
-      totalOutstanding: totalOutstanding(totals.total),
-      currency: totals.currency ?? 'SAR',
+      totalOutstanding: totalOutstanding(balances.reduce((sum, b) => sum + b.outstanding, 0n)),
+      currency: balances[0]?.currency ?? 'SAR',
     };
   }
 }
@@ -90,7 +89,7 @@ export class DebtsController {
  * minor units, their sum need not be: a total a JSON number cannot carry exactly is refused (422)
  * rather than rounded.
  */
-function totalOutstanding(sum: string): number {
+function totalOutstanding(sum: bigint): number {
   try {
     return safeMinorUnits(sum, 'the total outstanding');
   } catch (error) {

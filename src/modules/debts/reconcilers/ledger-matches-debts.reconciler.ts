@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
-import { exactMinorUnits } from '../../../platform/index.js';
+import { exactMinorUnits, jsonMinorUnits } from '../../../platform/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
 
@@ -56,16 +56,10 @@ export class LedgerMatchesDebtsReconciler implements Reconciler {
           citizenId: b.citizenId,
           currency: b.currency,
           account: Accounts.citizenReceivable(b.citizenId),
-          ledgerBalance: jsonAmount(b.ledger),
-          debtsOutstanding: jsonAmount(b.debts),
-          difference: jsonAmount(b.ledger - b.debts),
+          ledgerBalance: jsonMinorUnits(b.ledger),
+          debtsOutstanding: jsonMinorUnits(b.debts),
+          difference: jsonMinorUnits(b.ledger - b.debts),
         },
       }));
   }
-}
-
-/** An exact amount for a finding's JSON details: a number while that is exact, its decimal digits beyond. */
-function jsonAmount(amount: bigint): number | string {
-  const safe = BigInt(Number.MAX_SAFE_INTEGER);
-  return amount <= safe && amount >= -safe ? Number(amount) : amount.toString();
 }

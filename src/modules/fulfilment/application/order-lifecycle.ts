@@ -104,7 +104,7 @@ export class OrderLifecycle {
 
   /**
    * Ships a `ready` order exactly once: its units leave `reserved` and `on_hand`, the payment moves
-   * from payments clearing to sales revenue, and `fulfilment.order-shipped` is appended.
+   * from what is held for the customer to sales revenue, and `fulfilment.order-shipped` is appended.
    */
   async ship(tx: EntityManager, orderId: string): Promise<boolean> {
     const order = await lockOrder(tx, orderId);
@@ -118,7 +118,7 @@ export class OrderLifecycle {
       kind: ORDER_SHIPPED_KIND,
       currency: order.currency,
       legs: [
-        { account: Accounts.paymentsClearing(), amount: total },
+        { account: Accounts.customerOrders(order.customerId), amount: total },
         { account: ORDER_REVENUE_ACCOUNT, amount: -total },
       ],
     });

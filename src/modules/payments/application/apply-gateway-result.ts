@@ -31,6 +31,7 @@ export interface PaymentReference {
 interface MovedRow {
   purpose: PaymentPurpose;
   reference_id: string;
+  owner_id: string;
   amount: string;
   currency: string;
 }
@@ -38,6 +39,15 @@ interface MovedRow {
 interface ConfirmedRow extends MovedRow {
   /** The reference's other confirmed payments, counted under the reference lock. */
   others: number;
+}
+
+/**
+ * The account a received payment is credited to until it is applied: a debt payment waits in
+ * payments clearing for debts to apply it; an order payment is held for its customer until the
+ * order ships (to revenue) or the payment is refunded.
+ */
+function receivedInto(payment: MovedRow): string {
+  return payment.purpose === 'order' ? Accounts.customerOrders(payment.owner_id) : Accounts.paymentsClearing();
 }
 
 /**
@@ -119,7 +129,7 @@ export class GatewayResultApplier {
       `UPDATE payments_payment p
        SET status = 'confirmed', gateway_ref = $2, confirmed_at = now(), updated_at = now()
        WHERE p.id = $1 AND p.status = 'pending'
-       RETURNING p.purpose, p.reference_id, p.amount, p.currency,
+       RETURNING p.purpose, p.reference_id, p.owner_id, p.amount, p.currency,
          (SELECT count(*)::int FROM payments_payment o
           WHERE o.purpose = p.purpose AND o.reference_id = p.reference_id AND o.status = 'confirmed'
             AND o.id <> p.id) AS others`,
@@ -134,7 +144,7 @@ export class GatewayResultApplier {
       currency: moved.currency,
       legs: [
         { account: Accounts.gatewayCash(), amount },
-        { account: Accounts.paymentsClearing(), amount: -amount },
+        { account: receivedInto(moved), amount: -amount },
       ],
     });
     await this.outbox.append(tx, {
