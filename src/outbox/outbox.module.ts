@@ -15,6 +15,7 @@ import { ScheduledTasks } from './maintenance/scheduled-tasks.js';
 import { Pruning } from './maintenance/pruning.js';
 import { Retention } from './maintenance/retention.js';
 import { Sweeper } from './maintenance/sweeper.js';
+import { OutboxGauges } from './metrics/outbox-gauges.js';
 import { OutboxMetrics } from './metrics/outbox-metrics.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { Relay } from './relay/relay.js';
@@ -40,6 +41,7 @@ export class OutboxModule {
         DeliverySafetyCheck,
         RedisConnections,
         OutboxMetrics,
+        OutboxGauges,
         CriticalFirst,
         RelaySignal,
         OutboxWriter,
