@@ -12,6 +12,7 @@ import { FulfilmentOrders1795200000950 } from './1795200000950-fulfilment-orders
 import { OutboxWakeAfterCommit1795200001000 } from './1795200001000-outbox-wake-after-commit.js';
 import { OutboxForgedDeadLetters1795200001900 } from './1795200001900-outbox-forged-dead-letters.js';
 import { PaymentsWebhookReceiptRetention1795200001910 } from './1795200001910-payments-webhook-receipt-retention.js';
+import { OutboxTraceContext1795200002400 } from './1795200002400-outbox-trace-context.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -32,4 +33,5 @@ export const migrations = [
   OutboxWakeAfterCommit1795200001000,
   OutboxForgedDeadLetters1795200001900,
   PaymentsWebhookReceiptRetention1795200001910,
+  OutboxTraceContext1795200002400,
 ];

@@ -63,6 +63,8 @@ export interface AppConfig {
   metricsToken: string | undefined;
   /** `/metrics` may be served without `METRICS_TOKEN` because the network already protects it. */
   metricsPublic: boolean;
+  /** OTLP/HTTP endpoint traces are exported to (`OTEL_EXPORTER_OTLP_ENDPOINT`); unset: tracing is off. */
+  otlpEndpoint: string | undefined;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
@@ -234,6 +236,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: r.list('CORS_ORIGINS'),
     metricsToken: r.optional('METRICS_TOKEN'),
     metricsPublic: r.bool('METRICS_PUBLIC', false),
+    otlpEndpoint:
+      r.optional('OTEL_EXPORTER_OTLP_ENDPOINT') === undefined
+        ? undefined
+        : r.url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
     outbox: {

@@ -33,3 +33,4 @@ export { counter, gauge, histogram } from './metrics/metric-registry.js';
 export { addScrapeSource } from './metrics/scrape-gauges.js';
 export type { Reading, Sample, ScrapedGaugeSpec, ScrapeSource } from './metrics/scrape-gauges.js';
 export * from './pruning/index.js';
+export * from './tracing/index.js';
