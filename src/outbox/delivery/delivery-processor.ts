@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { SpanKind } from '@opentelemetry/api';
 import { runWithCorrelation } from '../../platform/context/index.js';
 import { contextFromTraceparent, inSpan, tracingEnabled, withTraceparent } from '../../platform/tracing/index.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';

@@ -81,7 +81,7 @@ export interface ClaimedRow {
   correlation_id: string;
   causation_id: string | null;
   payload: unknown;
-  traceparent: string | null;
+  traceparent?: string | null;
   subscriber: string;
 }
 
@@ -97,7 +97,8 @@ export function toEnvelope(row: Omit<ClaimedRow, 'subscriber'>): Envelope {
     correlationId: row.correlation_id,
     causationId: row.causation_id,
     payload: row.payload,
-    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+    // Only while tracing is on (null otherwise, and absent from rows read without the column).
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
   };
 }
 
