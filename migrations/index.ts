@@ -14,6 +14,7 @@ import { OutboxForgedDeadLetters1795200001900 } from './1795200001900-outbox-for
 import { PaymentsWebhookReceiptRetention1795200001910 } from './1795200001910-payments-webhook-receipt-retention.js';
 import { OutboxDeadLetterReplays1795200002100 } from './1795200002100-outbox-dead-letter-replays.js';
 import { LedgerProjections1795200002200 } from './1795200002200-ledger-projections.js';
+import { OutboxTraceContext1795200002400 } from './1795200002400-outbox-trace-context.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -36,4 +37,5 @@ export const migrations = [
   PaymentsWebhookReceiptRetention1795200001910,
   OutboxDeadLetterReplays1795200002100,
   LedgerProjections1795200002200,
+  OutboxTraceContext1795200002400,
 ];

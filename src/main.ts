@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config/index.js';
+import { startTracing } from './platform/index.js';
 
 async function main(): Promise<void> {
   let config;
@@ -11,6 +12,8 @@ async function main(): Promise<void> {
     for (const problem of error.problems) process.stderr.write(`config error: ${problem}\n`);
     process.exit(1);
   }
+  // Before the app exists, so its first request is traced; the exporter reads the OTEL_* variables.
+  if (config.otlpEndpoint !== undefined) startTracing({ serviceName: config.otelServiceName });
   const app = await createApp(config);
   // SIGTERM/SIGINT: stop accepting requests, drain workers, close pools, then exit 0.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

@@ -63,6 +63,10 @@ export interface AppConfig {
   metricsToken: string | undefined;
   /** `/metrics` may be served without `METRICS_TOKEN` because the network already protects it. */
   metricsPublic: boolean;
+  /** OTLP/HTTP endpoint traces are exported to (`OTEL_EXPORTER_OTLP_ENDPOINT`); unset: tracing is off. */
+  otlpEndpoint: string | undefined;
+  /** `service.name` of the exported spans (`OTEL_SERVICE_NAME`); unset: the tracer's default. */
+  otelServiceName: string | undefined;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   outbox: OutboxConfig;
@@ -236,6 +240,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: r.list('CORS_ORIGINS'),
     metricsToken: r.optional('METRICS_TOKEN'),
     metricsPublic: r.bool('METRICS_PUBLIC', false),
+    otlpEndpoint:
+      r.optional('OTEL_EXPORTER_OTLP_ENDPOINT') === undefined
+        ? undefined
+        : r.url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']),
+    otelServiceName: r.optional('OTEL_SERVICE_NAME'),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
     outbox: {

@@ -16,6 +16,7 @@ import { Pruning } from './maintenance/pruning.js';
 import { Retention } from './maintenance/retention.js';
 import { RedriveObservers } from './maintenance/redrive-observers.js';
 import { Sweeper } from './maintenance/sweeper.js';
+import { OutboxGauges } from './metrics/outbox-gauges.js';
 import { OutboxMetrics } from './metrics/outbox-metrics.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { Relay } from './relay/relay.js';
@@ -41,6 +42,7 @@ export class OutboxModule {
         DeliverySafetyCheck,
         RedisConnections,
         OutboxMetrics,
+        OutboxGauges,
         CriticalFirst,
         RelaySignal,
         OutboxWriter,

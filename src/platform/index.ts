@@ -31,4 +31,7 @@ export {
 export type { CursorShape, Page } from './http/pagination.js';
 export * from './idempotency/index.js';
 export { counter, gauge, histogram } from './metrics/metric-registry.js';
+export { addScrapeSource } from './metrics/scrape-gauges.js';
+export type { Reading, Sample, ScrapedGaugeSpec, ScrapeSource } from './metrics/scrape-gauges.js';
 export * from './pruning/index.js';
+export * from './tracing/index.js';

@@ -8,6 +8,7 @@ import { createValidationPipe } from './http/validation.pipe.js';
 import { IdempotencyModule } from './idempotency/index.js';
 import { PrincipalThrottlerGuard } from './throttling/principal-throttler.guard.js';
 import { throttlingModule } from './throttling/throttling.module.js';
+import { TracingShutdown } from './tracing/tracing-shutdown.js';
 
 /**
  * Cross-cutting HTTP pieces every route gets: problem+json errors, strict validation,
@@ -17,6 +18,7 @@ import { throttlingModule } from './throttling/throttling.module.js';
   imports: [AuthModule, throttlingModule, HealthModule, IdempotencyModule],
   controllers: [MetricsController],
   providers: [
+    TracingShutdown,
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     // Guards run in this order: rate limits count refused calls too, then access is decided.

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ReconciliationAdminController } from './reconciliation-admin.controller.js';
+import { ReconciliationGauges } from './reconciliation-gauges.js';
 import { ReconciliationMetrics } from './reconciliation-metrics.js';
 import { ReconciliationRunner } from './reconciliation-runner.js';
 import { ReconciliationStore } from './reconciliation-store.js';
@@ -15,6 +16,6 @@ import { RedriveFindings } from './redrive-findings.js';
 @Module({
   imports: [DiscoveryModule],
   controllers: [ReconciliationAdminController],
-  providers: [ReconciliationStore, ReconciliationMetrics, ReconciliationRunner, RedriveFindings],
+  providers: [ReconciliationStore, ReconciliationMetrics, ReconciliationGauges, ReconciliationRunner, RedriveFindings],
 })
 export class ReconciliationModule {}

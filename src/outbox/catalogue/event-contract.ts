@@ -25,6 +25,11 @@ export interface Envelope<P = unknown> {
   /** The id of the event whose handling appended this one; null when a request did. */
   causationId: string | null;
   payload: P;
+  /**
+   * The W3C trace context of the span that appended the event, or (in a delivery job) of the relay
+   * span that enqueued it; present only while tracing is on. Telemetry, never business data.
+   */
+  traceparent?: string;
 }
 
 /** A published event contract: one type at one version, owned by one module. */

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { runWithCorrelation } from '../../platform/context/index.js';
+import { contextFromTraceparent, inSpan, tracingEnabled, withTraceparent } from '../../platform/tracing/index.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';
 import type { Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
@@ -143,6 +145,31 @@ export class DeliveryProcessor {
   ) {}
 
   async process(job: Job<DeliveryJobData>, token?: string): Promise<DeliveryOutcome> {
+    if (!tracingEnabled()) return this.processJob(job, token);
+    const { envelope, subscriber } = job.data;
+    // A child of the relay span that enqueued the job (docs/adr/0034-tracing-across-the-outbox-hop.md).
+    return inSpan(
+      `outbox handle ${subscriber}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromTraceparent(isEnvelopeShaped(envelope) ? envelope.traceparent : undefined),
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.destination.name': job.queueName,
+          'messaging.message.id': isEnvelopeShaped(envelope) ? envelope.id : String(job.id),
+          'outbox.subscriber': subscriber,
+          'outbox.attempt': job.attemptsMade + 1,
+        },
+      },
+      async (span) => {
+        const outcome = await this.processJob(job, token);
+        span?.setAttribute('outbox.outcome', outcome);
+        return outcome;
+      },
+    );
+  }
+
+  private async processJob(job: Job<DeliveryJobData>, token?: string): Promise<DeliveryOutcome> {
     const { envelope, subscriber } = job.data;
     // A subscriber this build does not know (a rolling deploy): retry, never drop.
     const bound = this.handlers.get(subscriber);
@@ -252,7 +279,8 @@ export class DeliveryProcessor {
         for (const [i, { envelope }] of members.entries()) {
           if (result[i] !== 'handled') continue;
           await runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
-            handler.handle(envelope, tx),
+            // What a member appends joins its own event's trace, not the trace of the job that ran the group.
+            withTraceparent(envelope.traceparent, () => handler.handle(envelope, tx)),
           );
         }
         return result;

@@ -6,13 +6,14 @@ import type { Envelope } from '../catalogue/event-contract.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 import { prepared, runPreparedOnPool } from '../sql/prepared.js';
+import { startRelaySpans } from './relay-tracing.js';
 
 /** Which outbox rows a claim takes: urgent (critical and default subscribers), bulk-only, or both. */
 export type ClaimScope = 'urgent' | 'bulk' | 'all';
 
 /** The envelope's columns, as outbox_message and outbox_event both store them. */
 export const ENVELOPE_COLUMNS =
-  'id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload';
+  'id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, traceparent';
 
 /**
  * Claims up to $1 urgent and $6 bulk-only rows (a limit of 0 claims none of that kind), deletes
@@ -54,7 +55,7 @@ const CLAIM = prepared(
      SELECT set_config('synchronous_commit', 'off', true)
    )
    SELECT c.id, c.type, c.version, c.aggregate_type, c.aggregate_id, c.aggregate_seq, c.occurred_at,
-          c.correlation_id, c.causation_id, c.payload, d.subscriber, d.job_id
+          c.correlation_id, c.causation_id, c.payload, c.traceparent, d.subscriber, d.job_id
    FROM claimed c LEFT JOIN deliveries d ON d.event_id = c.id CROSS JOIN relay_commit`,
 );
 
@@ -91,6 +92,7 @@ export interface ClaimedRow {
   correlation_id: string;
   causation_id: string | null;
   payload: unknown;
+  traceparent?: string | null;
   subscriber: string;
 }
 
@@ -106,6 +108,8 @@ export function toEnvelope(row: Omit<ClaimedRow, 'subscriber'>): Envelope {
     correlationId: row.correlation_id,
     causationId: row.causation_id,
     payload: row.payload,
+    // Only while tracing is on (null otherwise, and absent from rows read without the column).
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
   };
 }
 
@@ -152,8 +156,16 @@ export class Relay {
     const stopTimer = this.metrics.relayBatchSeconds.startTimer();
     const { claimed, deliveries } = await this.claim(scope);
     if (claimed === 0) return 0;
-    await this.queues.enqueue(deliveries);
-    await this.markEnqueued(deliveries);
+    const spans = startRelaySpans(deliveries);
+    try {
+      await this.queues.enqueue(deliveries);
+      await this.markEnqueued(deliveries);
+    } catch (error) {
+      spans?.failed(error);
+      throw error;
+    } finally {
+      spans?.end();
+    }
     stopTimer();
     this.metrics.relayed.inc(claimed);
     this.metrics.relayBatchSize.observe(claimed);

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, type QueryRunner } from 'typeorm';
 import { setImmediate } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
+import { SpanKind } from '@opentelemetry/api';
 import { currentCorrelation } from '../../platform/context/index.js';
+import { failed, startSpan, traceparentOf, tracingEnabled } from '../../platform/tracing/index.js';
 import { EventCatalogue, LANE_PRIORITY } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, type EventContract } from '../catalogue/event-contract.js';
 import { RelaySignal } from '../relay/relay-signal.js';
@@ -36,9 +38,9 @@ export const APPEND = prepared(
   'append',
   `WITH input AS (
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[],
-                          $7::text[], $8::text[], $9::text[], $10::smallint[])
+                          $7::text[], $8::text[], $9::text[], $10::smallint[], $11::text[])
        WITH ORDINALITY AS t(id, type, version, aggregate_type, aggregate_id, occurred_at,
-                            correlation_id, causation_id, payload, priority, ord)
+                            correlation_id, causation_id, payload, priority, traceparent, ord)
    ), counts AS (
      SELECT aggregate_type, aggregate_id, count(*) AS n FROM input GROUP BY aggregate_type, aggregate_id
    ), reserved AS (
@@ -48,10 +50,10 @@ export const APPEND = prepared(
      RETURNING aggregate_type, aggregate_id, last_seq
    )
    INSERT INTO outbox_message
-     (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority)
+     (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority, traceparent)
    SELECT i.id, i.type, i.version, i.aggregate_type, i.aggregate_id,
           r.last_seq - c.n + row_number() OVER (PARTITION BY i.aggregate_type, i.aggregate_id ORDER BY i.ord),
-          i.occurred_at, i.correlation_id, i.causation_id, i.payload::jsonb, i.priority
+          i.occurred_at, i.correlation_id, i.causation_id, i.payload::jsonb, i.priority, i.traceparent
    FROM input i
    JOIN counts c USING (aggregate_type, aggregate_id)
    JOIN reserved r USING (aggregate_type, aggregate_id)
@@ -73,8 +75,8 @@ export const APPEND_ONE = prepared(
      RETURNING last_seq
    )
    INSERT INTO outbox_message
-     (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority)
-   SELECT $1::uuid, $2::text, $3::int, $4::text, $5::text, r.last_seq, $6::timestamptz, $7::text, $8::text, $9::jsonb, $10::smallint
+     (id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload, priority, traceparent)
+   SELECT $1::uuid, $2::text, $3::int, $4::text, $5::text, r.last_seq, $6::timestamptz, $7::text, $8::text, $9::jsonb, $10::smallint, $11::text
    FROM reserved r
    RETURNING id, aggregate_seq`,
 );
@@ -112,6 +114,28 @@ export class OutboxWriter {
       assertValidPayload(event.contract, event.payload);
     }
 
+    if (!tracingEnabled()) return this.insert(runner, list);
+    const span = startSpan(`outbox append ${list.length === 1 ? list[0].contract.type : `${list.length} events`}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'outbox', 'messaging.batch.message_count': list.length },
+    })!;
+    try {
+      const envelopes = await this.insert(runner, list, traceparentOf(span));
+      span.setAttribute(
+        'outbox.event_ids',
+        envelopes.map((e) => e.id),
+      );
+      return envelopes;
+    } catch (error) {
+      failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** The append itself; `traceparent`, when tracing is on, is the append span's, stored with each event. */
+  private async insert(runner: QueryRunner, list: readonly NewEvent[], traceparent?: string): Promise<Envelope[]> {
     const context = currentCorrelation();
     const correlationId = context?.correlationId ?? uuidv7();
     const occurredAt = new Date().toISOString();
@@ -126,6 +150,7 @@ export class OutboxWriter {
       correlationId,
       causationId: context?.causationId ?? null,
       payload: event.payload,
+      ...(traceparent === undefined ? {} : { traceparent }),
     }));
 
     const priorities = list.map((event) => this.catalogue.claimPriority(event.contract));
@@ -140,6 +165,7 @@ export class OutboxWriter {
       e.causationId,
       JSON.stringify(e.payload),
       priorities[i],
+      traceparent ?? null,
     ];
     const values = envelopes.map(columns);
     const rows = await runPrepared<{ id: string; aggregate_seq: string }>(

@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { AppConfig } from '../../config/index.js';
 import { correlationIdFrom, runWithCorrelation } from '../context/index.js';
+import { httpMetrics } from '../metrics/http-metrics.js';
+import { httpTracing } from '../tracing/http-tracing.js';
 import { problemType } from './problem.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -22,6 +24,9 @@ export function configureHttp(
   largerBodyLimits: Record<string, string> = {},
 ): void {
   const express = app as NestExpressApplication;
+  // First, so every answer is counted and timed, including refusals by the middleware below.
+  express.use(httpMetrics());
+  express.use(httpTracing());
   express.use((request: Request, response: Response, next: NextFunction) => {
     const correlationId = correlationIdFrom(request.headers['x-correlation-id']);
     response.setHeader(CORRELATION_HEADER, correlationId);
