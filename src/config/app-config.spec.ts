@@ -203,10 +203,14 @@ describe('loadConfig', () => {
   });
 
   it('reads the reconciliation interval and the payment pending timeout, with defaults and bounds', () => {
-    expect(loadConfig(DEV).reconciliation).toEqual({ intervalMs: 60_000, paymentPendingTimeoutMs: 300_000 });
+    expect(loadConfig(DEV).reconciliation).toEqual({
+      intervalMs: 10_000,
+      paymentPendingTimeoutMs: 20_000,
+      paymentNoChargeTimeoutMs: 300_000,
+    });
     expect(
       loadConfig({ ...DEV, RECONCILIATION_INTERVAL_MS: '5000', PAYMENT_PENDING_TIMEOUT_MS: '120000' }).reconciliation,
-    ).toEqual({ intervalMs: 5000, paymentPendingTimeoutMs: 120_000 });
+    ).toEqual({ intervalMs: 5000, paymentPendingTimeoutMs: 120_000, paymentNoChargeTimeoutMs: 300_000 });
     expect(problemsOf({ RECONCILIATION_INTERVAL_MS: '10', PAYMENT_PENDING_TIMEOUT_MS: 'soon' })).toEqual([
       `RECONCILIATION_INTERVAL_MS must be an integer from 1000 to ${Number.MAX_SAFE_INTEGER} (got "10")`,
       `PAYMENT_PENDING_TIMEOUT_MS must be an integer from 1000 to ${Number.MAX_SAFE_INTEGER} (got "soon")`,
