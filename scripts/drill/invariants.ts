@@ -30,18 +30,24 @@ export interface Examination {
   payments: Record<string, number>;
 }
 
-async function rows<T>(db: pg.Pool, sql: string): Promise<T[]> {
-  return (await db.query(sql)).rows as T[];
+async function rows<T>(db: pg.Pool, sql: string, params: unknown[] = []): Promise<T[]> {
+  return (await db.query(sql, params)).rows as T[];
 }
 
 const sample = (ids: string[]) => `${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}`;
 
-/** `initialOnHand`: the stock every (location, sku) bucket was given before the drill's first order. */
-export async function examine(db: pg.Pool, provider: Provider, initialOnHand: number): Promise<Examination> {
+/** The drill's own SKUs, and the stock each of their (location, sku) buckets was given before any order. */
+export interface DrillStock {
+  skus: string[];
+  initialOnHand: number;
+}
+
+/** `provider` undefined: a staging run without the stub's records (its checks are skipped). */
+export async function examine(db: pg.Pool, provider: Provider | undefined, stock: DrillStock): Promise<Examination> {
   const pending: string[] = [];
   const violations: string[] = [];
-  const count = async (what: string, sql: string, into: string[]) => {
-    const found = await rows<{ id: string }>(db, sql);
+  const count = async (what: string, sql: string, into: string[], params: unknown[] = []) => {
+    const found = await rows<{ id: string }>(db, sql, params);
     if (found.length > 0) into.push(`${found.length} ${what} (${sample(found.map((r) => r.id))})`);
   };
 
@@ -113,8 +119,9 @@ export async function examine(db: pg.Pool, provider: Provider, initialOnHand: nu
                     FROM fulfilment_order o, jsonb_array_elements(o.allocations) a
                    WHERE o.status = 'shipped' GROUP BY 1, 2) shipped
          ON shipped.location_id = s.location_id AND shipped.sku = s.sku
-      WHERE s.on_hand <> ${Number(initialOnHand)} - coalesce(shipped.units, 0)`,
+      WHERE s.sku = ANY($1::text[]) AND s.on_hand <> $2 - coalesce(shipped.units, 0)`,
     violations,
+    [stock.skus, stock.initialOnHand],
   );
   await count(
     'ledger sources not balanced',
@@ -129,8 +136,8 @@ export async function examine(db: pg.Pool, provider: Provider, initialOnHand: nu
 
   // The provider's own records against the payments.
   const [charges, refunds, payments] = await Promise.all([
-    provider.charges(),
-    provider.refunds(),
+    provider?.charges() ?? [],
+    provider?.refunds() ?? [],
     rows<{ id: string; status: string; amount: string; purpose: string; reference_id: string; reason: string | null }>(
       db,
       `SELECT id::text, status, amount::text, purpose, reference_id, failure_reason AS reason FROM payments_payment`,
@@ -165,6 +172,7 @@ export async function examine(db: pg.Pool, provider: Provider, initialOnHand: nu
     );
   }
   const confirmedWithoutCharge = payments
+    .filter(() => provider !== undefined)
     .filter((p) => (p.status === 'confirmed' || p.status === 'refunded') && !chargedPerPayment.has(p.id))
     .map((p) => p.id);
   if (confirmedWithoutCharge.length > 0) {
@@ -179,7 +187,7 @@ export async function examine(db: pg.Pool, provider: Provider, initialOnHand: nu
     const key = `${p.purpose}:${p.reference_id}`;
     confirmedByReference.set(key, (confirmedByReference.get(key) ?? 0) + Number(p.amount));
   }
-  const mismatched = [...new Set([...netByReference.keys(), ...confirmedByReference.keys()])].filter(
+  const mismatched = [...new Set([...netByReference.keys(), ...(provider ? confirmedByReference.keys() : [])])].filter(
     (key) => (netByReference.get(key) ?? 0) !== (confirmedByReference.get(key) ?? 0),
   );
   if (mismatched.length > 0) {

@@ -14,6 +14,7 @@
  * --short: ~100 flows per scenario (CI). The full run writes the table to docs/reliability.md
  * unless --no-docs.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { Deployment } from './deployment.js';
 import { examine, type Provider } from './invariants.js';
 import { Load } from './load.js';
 import { startPrivatePostgres } from './private-postgres.js';
-import { type FaultRecord, SCENARIOS } from './scenarios.js';
+import { available, type FaultContext, type FaultRecord, SCENARIOS } from './scenarios.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -55,7 +56,9 @@ for (const name of settings.scenarios) {
 }
 
 const INITIAL_ON_HAND = 1_000_000;
-const SKUS = ['drill-kettle', 'drill-mug', 'drill-tray'];
+// Names of this run's own, so a staging database keeps earlier runs' stock apart.
+const RUN = randomBytes(3).toString('hex');
+const SKUS = [`drill-kettle-${RUN}`, `drill-mug-${RUN}`, `drill-tray-${RUN}`];
 const LOCATIONS = [
   { id: 'riyadh-store', kind: 'store', lat: 24.71, lon: 46.68, handling: 400 },
   { id: 'dammam-warehouse', kind: 'warehouse', lat: 26.42, lon: 50.09, handling: 150 },
@@ -122,8 +125,17 @@ async function describeMachine(postgresVersion: string): Promise<string> {
   );
 }
 
-async function main(): Promise<number> {
-  requireBuilt();
+/** What the scenarios run against: the drill's own deployment, or a staging one (DRILL_API_URLS). */
+interface Target {
+  apiUrls(): string[];
+  jwtSecret: string;
+  db: pg.Pool;
+  provider?: Provider;
+  machine: string;
+  faults: FaultContext;
+}
+
+async function startLocal(): Promise<Target> {
   log('drill: starting a private PostgreSQL cluster, Redis, the stub provider and 7 app processes');
   const postgres = await startPrivatePostgres();
   onCleanUp(() => postgres.destroy());
@@ -147,23 +159,112 @@ async function main(): Promise<number> {
   log(`  deployment ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const forwarder = await startWebhookForwarder(deployment);
   await stub.configure({ webhookUrl: `${forwarder}/v1/payments/gateway-webhook`, webhookSecret: SECRETS.webhook });
-
   const db = new pg.Pool({ connectionString: postgres.url(databaseName), max: 4 });
   db.on('error', () => undefined); // connections cut by the PostgreSQL scenarios
   onCleanUp(() => db.end());
-  const load = new Load(SECRETS.jwt, () => deployment.apiUrls(), db);
-  await setUpCatalogue(load);
-  const provider: Provider = {
-    charges: async () => (await fetch(`${stub.url}/_stub/charges`)).json() as never,
-    refunds: async () => (await fetch(`${stub.url}/_stub/refunds`)).json() as never,
+  return {
+    apiUrls: () => deployment.apiUrls(),
+    jwtSecret: SECRETS.jwt,
+    db,
+    provider: stubRecords(stub.url),
+    machine: await describeMachine(await postgres.version()),
+    faults: { deployment, postgres, databaseName, redis, stub, log },
   };
-  const machine = await describeMachine(await postgres.version());
+}
+
+function stubRecords(url: string): Provider {
+  return {
+    charges: async () => (await fetch(`${url}/_stub/charges`)).json() as never,
+    refunds: async () => (await fetch(`${url}/_stub/refunds`)).json() as never,
+  };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required with DRILL_API_URLS (docs/reliability.md, "Against staging")`);
+  return value;
+}
+
+/**
+ * A deployment the drill did not start: no process, Redis or PostgreSQL server control, so only the
+ * scenarios it can run without them (the provider's faults with DRILL_STUB_URL; connection
+ * termination with DRILL_DATABASE_ADMIN_URL) run; the others are skipped with a note.
+ */
+async function connectStaging(): Promise<Target> {
+  const urls = required('DRILL_API_URLS')
+    .split(',')
+    .map((u) => u.trim().replace(/\/$/, ''));
+  const databaseUrl = required('DRILL_DATABASE_URL');
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  db.on('error', () => undefined);
+  onCleanUp(() => db.end());
+  const stubUrl = process.env.DRILL_STUB_URL;
+  const adminUrl = process.env.DRILL_DATABASE_ADMIN_URL;
+  const databaseName = new URL(databaseUrl).pathname.slice(1);
+  const { rows } = await db.query<{ v: string }>('SHOW server_version');
+  log(`drill: against staging ${urls.join(', ')}`);
+  return {
+    apiUrls: () => urls,
+    jwtSecret: required('DRILL_JWT_SECRET'),
+    db,
+    provider: stubUrl ? stubRecords(stubUrl) : undefined,
+    machine: `staging at ${urls.join(', ')}; PostgreSQL ${rows[0].v}; drill host Node ${process.version}`,
+    faults: {
+      databaseName,
+      log,
+      stub: stubUrl
+        ? {
+            async configure(patch: object) {
+              const answer = await fetch(`${stubUrl}/_stub/settings`, {
+                method: 'PATCH',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(patch),
+              });
+              if (!answer.ok) throw new Error(`stub settings: ${answer.status}`);
+            },
+          }
+        : undefined,
+      terminateConnections: adminUrl
+        ? async (database: string) => {
+            const client = new pg.Client({ connectionString: adminUrl });
+            await client.connect();
+            try {
+              const result = await client.query(
+                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+                [database],
+              );
+              return result.rowCount ?? 0;
+            } finally {
+              await client.end();
+            }
+          }
+        : undefined,
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const staging = process.env.DRILL_API_URLS !== undefined;
+  if (!staging) requireBuilt();
+  const target = staging ? await connectStaging() : await startLocal();
+  const { db, provider, machine } = target;
+  const load = new Load(target.jwtSecret, target.apiUrls, db);
+  await setUpCatalogue(load);
   log(`  machine: ${machine}`);
   log(`  ${settings.flows} payment flows per scenario at ${settings.rate}/s, one order per 5 flows`);
+  if (!provider) log("  DRILL_STUB_URL unset: the provider's records are not checked");
 
   const rows: Row[] = [];
+  const skipped: string[] = [];
   for (const scenario of SCENARIOS.filter((s) => settings.scenarios.includes(s.name))) {
     log(`\n== ${scenario.name}: ${scenario.summary}`);
+    const missing = scenario.needs.filter((need) => !available(target.faults, need));
+    if (missing.length > 0) {
+      log(`    skipped: needs control of ${missing.join(', ')}, which this target does not give`);
+      skipped.push(`${scenario.name} (needs ${missing.join(', ')})`);
+      continue;
+    }
     const record: FaultRecord = { redisDown: [], notes: [] };
     const from = load.attempts.length;
     let faultDone = false;
@@ -174,7 +275,7 @@ async function main(): Promise<number> {
       await sleep(Math.max(2000, nominalMs * 0.4));
       faultStart = Date.now();
       try {
-        await scenario.inject({ deployment, postgres, databaseName, redis, stub, log }, record);
+        await scenario.inject(target.faults, record);
       } catch (error) {
         record.notes.push(`fault injection failed: ${(error as Error).message}`);
       } finally {
@@ -212,7 +313,7 @@ async function main(): Promise<number> {
       ...(converged ? [] : result.pending.map((p) => `not converged after ${settings.convergeTimeoutS} s: ${p}`)),
       ...totals.abandoned.map((a) => `request abandoned after retries: ${a}`),
       ...record.notes,
-      ...deployment.crashed().map((name) => `${name} is not running`),
+      ...(target.faults.deployment?.crashed() ?? []).map((name) => `${name} is not running`),
     ];
     if (whileRedisDown.length > 0) violations.push(`${whileRedisDown.length} /v1 requests failed while Redis was down`);
     if (scenario.zeroFailures) {
@@ -271,13 +372,14 @@ async function main(): Promise<number> {
   log('\n== drill summary ==');
   log(`machine: ${machine}`);
   log(table(header, cells));
+  if (skipped.length > 0) log(`skipped: ${skipped.join('; ')}`);
   if (settings.writeDocs) writeDocs(machine, header, cells);
   return rows.some((r) => r.violations.length > 0) ? 1 : 0;
 }
 
-async function safeExamine(db: pg.Pool, provider: Provider) {
+async function safeExamine(db: pg.Pool, provider: Provider | undefined) {
   try {
-    return await examine(db, provider, INITIAL_ON_HAND);
+    return await examine(db, provider, { skus: SKUS, initialOnHand: INITIAL_ON_HAND });
   } catch (error) {
     return { pending: [`could not examine: ${(error as Error).message}`], violations: [], payments: {} };
   }

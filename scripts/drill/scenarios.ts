@@ -8,13 +8,34 @@ import type { PrivateRedis } from '../../test/support/private-redis.js';
 import type { Deployment, Instance } from './deployment.js';
 import type { PrivatePostgres } from './private-postgres.js';
 
+/** The controls a target gives; a staging run has only some. */
 export interface FaultContext {
-  deployment: Deployment;
+  deployment?: Deployment;
   postgres?: PrivatePostgres;
+  /** `pg_terminate_backend` on the app's connections (a staging run with DRILL_DATABASE_ADMIN_URL). */
+  terminateConnections?: (database: string) => Promise<number>;
   databaseName: string;
   redis?: PrivateRedis;
   stub?: { configure(patch: object): Promise<void> };
   log(line: string): void;
+}
+
+type Need = 'processes' | 'redis' | 'postgres' | 'pg-admin' | 'stub';
+
+/** Whether `ctx` gives what `need` names. */
+export function available(ctx: FaultContext, need: Need): boolean {
+  switch (need) {
+    case 'processes':
+      return ctx.deployment !== undefined;
+    case 'redis':
+      return ctx.redis !== undefined;
+    case 'postgres':
+      return ctx.postgres !== undefined;
+    case 'pg-admin':
+      return ctx.postgres !== undefined || ctx.terminateConnections !== undefined;
+    case 'stub':
+      return ctx.stub !== undefined;
+  }
 }
 
 export interface FaultRecord {
@@ -27,7 +48,7 @@ export interface Scenario {
   name: string;
   summary: string;
   /** What it needs to control: scenarios whose needs a staging run lacks are skipped. */
-  needs: Array<'processes' | 'redis' | 'postgres' | 'stub'>;
+  needs: Need[];
   /** Every HTTP request during the scenario must succeed. */
   zeroFailures?: boolean;
   inject(ctx: FaultContext, record: FaultRecord): Promise<void>;
@@ -55,9 +76,9 @@ export const PROVIDER_HEALTHY = {
 };
 
 async function killAndRestart(ctx: FaultContext, instance: Instance): Promise<void> {
-  await ctx.deployment.kill(instance);
+  await ctx.deployment!.kill(instance);
   const t0 = Date.now();
-  await ctx.deployment.restart(instance);
+  await ctx.deployment!.restart(instance);
   ctx.log(`    SIGKILL ${instance.name}; started again in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
@@ -73,7 +94,7 @@ export const SCENARIOS: Scenario[] = [
     summary: 'a worker SIGKILLed mid-handler five times (BullMQ stalled-job path), restarted each time',
     needs: ['processes'],
     async inject(ctx) {
-      const workers = ctx.deployment.of('worker');
+      const workers = ctx.deployment!.of('worker');
       for (let i = 0; i < 5; i++) {
         await killAndRestart(ctx, workers[i % workers.length]);
         await sleep(1000);
@@ -85,7 +106,7 @@ export const SCENARIOS: Scenario[] = [
     summary: 'each relay SIGKILLed mid-batch in turn, restarted',
     needs: ['processes'],
     async inject(ctx) {
-      for (const relay of ctx.deployment.of('relay')) {
+      for (const relay of ctx.deployment!.of('relay')) {
         await killAndRestart(ctx, relay);
         await sleep(1000);
       }
@@ -135,10 +156,11 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'pg-terminate',
     summary: 'every app connection terminated in PostgreSQL (pg_terminate_backend), twice 3 s apart',
-    needs: ['postgres'],
+    needs: ['pg-admin'],
     async inject(ctx) {
+      const terminate = ctx.terminateConnections ?? ((db: string) => ctx.postgres!.terminateConnections(db));
       for (let i = 0; i < 2; i++) {
-        const n = await ctx.postgres!.terminateConnections(ctx.databaseName);
+        const n = await terminate(ctx.databaseName);
         ctx.log(`    terminated ${n} connections`);
         if (i === 0) await sleep(3000);
       }
@@ -171,10 +193,10 @@ export const SCENARIOS: Scenario[] = [
     needs: ['processes'],
     zeroFailures: true,
     async inject(ctx, record) {
-      for (const instance of ctx.deployment.instances) {
-        const code = await ctx.deployment.terminate(instance);
+      for (const instance of ctx.deployment!.instances) {
+        const code = await ctx.deployment!.terminate(instance);
         if (code !== 0) record.notes.push(`${instance.name} exited with ${code} on SIGTERM`);
-        await ctx.deployment.restart(instance);
+        await ctx.deployment!.restart(instance);
         ctx.log(`    ${instance.name} restarted (exit ${code})`);
       }
     },
