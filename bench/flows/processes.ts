@@ -150,6 +150,9 @@ export async function startStub(): Promise<Child & { url: string; configure(patc
   };
 }
 
+/** What Nest logs (at `info`) once every module has started: the readiness of roles without HTTP. */
+const STARTED = 'Nest application successfully started';
+
 export interface AppOptions {
   /** APP_ROLES; undefined: every role. */
   roles?: string;
@@ -160,9 +163,14 @@ export interface AppOptions {
   /** Loads bench/flows/profile-hook.js: SIGUSR2 starts and stops a CPU profile written to this directory. */
   profileDir?: string;
   extraEnv?: Record<string, string>;
+  /** Another Redis than {@link REDIS_URL} (the drill's private server). */
+  redisUrl?: string;
 }
 
-/** The built app as a production process; resolves once `/health/ready` answers 200. */
+/**
+ * The built app as a production process; resolves once `/health/ready` answers 200 (roles without
+ * `api` serve no HTTP: once the process has logged that Nest started).
+ */
 export async function startApp(options: AppOptions): Promise<Child & { url: string }> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -170,7 +178,7 @@ export async function startApp(options: AppOptions): Promise<Child & { url: stri
     LOG_LEVEL: 'error',
     PORT: String(options.port),
     DATABASE_URL: options.databaseUrl,
-    REDIS_URL,
+    REDIS_URL: options.redisUrl ?? REDIS_URL,
     QUEUE_PREFIX: options.queuePrefix,
     AUTH_JWT_SECRET: SECRETS.jwt,
     GATEWAY_WEBHOOK_SECRET: SECRETS.webhook,
@@ -195,16 +203,22 @@ export async function startApp(options: AppOptions): Promise<Child & { url: stri
   const tracked = track(child);
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + 120_000;
-  let last = '';
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode}:\n${tracked.output()}`);
+  const serves = options.roles === undefined || options.roles.split(',').includes('api');
+  let last = 'not started';
+  const ready = async () => {
+    if (!serves) return tracked.output().includes(STARTED);
     try {
       const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5000) });
-      if (response.status === 200) break;
+      if (response.status === 200) return true;
       last = `${response.status} ${await response.text()}`;
     } catch (error) {
       last = (error as Error).message; // not listening yet
     }
+    return false;
+  };
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode}:\n${tracked.output()}`);
+    if (await ready()) break;
     if (Date.now() > deadline) throw new Error(`app not ready within 120 s (${last}):\n${tracked.output()}`);
     await sleep(200);
   }

@@ -204,8 +204,9 @@ describe('loadConfig', () => {
 
   it('reads the reconciliation interval and the payment pending timeout, with defaults and bounds', () => {
     expect(loadConfig(DEV).reconciliation).toEqual({
-      intervalMs: 60_000,
-      paymentPendingTimeoutMs: 300_000,
+      intervalMs: 10_000,
+      paymentPendingTimeoutMs: 20_000,
+      paymentNoChargeTimeoutMs: 300_000,
       projectionDriftGraceMs: 60_000,
     });
     expect(
@@ -215,7 +216,12 @@ describe('loadConfig', () => {
         PAYMENT_PENDING_TIMEOUT_MS: '120000',
         PROJECTION_DRIFT_GRACE_MS: '0',
       }).reconciliation,
-    ).toEqual({ intervalMs: 5000, paymentPendingTimeoutMs: 120_000, projectionDriftGraceMs: 0 });
+    ).toEqual({
+      intervalMs: 5000,
+      paymentPendingTimeoutMs: 120_000,
+      paymentNoChargeTimeoutMs: 300_000,
+      projectionDriftGraceMs: 0,
+    });
     expect(
       problemsOf({
         RECONCILIATION_INTERVAL_MS: '10',

@@ -135,6 +135,13 @@ export interface OutboxConfig {
   /** A delivery not handled this long after its last progress is re-driven by the sweeper. */
   sweepAfterMs: number;
   sweepIntervalMs: number;
+  /**
+   * A delivery job's lock (BullMQ `lockDuration`, renewed at half of it while the handler runs):
+   * a worker that died holding it lets the job run elsewhere this long after its last renewal.
+   */
+  jobLockMs: number;
+  /** How often each worker looks for jobs whose lock expired (BullMQ `stalledInterval`). */
+  stalledIntervalMs: number;
   /** Inbox rows (and handled history) are kept at least this long. */
   dedupeWindowHours: number;
   retentionIntervalMs: number;
@@ -153,6 +160,11 @@ export interface ReconciliationConfig {
   paymentPendingTimeoutMs: number;
   /** A balance projection may lag a ledger entry this long before a difference counts as drift. */
   projectionDriftGraceMs: number;
+  /**
+   * A pending payment the gateway holds no charge for is failed only this long after it was
+   * requested: before that its charge may still be on its way (a delivery backlog after an outage).
+   */
+  paymentNoChargeTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -254,8 +266,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       relayBulkBacklogMax: r.int('OUTBOX_RELAY_BULK_BACKLOG_MAX', 500, 0, 1_000_000),
       criticalHoldMs: r.int('OUTBOX_CRITICAL_HOLD_MS', 1000, 1, 60_000),
       bulkYieldMaxMs: r.int('OUTBOX_BULK_YIELD_MAX_MS', 100, 0, 10_000),
-      sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 60_000, 100),
-      sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),
+      // Defaults sized so the deployment converges within 30 s of a fault (docs/adr/0027).
+      sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 15_000, 100),
+      sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 5_000, 100),
+      jobLockMs: r.int('OUTBOX_JOB_LOCK_MS', 15_000, 1000, 600_000),
+      stalledIntervalMs: r.int('OUTBOX_STALLED_INTERVAL_MS', 5_000, 1000, 600_000),
       dedupeWindowHours: r.int('OUTBOX_DEDUPE_WINDOW_HOURS', 168, 1),
       retentionIntervalMs: r.int('OUTBOX_RETENTION_INTERVAL_MS', 3_600_000, 1000),
       sequenceGapTimeoutMs: r.int('OUTBOX_SEQUENCE_GAP_TIMEOUT_MS', 300_000, 100),
@@ -267,8 +282,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       },
     },
     reconciliation: {
-      intervalMs: r.int('RECONCILIATION_INTERVAL_MS', 60_000, 1000),
-      paymentPendingTimeoutMs: r.int('PAYMENT_PENDING_TIMEOUT_MS', 300_000, 1000),
+      intervalMs: r.int('RECONCILIATION_INTERVAL_MS', 10_000, 1000),
+      paymentPendingTimeoutMs: r.int('PAYMENT_PENDING_TIMEOUT_MS', 20_000, 1000),
+      paymentNoChargeTimeoutMs: r.int('PAYMENT_NO_CHARGE_TIMEOUT_MS', 300_000, 1000),
       projectionDriftGraceMs: r.int('PROJECTION_DRIFT_GRACE_MS', 60_000, 0),
     },
     fulfilment: {

@@ -153,6 +153,18 @@ describe('payments: resolvePending when the gateway is down for charges (GATEWAY
     expect(await payments.stalePendingPayments(3_600_000)).not.toContain(paymentId);
   });
 
+  it('leaves an uncharged payment younger than the no-charge grace pending (its charge may be on its way)', async () => {
+    const { paymentId } = await requestPayment(t, 3_000);
+    const outcome = await eventually(async () => {
+      const result = await payments.resolvePending(paymentId, 3_600_000);
+      expect(result).not.toBe('in-progress');
+      return result;
+    });
+    expect(outcome).toBe('awaiting-charge');
+    expect((await getPayment(t, admin, paymentId)).body.status).toBe('pending');
+    expect(await eventsOf(dataSource, 'payments.payment-failed', paymentId)).toBe(0);
+  });
+
   it('fails a payment the gateway never charged, and the worker never charges it afterwards', async () => {
     const { paymentId, debtId } = await requestPayment(t, 3_000);
     expect(await resolve(paymentId)).toBe('failed');

@@ -18,6 +18,7 @@ describe('reconciler: payments pending beyond the timeout are resolved from the 
       env: {
         RECONCILIATION_INTERVAL_MS: '3600000',
         PAYMENT_PENDING_TIMEOUT_MS: String(TIMEOUT_MS),
+        PAYMENT_NO_CHARGE_TIMEOUT_MS: String(TIMEOUT_MS),
         GATEWAY_SIM_ERROR_RATE: '1',
       },
     });

@@ -18,10 +18,12 @@ export const NO_CHARGE_AT_GATEWAY = 'no charge at gateway';
  * - `not-pending`: it was already decided (by the worker or the webhook); nothing changed;
  * - `in-progress`: a charge for it is being taken right now; nothing changed, try again later;
  * - `gateway-pending`: the gateway holds a charge it has not decided yet; nothing changed, try again later;
+ * - `awaiting-charge`: the gateway holds no charge, but the payment is younger than the caller's
+ *   `noChargeGraceMs`: its charge may still be on its way (a backlog after an outage); try again later;
  * - `not-found`: there is no such payment.
  */
 export type ResolvePendingOutcome =
-  'confirmed' | 'failed' | 'not-pending' | 'in-progress' | 'gateway-pending' | 'not-found';
+  'confirmed' | 'failed' | 'not-pending' | 'in-progress' | 'gateway-pending' | 'awaiting-charge' | 'not-found';
 
 /**
  * The payments module's facade for other modules and the reconcilers: in-process, strongly
@@ -83,10 +85,12 @@ export class PaymentsApi {
    * change goes through the same compare-and-set as the worker and the webhook, so racing them is
    * harmless, and calling this again is a no-op (`not-pending`).
    *
-   * Call it only after the timeout a real gateway needs to settle a charge it timed out on.
+   * Call it only after the timeout a real gateway needs to settle a charge it timed out on. A
+   * payment with no charge at all is failed only once it is older than `noChargeGraceMs`: until
+   * then its charge may simply not have been attempted yet (`awaiting-charge`).
    * @throws GatewayUnavailableError / GatewayTimeoutError when the gateway cannot answer; retry later.
    */
-  async resolvePending(paymentId: string): Promise<ResolvePendingOutcome> {
+  async resolvePending(paymentId: string, noChargeGraceMs = 0): Promise<ResolvePendingOutcome> {
     if (!isUUID(paymentId)) return 'not-found';
     return this.dataSource.transaction(async (tx): Promise<ResolvePendingOutcome> => {
       if (!(await lockPaymentCharge(tx, paymentId, 'try'))) return 'in-progress';
@@ -99,6 +103,7 @@ export class PaymentsApi {
         await this.results.apply(tx, paymentId, charge);
         return 'gateway-pending';
       }
+      if (!charge && payment.createdAt.getTime() > Date.now() - noChargeGraceMs) return 'awaiting-charge';
       const outcome = await this.results.apply(
         tx,
         paymentId,

@@ -36,6 +36,8 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
         connection: this.redis.worker(),
         prefix: this.queues.prefix,
         concurrency: this.config.outbox.laneConcurrency[lane],
+        lockDuration: this.config.outbox.jobLockMs,
+        stalledInterval: this.config.outbox.stalledIntervalMs,
       });
       worker.on('error', (error) => this.logger.warn(`worker ${lane}: ${error.message}`));
       this.workers.push(worker);

@@ -22,6 +22,7 @@ export class ResolveStalePendingPaymentsReconciler implements Reconciler {
   readonly rulesVersion = 1;
   readonly everyMs: number;
   private readonly timeoutMs: number;
+  private readonly noChargeTimeoutMs: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -29,6 +30,7 @@ export class ResolveStalePendingPaymentsReconciler implements Reconciler {
   ) {
     this.everyMs = config.reconciliation.intervalMs;
     this.timeoutMs = config.reconciliation.paymentPendingTimeoutMs;
+    this.noChargeTimeoutMs = config.reconciliation.paymentNoChargeTimeoutMs;
   }
 
   async check(_window: ReconciliationWindow): Promise<Finding[]> {
@@ -38,12 +40,14 @@ export class ResolveStalePendingPaymentsReconciler implements Reconciler {
       description: `payment pending for longer than ${this.timeoutMs} ms`,
       details: { paymentId, pendingTimeoutMs: this.timeoutMs },
       heal: async () => {
-        const outcome = await this.payments.resolvePending(paymentId);
+        const outcome = await this.payments.resolvePending(paymentId, this.noChargeTimeoutMs);
         // confirmed / failed: decided now; not-pending: decided meanwhile by the worker or the webhook.
         if (outcome === 'in-progress')
           throw new Error(`a charge of payment ${paymentId} is in flight; retried next run`);
         if (outcome === 'gateway-pending')
           throw new Error(`the gateway has not decided the charge of payment ${paymentId} yet; retried next run`);
+        if (outcome === 'awaiting-charge')
+          throw new Error(`payment ${paymentId} has no charge at the gateway yet; retried next run`);
         if (outcome === 'not-found') throw new Error(`payment ${paymentId} no longer exists`);
       },
     }));
