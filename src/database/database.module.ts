@@ -1,5 +1,6 @@
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/index.js';
 import { databaseName, ensureDatabase } from './ensure-database.js';
@@ -30,6 +31,7 @@ async function openDataSource(options: DataSourceOptions | undefined, config: Ap
     logger.log(`created database ${databaseName(config.databaseUrl)}`);
   }
   const dataSource = await new DataSource(options).initialize();
+  keepLostConnectionsFromCrashing(dataSource);
   await assertReadCommittedDefault(dataSource);
   if (config.dbMigrationsRun) {
     const applied = await runMigrationsLocked(dataSource);
@@ -54,4 +56,21 @@ export async function assertReadCommittedDefault(dataSource: DataSource): Promis
       `connections default to "${level}" isolation, not "read committed": a connection pooler is dropping the "options" startup parameter`,
     );
   }
+}
+
+/**
+ * pg-pool listens for errors on idle connections only. A connection the server ends while a query
+ * runner holds it between two statements (`pg_terminate_backend`, a server restart or failover, an
+ * idle-in-transaction timeout) emits `error` with no listener, and Node ends the whole process. Every
+ * connection gets one listener the first time it is checked out: the statement or commit that
+ * follows still fails its request or job (retried as usual), and the pool drops the broken client.
+ */
+export function keepLostConnectionsFromCrashing(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+  const guarded = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', (error: Error) => logger.warn(`a PostgreSQL connection in use was lost: ${error.message}`));
+  });
 }

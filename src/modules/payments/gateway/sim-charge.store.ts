@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 
@@ -59,6 +59,7 @@ interface ChargeRow {
  */
 @Injectable()
 export class PgSimChargeStore implements SimChargeStore, OnApplicationShutdown {
+  private readonly logger = new Logger(PgSimChargeStore.name);
   private readonly pool: pg.Pool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -69,6 +70,8 @@ export class PgSimChargeStore implements SimChargeStore, OnApplicationShutdown {
       application_name: 'debts-hub-gateway-sim',
       statement_timeout: config.dbStatementTimeoutMs,
     });
+    // An idle connection the server ends (a restart, pg_terminate_backend) is dropped, not fatal.
+    this.pool.on('error', (error) => this.logger.warn(`gateway simulator connection lost: ${error.message}`));
   }
 
   async find(idempotencyKey: string): Promise<SimCharge | undefined> {
