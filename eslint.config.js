@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  * Prettier, so eslint-config-prettier comes last and switches off every stylistic rule it would fight with.
  */
 export default defineConfig(
-  globalIgnores(['dist/', '.test-build*/', '.bench-build/', 'node_modules/', 'coverage/']),
+  globalIgnores(['dist/', '.data/', '.test-build*/', '.bench-build/', 'node_modules/', 'coverage/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

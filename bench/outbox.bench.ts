@@ -11,7 +11,8 @@
  *       unloaded runs before and after the floods, and the ratios divide by the lower p99
  *
  * Runs against real PostgreSQL and Redis in a fresh database and Redis prefix (test/support's
- * isolate()), removed at the end. Not part of `npm test`.
+ * isolate()), removed at the end. Not part of `npm test`. `--backend redis|postgres|both` (default
+ * both: one run per queue backend, then their figures side by side; bench/backends.ts).
  *
  * Knobs (environment): BENCH_EVENTS (5000), BENCH_PRODUCERS (8), BENCH_ROUNDS (2, ABBA order),
  * BENCH_RAW_JOBS (20000), BENCH_RAW_COMMITS (5000), BENCH_TRICKLE (500), BENCH_TRICKLE_RATE (50/s),
@@ -25,12 +26,14 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JobsOptions, Queue, Worker } from 'bullmq';
+import type { JobsOptions, Queue, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { eventCatalogue } from '../src/event-catalogue.js';
 import { OutboxMetrics } from '../src/outbox/metrics/outbox-metrics.js';
-import { type Envelope, EventCatalogue, OutboxWriter, RedisConnections } from '../src/outbox/index.js';
+import { usePreparedStatements } from '../src/outbox/sql/prepared.js';
+import { type Envelope, EventCatalogue, OutboxWriter, QueueBackend, RedisConnections } from '../src/outbox/index.js';
+import { backendOption, type BenchBackend, reportFigures, runOnEachBackend } from './backends.js';
 import {
   appendThings,
   BulkHandler,
@@ -90,8 +93,8 @@ let t: TestApp;
 let ds: DataSource;
 let writer: OutboxWriter;
 let redis: RedisConnections;
+let queues: QueueBackend;
 let metrics: OutboxMetrics;
-let prefix: string;
 let defaultConcurrency: number;
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -334,12 +337,12 @@ async function stagesOf(
 
 async function rawQueue(n: number): Promise<{ jobsPerSec: number; addBulkPerSec: number; load: PhaseLoad }> {
   const name = `bench-raw-${uuidv7().slice(-8)}`;
-  const queue = new Queue(name, { connection: redis.producer(), prefix });
+  const queue = queues.queue(name);
   let done = 0;
   let lastDone = 0;
   let resolveAll!: () => void;
   const allDone = new Promise<void>((resolve) => (resolveAll = resolve));
-  const worker = new Worker(
+  const worker = queues.worker(
     name,
     async () => {
       done += 1;
@@ -348,7 +351,7 @@ async function rawQueue(n: number): Promise<{ jobsPerSec: number; addBulkPerSec:
         resolveAll();
       }
     },
-    { connection: redis.worker(), prefix, concurrency: defaultConcurrency },
+    { concurrency: defaultConcurrency },
   );
   await worker.waitUntilReady();
   const jobs = Array.from({ length: n }, (_, i) => {
@@ -425,15 +428,15 @@ let dualWorker: Worker;
 
 async function startDualWrite(): Promise<void> {
   const name = 'bench-dual-write';
-  dualQueue = new Queue(name, { connection: redis.producer(), prefix });
-  dualWorker = new Worker(
+  dualQueue = queues.queue(name);
+  dualWorker = queues.worker(
     name,
     async (job) => {
       const { envelope } = job.data as { envelope: Envelope<{ orderId: string; amount: number }> };
       await ds.query(PROJECTION_UPSERT, [envelope.id, envelope.payload.orderId, envelope.payload.amount]);
       handledClock.mark(envelope.payload.orderId);
     },
-    { connection: redis.worker(), prefix, concurrency: defaultConcurrency },
+    { concurrency: defaultConcurrency },
   );
   await dualWorker.waitUntilReady();
 }
@@ -651,12 +654,16 @@ function describeMachine(): string[] {
 
 async function serverVersions(): Promise<string> {
   const [{ server_version }] = await ds.query(`SHOW server_version`);
+  if (queues.kind === 'postgres')
+    return `PostgreSQL ${server_version}  |  queues on PostgreSQL (BullMQ's PostgreSQL backend)`;
   const info = await redis.producer().info('server');
   const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   return `PostgreSQL ${server_version}  |  Redis ${redisVersion}`;
 }
 
-async function main(): Promise<void> {
+async function main(backend: BenchBackend): Promise<void> {
+  // startTestApp's isolate() reads the backend from here, as the test suites do.
+  process.env.TEST_QUEUE_BACKEND = backend;
   const began = wallNow();
   const quiet = await waitForQuiet(QUIET_WAIT_S);
   t = await startTestApp({
@@ -672,8 +679,8 @@ async function main(): Promise<void> {
     ds = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     redis = t.app.get(RedisConnections);
+    queues = t.app.get(QueueBackend);
     metrics = t.app.get(OutboxMetrics);
-    prefix = `{${t.config.queuePrefix}}`;
     databaseName = new URL(t.config.databaseUrl).pathname.slice(1);
     defaultConcurrency = t.config.outbox.laneConcurrency.default;
     await createBenchTables(ds);
@@ -681,7 +688,7 @@ async function main(): Promise<void> {
     await startDualWrite();
 
     const lanes = t.config.outbox.laneConcurrency;
-    log('=== Debts Hub outbox benchmark ===');
+    log(`=== Debts Hub outbox benchmark (queue backend: ${backend}) ===`);
     for (const line of describeMachine()) log(line);
     log(await serverVersions());
     log(
@@ -714,14 +721,26 @@ async function main(): Promise<void> {
     log('(b)/(c) pipeline and dual write…');
     const pipes: PipelineResult[] = [];
     const duals: FlowResult[] = [];
+    // The same pipeline with every outbox statement unnamed (DB_PREPARED_STATEMENTS=false, as behind
+    // PgBouncer in transaction mode): each one is parsed and planned again (ADR 0038).
+    const unnamedPipes: PipelineResult[] = [];
+    const unnamedPipeline = async (tag: string) => {
+      usePreparedStatements(ds, false);
+      try {
+        return await pipeline(tag, N);
+      } finally {
+        usePreparedStatements(ds, true);
+      }
+    };
     for (let round = 0; round < ROUNDS; round += 1) {
       // ABBA: dual, pipeline, pipeline, dual, … so neither always runs on the larger tables.
-      const order = round % 2 === 0 ? ['dual', 'pipe'] : ['pipe', 'dual'];
+      const order = round % 2 === 0 ? ['dual', 'pipe', 'unnamed'] : ['unnamed', 'pipe', 'dual'];
       for (const which of order) {
         await settle();
         if (which === 'dual') duals.push(await profiled(`dual-${round}`, () => dualWrite(`dual-${round}`, N)));
-        else pipes.push(await profiled(`pipe-${round}`, () => pipeline(`pipe-${round}`, N)));
-        const last = which === 'dual' ? duals.at(-1)! : pipes.at(-1)!;
+        else if (which === 'pipe') pipes.push(await profiled(`pipe-${round}`, () => pipeline(`pipe-${round}`, N)));
+        else unnamedPipes.push(await profiled(`unnamed-${round}`, () => unnamedPipeline(`unnamed-${round}`)));
+        const last = which === 'dual' ? duals.at(-1)! : which === 'pipe' ? pipes.at(-1)! : unnamedPipes.at(-1)!;
         log(
           `    round ${round + 1} ${last.label.padEnd(10)} ${int(last.eventsPerSec)} events/s, p50 ${ms(last.latency.p50)}, p99 ${ms(last.latency.p99)}`,
         );
@@ -783,6 +802,13 @@ async function main(): Promise<void> {
             ms(p.latency.p99),
             ms(p.latency.max),
           ]),
+          [
+            `(b) pipeline, unnamed statements (DB_PREPARED_STATEMENTS=false), mean of ${unnamedPipes.length}`,
+            `${int(mean(unnamedPipes.map((p) => p.eventsPerSec)))} events/s`,
+            ms(summarizeLatency(unnamedPipes.flatMap((p) => p.latencies)).p50),
+            ms(summarizeLatency(unnamedPipes.flatMap((p) => p.latencies)).p99),
+            ms(summarizeLatency(unnamedPipes.flatMap((p) => p.latencies)).max),
+          ],
           [
             `(c) dual write (commit, queue.add), mean of ${duals.length}`,
             `${int(dualRate)} events/s`,
@@ -936,6 +962,20 @@ async function main(): Promise<void> {
       `check: bench_projection holds ${rows} rows for ${expected} events ${rows === expected ? '(ok)' : '(MISMATCH)'}`,
     );
     log(`total run time ${((wallNow() - began) / 1000).toFixed(0)} s`);
+    reportFigures(backend, [
+      { figure: '(a) BullMQ addBulk + no-op worker', unit: 'jobs/s', value: queueCeiling.jobsPerSec },
+      { figure: '(a) addBulk alone', unit: 'jobs/s', value: queueCeiling.addBulkPerSec },
+      { figure: '(a) PostgreSQL 1-row tx', unit: 'commits/s', value: commitCeiling.commitsPerSec },
+      { figure: '(b) pipeline (outbox)', unit: 'events/s', value: pipeRate },
+      { figure: '(b) pipeline p50', unit: 'ms', value: pipeLatency.p50 },
+      { figure: '(b) pipeline p99', unit: 'ms', value: pipeLatency.p99 },
+      { figure: '(c) dual write', unit: 'events/s', value: dualRate },
+      { figure: '(c) dual write p99', unit: 'ms', value: dualLatency.p99 },
+      { figure: '(d) critical unloaded p99 (lower of two)', unit: 'ms', value: baseline.latency.p99 },
+      { figure: '(d) critical under burst flood p99', unit: 'ms', value: burst.latency.p99 },
+      { figure: 'pipeline ÷ dual write', unit: '×', value: pipelineRatio },
+      { figure: 'burst flood ÷ unloaded p99', unit: '×', value: floodRatio },
+    ]);
   } finally {
     await dualWorker?.close().catch(() => undefined);
     await dualQueue?.close().catch(() => undefined);
@@ -943,8 +983,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
+const backend = backendOption();
+(backend === 'both' ? runOnEachBackend('bench:outbox') : main(backend).then(() => 0)).then(
+  (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`benchmark failed: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);

@@ -15,6 +15,7 @@ import { PaymentsWebhookReceiptRetention1795200001910 } from './1795200001910-pa
 import { OutboxDeadLetterReplays1795200002100 } from './1795200002100-outbox-dead-letter-replays.js';
 import { LedgerProjections1795200002200 } from './1795200002200-ledger-projections.js';
 import { OutboxTraceContext1795200002400 } from './1795200002400-outbox-trace-context.js';
+import { OutboxTaskRuns1795200003300 } from './1795200003300-outbox-task-runs.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -38,4 +39,5 @@ export const migrations = [
   OutboxDeadLetterReplays1795200002100,
   LedgerProjections1795200002200,
   OutboxTraceContext1795200002400,
+  OutboxTaskRuns1795200003300,
 ];

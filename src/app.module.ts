@@ -6,7 +6,7 @@ import { DebtsModule } from './modules/debts/index.js';
 import { FulfilmentModule } from './modules/fulfilment/index.js';
 import { LedgerModule } from './modules/ledger/index.js';
 import { LicencesModule } from './modules/licences/index.js';
-import { PaymentsModule } from './modules/payments/index.js';
+import { GatewaySimulatorControlModule, PaymentsModule } from './modules/payments/index.js';
 import { type EventCatalogue, OutboxModule } from './outbox/index.js';
 import { loggingModule, PlatformModule } from './platform/index.js';
 import { ReconciliationModule } from './reconciliation/index.js';
@@ -28,6 +28,7 @@ export class AppModule {
         LedgerModule,
         DebtsModule,
         PaymentsModule,
+        GatewaySimulatorControlModule.register(config),
         LicencesModule,
         FulfilmentModule,
       ],

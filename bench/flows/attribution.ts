@@ -15,6 +15,7 @@ export const STEP_ORDER = [
   'outbox relay',
   'delivery (outbox delivery, bullmq)',
   'outbox other',
+  'tracing (src/platform/tracing, relay-tracing, @opentelemetry)',
   'pg driver',
   'ioredis',
   'typeorm',
@@ -42,6 +43,9 @@ export function stepOf(url: string, functionName: string): Step | undefined {
     return 'ioredis';
   if (/node_modules\/(bullmq|msgpackr|cron-parser|luxon)\//.test(path)) return 'delivery (outbox delivery, bullmq)';
   if (/node_modules\/typeorm\//.test(path)) return 'typeorm';
+  if (/node_modules\/@opentelemetry\/|\/src\/platform\/tracing\/|\/src\/outbox\/relay\/relay-tracing\./.test(path)) {
+    return 'tracing (src/platform/tracing, relay-tracing, @opentelemetry)';
+  }
   if (HTTP_PACKAGES.test(path)) return 'HTTP & auth';
   if (/\/src\/platform\//.test(path)) return 'HTTP & auth';
   const module = /\/src\/modules\/(debts|payments|licences|fulfilment)\//.exec(path);

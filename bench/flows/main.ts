@@ -10,14 +10,27 @@
  *   (c) the same for order flows: place → reserve (routing) → pay → ship (order created_at → shipped_at)
  *   (d) p99 of an authenticated GET while a burst of orders is routed, against its idle p99
  *   cost: CPU ms per payment flow by step (V8 profile of the app), PostgreSQL and Redis CPU per flow
+ *   tracing (only when asked for): CPU ms per payment flow (and the share the V8 profile finds in tracing
+ *       code), PostgreSQL CPU and flow p50/p99 of app variants run in
+ *       alternating order, each in a fresh rig: by default this build with OTEL_EXPORTER_OTLP_ENDPOINT
+ *       unset ("off") and set to a local sink that accepts every export ("on"); `--variant
+ *       name=<dist/src/main.js>[+otlp]` (repeatable) names other builds, e.g. the commit before tracing
  *
  * The app, the stub payment provider and the load generator each run in their own process; the
  * benchmark has its own database per part and Redis prefix, removed at the end.
  *
+ *   workers (only when asked for): sustained debt-payment flows with api+relay+scheduler in one
+ *       process and 1, then 2, APP_ROLES=worker processes beside it (docs/scaling.md)
+ *
  *   npm run bench:flows -- [--part a,b,c,d,cost] [--quick] [--repeat N] [--duration S] [--window S]
  *                          [--start-rate R] [--max-rate R] [--bisect N] [--drain S] [--cost-flows N] [--cost-rate R] [--burst N]
- *                          [--markdown]
+ *                          [--variant name=<main.js>[+otlp]]... [--markdown] [--backend redis|postgres|both]
+ *
+ * `--backend` (default both): the queue backend of the app processes; with both, one complete run per
+ * backend, then their medians side by side (bench/backends.ts).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,9 +40,11 @@ import pg from 'pg';
 import { freePort } from '../../test/support/app-process.js';
 import { type CpuShare, cpuShare, snapshot } from '../machine-load.js';
 import { int, ms, percentile, ratio, table } from '../stats.js';
+import { backendOption, reportFigures, runOnEachBackend } from '../backends.js';
 import type { ClientCpu } from './client.js';
 import { attribute, STEP_ORDER } from './attribution.js';
 import {
+  APP_MAIN,
   type Child,
   cleanUp,
   createIsolation,
@@ -62,9 +77,14 @@ const { values: flags } = parseArgs({
     'cost-flows': { type: 'string' },
     'cost-rate': { type: 'string' },
     burst: { type: 'string' },
+    variant: { type: 'string', multiple: true },
     markdown: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'both' },
   },
 });
+const backend = backendOption();
+// startApp (processes.ts) gives the app processes this queue backend.
+if (backend !== 'both') process.env.BENCH_QUEUE_BACKEND = backend;
 const quick = flags.quick ?? false;
 const num = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 const settings = {
@@ -90,7 +110,9 @@ const settings = {
   idleS: quick ? 3 : 5,
 };
 for (const part of settings.parts) {
-  if (!['a', 'b', 'c', 'd', 'cost'].includes(part)) throw new Error(`unknown part "${part}" (a, b, c, d, cost)`);
+  if (!['a', 'b', 'c', 'd', 'cost', 'tracing', 'workers'].includes(part)) {
+    throw new Error(`unknown part "${part}" (a, b, c, d, cost, tracing, workers)`);
+  }
 }
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -165,10 +187,15 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-async function rig(roles: string | undefined, profileDir?: string): Promise<Rig> {
+async function rig(
+  roles: string | undefined,
+  profileDir?: string,
+  appOptions: { main?: string; extraEnv?: Record<string, string>; workers?: number } = {},
+): Promise<Rig> {
   const iso = await createIsolation();
   const stub = await startStub();
   const port = await freePort();
+  const { workers: workerCount = 0, ...mainOptions } = appOptions;
   const app = await startApp({
     roles,
     port,
@@ -176,7 +203,23 @@ async function rig(roles: string | undefined, profileDir?: string): Promise<Rig>
     queuePrefix: iso.queuePrefix,
     gatewayUrl: stub.url,
     profileDir,
+    ...mainOptions,
   });
+  // Processes with APP_ROLES=worker beside the main one (part "workers").
+  const workers = await Promise.all(
+    Array.from({ length: workerCount }, async () =>
+      startApp({
+        roles: 'worker',
+        port: await freePort(),
+        databaseUrl: iso.databaseUrl,
+        queuePrefix: iso.queuePrefix,
+        gatewayUrl: stub.url,
+        ...mainOptions,
+        // A process without HTTP reports readiness in its log (processes.ts); it logs nothing per job.
+        extraEnv: { LOG_LEVEL: 'info', ...mainOptions.extraEnv },
+      }),
+    ),
+  );
   await stub.configure({ webhookUrl: `${app.url}/v1/payments/gateway-webhook`, webhookSecret: SECRETS.webhook });
   const client = startClient({
     BENCH_APP_URL: app.url,
@@ -189,10 +232,11 @@ async function rig(roles: string | undefined, profileDir?: string): Promise<Rig>
     client,
     db,
     databaseName: iso.databaseName,
-    pids: () => [app.pid, stub.pid, client.pid],
+    pids: () => [app.pid, stub.pid, client.pid, ...workers.map((w) => w.pid)],
     async stop() {
       await client.stop();
       await stopChild(stub.child);
+      await Promise.all(workers.map((w) => stopChild(w.child, 30_000)));
       await stopChild(app.child, 30_000);
       await db.end();
       await iso.dispose();
@@ -495,6 +539,35 @@ async function partB(): Promise<void> {
   }
 }
 
+/**
+ * Part "workers": how sustained debt-payment flows grow with worker processes. One process runs
+ * api, relay and scheduler; 1 or 2 processes run APP_ROLES=worker beside it, each variant in a fresh
+ * rig, in alternating order per repeat so a drift of the machine's load favours neither.
+ */
+async function partWorkers(): Promise<void> {
+  log(`\n== (workers) debt-payment flows with 1 and 2 worker processes beside api+relay+scheduler ==`);
+  for (let rep = 1; rep <= settings.repeat; rep++) {
+    for (const workers of rep % 2 === 1 ? [1, 2] : [2, 1]) {
+      const r = await rig('api,relay,scheduler', undefined, { workers });
+      try {
+        log(`  [${rep}] ${workers} worker process(es); warm-up (not recorded):`);
+        await debtAttempt(r, 10, 5);
+        const capacity = await capacitySearch((rate) => debtAttempt(r, rate, settings.windowS));
+        log(`  [${rep}] ${workers} worker process(es): sustained capacity ${capacity} flows/s`);
+        record('workers', `sustained debt-payment flows, ${workers} worker process(es)`, 'flows/s', capacity);
+      } finally {
+        await r.stop();
+      }
+    }
+  }
+  const median = (workers: number) =>
+    percentile(
+      results.find((row) => row.figure === `sustained debt-payment flows, ${workers} worker process(es)`)!.values,
+      0.5,
+    );
+  log(`  2 worker processes / 1: ${ratio(median(2) / median(1))} (medians)`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // (c) order flows, (d) API p99 during an order burst
 
@@ -729,6 +802,134 @@ async function partCost(): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// tracing: what the tracing code costs, off and on, against a build without it
+
+interface Variant {
+  name: string;
+  main: string;
+  /** Export to the local sink (OTEL_EXPORTER_OTLP_ENDPOINT set); otherwise the variable is unset. */
+  otlp: boolean;
+}
+
+function variants(): Variant[] {
+  const given = flags.variant ?? [];
+  if (given.length === 0) {
+    return [
+      { name: 'off', main: APP_MAIN, otlp: false },
+      { name: 'on', main: APP_MAIN, otlp: true },
+    ];
+  }
+  return given.map((spec) => {
+    const match = /^([\w-]+)=(.+?)(\+otlp)?$/.exec(spec);
+    if (!match) throw new Error(`--variant ${spec}: expected name=<path to main.js>[+otlp]`);
+    if (!existsSync(match[2])) throw new Error(`--variant ${spec}: ${match[2]} does not exist (build it first)`);
+    return { name: match[1], main: match[2], otlp: match[3] !== undefined };
+  });
+}
+
+/** An OTLP/HTTP collector that accepts every export and counts what it received. */
+async function otlpSink(): Promise<{
+  url: string;
+  exports: () => number;
+  bytes: () => number;
+  close(): Promise<void>;
+}> {
+  let exports = 0;
+  let bytes = 0;
+  const server = createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') exports++;
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    exports: () => exports,
+    bytes: () => bytes,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function partTracing(): Promise<void> {
+  const list = variants();
+  log(
+    `\n== tracing: ${settings.costFlows} debt-payment flows at ${settings.costRate}/s per run, every role, variants ` +
+      `${list.map((v) => `${v.name} (${v.main}${v.otlp ? ', exporting to a local sink' : ', OTEL_EXPORTER_OTLP_ENDPOINT unset'})`).join(', ')}; ` +
+      `order alternates run by run ==`,
+  );
+  const sink = await otlpSink();
+  try {
+    for (let rep = 1; rep <= settings.repeat; rep++) {
+      const order = rep % 2 === 1 ? list : [...list].reverse();
+      for (const variant of order) {
+        // A fresh app per run: its profile hook names its first profile cost-1.cpuprofile.
+        const profileDir = mkdtempSync(join(os.tmpdir(), 'bench-flows-tracing-'));
+        const r = await rig(undefined, profileDir, {
+          main: variant.main,
+          extraEnv: variant.otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {},
+        });
+        try {
+          const count = settings.costFlows;
+          await r.client.run('setupDebtFlows', { count, concurrency: 16 });
+          await waitQuiet(r.db);
+          await sleep(500);
+          const exports0 = sink.exports();
+          const bytes0 = sink.bytes();
+          const pg0 = postgresBackendsCpu(r.databaseName);
+          const res = await measured(r, async () => {
+            const app0 = processCpuMs(r.app.pid);
+            await toggleProfile(r.app, profileDir, 'started-1');
+            const sent = await r.client.run<PayResult>('payFlows', { rate: settings.costRate, count });
+            await waitQuiet(r.db, 120_000);
+            const t0 = Date.now();
+            let times = await debtFlowTimes(r.db, sent.paymentIds);
+            while (times.some((t) => t.issued === null) && Date.now() - t0 < 60_000) {
+              await sleep(100);
+              times = await debtFlowTimes(r.db, sent.paymentIds);
+            }
+            await toggleProfile(r.app, profileDir, 'cost-1.cpuprofile');
+            return { ...sent, times, appMs: processCpuMs(r.app.pid) - app0 };
+          });
+          const steps = attribute(JSON.parse(readFileSync(join(profileDir, 'cost-1.cpuprofile'), 'utf8')));
+          const sampled = [...steps.entries()].filter(([k]) => k !== 'idle').reduce((sum, [, v]) => sum + v, 0);
+          const tracingStep = STEP_ORDER.find((step) => step.startsWith('tracing'))!;
+          const pgMs = postgresCpuDelta(pg0, postgresBackendsCpu(r.databaseName));
+          const flows = res.paymentIds.length;
+          const done = res.times.filter((t) => t.issued !== null).map((t) => (t.issued as number) - t.created);
+          done.sort((a, b) => a - b);
+          // Spans are exported in batches every few seconds: give the last one time to arrive.
+          if (variant.otlp) await sleep(6000);
+          const tracingMs = (((steps.get(tracingStep) ?? 0) / sampled) * res.appMs) / flows;
+          log(
+            `  [${rep}] ${variant.name.padEnd(8)} ${flows} flows, ${done.length} issued: app ${(res.appMs / flows).toFixed(2)} ms CPU/flow ` +
+              `(tracing code ${tracingMs.toFixed(3)} ms, ${(((steps.get(tracingStep) ?? 0) / sampled) * 100).toFixed(2)}% of samples), ` +
+              `PostgreSQL ${(pgMs / flows).toFixed(2)} ms/flow, flow p50 ${ms(percentile(done, 0.5))} p99 ${ms(percentile(done, 0.99))}, ` +
+              `others ${res.othersPct.toFixed(0)}% of machine` +
+              (variant.otlp
+                ? `, sink received ${sink.exports() - exports0} exports (${((sink.bytes() - bytes0) / 1024).toFixed(0)} KiB)`
+                : ''),
+          );
+          record('tracing', `${variant.name}: app CPU`, 'ms/flow', res.appMs / flows);
+          record('tracing', `${variant.name}: app CPU in tracing code`, 'ms/flow', tracingMs);
+          record('tracing', `${variant.name}: PostgreSQL backends`, 'ms/flow', pgMs / flows);
+          record('tracing', `${variant.name}: flow p50`, 'ms', percentile(done, 0.5));
+          record('tracing', `${variant.name}: flow p99`, 'ms', percentile(done, 0.99));
+          record('tracing', `${variant.name}: others`, '% machine', res.othersPct);
+        } finally {
+          await r.stop();
+          rmSync(profileDir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    await sink.close();
+  }
+}
+
 /** Sends SIGUSR2 to the profiled app (bench/flows/profile-hook.ts) and waits for its marker file. */
 async function toggleProfile(app: Child, dir: string, marker: string): Promise<void> {
   const file = join(dir, marker);
@@ -821,13 +1022,26 @@ function report(): void {
     for (const row of rows) log(`| ${row.join(' | ')} |`);
     log('```');
   }
+  if (backend !== 'both') {
+    reportFigures(
+      backend,
+      results.map((r) => ({
+        figure: `(${r.part}) ${r.figure}`,
+        unit: r.unit,
+        value: percentile(
+          [...r.values].sort((a, b) => a - b),
+          0.5,
+        ),
+      })),
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   requireBuilt();
-  log('bench:flows');
+  log(`bench:flows (queue backend: ${backend})`);
   for (const line of describeMachine()) log(line);
   log(
     `settings: parts ${[...settings.parts].join(',')}, repeat ${settings.repeat}, route duration ${settings.durationS} s ` +
@@ -841,6 +1055,8 @@ async function main(): Promise<void> {
   if (settings.parts.has('c')) await partC();
   if (settings.parts.has('d')) await partD();
   if (settings.parts.has('cost')) await partCost();
+  if (settings.parts.has('tracing')) await partTracing();
+  if (settings.parts.has('workers')) await partWorkers();
   report();
 }
 
@@ -854,9 +1070,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-main()
-  .then(() => cleanUp())
-  .then(() => process.exit(0))
+(backend === 'both'
+  ? runOnEachBackend('bench:flows')
+  : main()
+      .then(() => cleanUp())
+      .then(() => 0)
+)
+  .then((code) => process.exit(code))
   .catch(async (error: unknown) => {
     if (exiting) return; // Ctrl-C: the signal handler cleans up and exits
     process.stderr.write(

@@ -14,6 +14,8 @@ import { deleteRedisKeys } from '../../test/support/test-env.js';
 
 export const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The app processes' queue backend (`--backend` of bench:flows); Redis unless asked otherwise. */
+const QUEUE_BACKEND = process.env.BENCH_QUEUE_BACKEND ?? 'redis';
 const ROOT = process.cwd();
 export const APP_MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const STUB_MAIN = join(ROOT, 'dist', 'scripts', 'gateway-stub', 'main.js');
@@ -83,7 +85,7 @@ export async function createIsolation(): Promise<{
   let disposed: Promise<void> | undefined;
   const dispose = () =>
     (disposed ??= (async () => {
-      await deleteRedisKeys(queuePrefix, REDIS_URL);
+      if (QUEUE_BACKEND === 'redis') await deleteRedisKeys(queuePrefix, REDIS_URL);
       await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     })());
   onCleanUp(dispose);
@@ -165,6 +167,8 @@ export interface AppOptions {
   extraEnv?: Record<string, string>;
   /** Another Redis than {@link REDIS_URL} (the drill's private server). */
   redisUrl?: string;
+  /** Another build's `dist/src/main.js` than this checkout's {@link APP_MAIN} (a variant of `--part tracing`). */
+  main?: string;
 }
 
 /**
@@ -179,6 +183,7 @@ export async function startApp(options: AppOptions): Promise<Child & { url: stri
     PORT: String(options.port),
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl ?? REDIS_URL,
+    QUEUE_BACKEND,
     QUEUE_PREFIX: options.queuePrefix,
     AUTH_JWT_SECRET: SECRETS.jwt,
     GATEWAY_WEBHOOK_SECRET: SECRETS.webhook,
@@ -198,7 +203,8 @@ export async function startApp(options: AppOptions): Promise<Child & { url: stri
     ...options.extraEnv,
   };
   if (options.profileDir) env.BENCH_PROFILE_DIR = options.profileDir;
-  const args = options.profileDir ? ['--import', PROFILE_HOOK, APP_MAIN] : [APP_MAIN];
+  const main = options.main ?? APP_MAIN;
+  const args = options.profileDir ? ['--import', PROFILE_HOOK, main] : [main];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tracked = track(child);
   const url = `http://127.0.0.1:${options.port}`;

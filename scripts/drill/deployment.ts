@@ -4,7 +4,7 @@
  * PostgreSQL database and Redis, charging through the stub provider. Started with
  * bench/flows/processes.ts, so a process is the same one `bench:flows` measures.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../test/support/app-process.js';
@@ -85,6 +85,16 @@ export class Deployment {
     await exited;
   }
 
+  /** SIGSTOP: the process stands still where it is, its PostgreSQL transactions stay open. */
+  freeze(instance: Instance): void {
+    instance.proc.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link freeze}. */
+  thaw(instance: Instance): void {
+    instance.proc.child.kill('SIGCONT');
+  }
+
   /**
    * SIGTERM and wait for the process to exit by itself (it drains: HTTP, workers, relay); returns
    * its exit code. An api is taken out of rotation first and given a moment, as a load balancer
@@ -125,4 +135,34 @@ export class Deployment {
       for (const i of this.instances) writeFileSync(join(dir, `${i.name}.log`), i.proc.output());
     }
   }
+}
+
+/**
+ * The local TCP ports of a process's sockets (Linux: its fds' socket inodes looked up in its
+ * network namespace's tcp tables), so its PostgreSQL backends can be found by `client_port`.
+ */
+export function socketPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // closed between the listing and the read
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length > 9 && inodes.has(fields[9])) ports.push(parseInt(fields[1].split(':')[1], 16));
+    }
+  }
+  return ports;
 }

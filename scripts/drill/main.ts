@@ -25,7 +25,7 @@ import pg from 'pg';
 import { startPrivateRedis } from '../../test/support/private-redis.js';
 import { cleanUp, onCleanUp, requireBuilt, SECRETS, startStub } from '../../bench/flows/processes.js';
 import { table } from '../../bench/stats.js';
-import { Deployment } from './deployment.js';
+import { Deployment, socketPorts } from './deployment.js';
 import { examine, type Provider } from './invariants.js';
 import { Load } from './load.js';
 import { startPrivatePostgres } from './private-postgres.js';
@@ -75,6 +75,8 @@ interface Row {
   http5xx: number;
   failedWhileRedisDown: number | null;
   convergedS: number | null;
+  /** Where the faults landed, when the scenario can tell. */
+  landed: string;
   violations: string[];
 }
 
@@ -168,7 +170,24 @@ async function startLocal(): Promise<Target> {
     db,
     provider: stubRecords(stub.url),
     machine: await describeMachine(await postgres.version()),
-    faults: { deployment, postgres, databaseName, redis, stub, log },
+    faults: {
+      deployment,
+      postgres,
+      databaseName,
+      redis,
+      stub,
+      log,
+      busyBackends: async (pid) => {
+        const ports = socketPorts(pid);
+        if (ports.length === 0) return 0;
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE client_port = ANY($1::int[]) AND (state = 'active' OR xact_start IS NOT NULL)`,
+          [ports],
+        );
+        return rows[0].n;
+      },
+    },
   };
 }
 
@@ -265,7 +284,7 @@ async function main(): Promise<number> {
       skipped.push(`${scenario.name} (needs ${missing.join(', ')})`);
       continue;
     }
-    const record: FaultRecord = { redisDown: [], notes: [] };
+    const record: FaultRecord = { redisDown: [], notes: [], landed: [] };
     const from = load.attempts.length;
     let faultDone = false;
     let faultStart = 0;
@@ -297,9 +316,15 @@ async function main(): Promise<number> {
     // Convergence: from the later of the last fault and the end of the load.
     const since = Math.max(faultEnd, loadEnd);
     let result = await safeExamine(db, provider);
+    let shown = Date.now();
     while (result.pending.length > 0 && Date.now() - since < settings.convergeTimeoutS * 1000) {
       await sleep(500);
       result = await safeExamine(db, provider);
+      if (result.pending.length > 0 && Date.now() - shown >= 5000) {
+        // What is still open, every 5 s: the last line before convergence names what took longest.
+        shown = Date.now();
+        log(`    converging, ${((shown - since) / 1000).toFixed(0)} s: ${result.pending.join('; ')}`);
+      }
     }
     const converged = result.pending.length === 0;
     const attempts = load.attempts.slice(from);
@@ -334,6 +359,7 @@ async function main(): Promise<number> {
       http5xx: inFault.filter((a) => a.status >= 500).length,
       failedWhileRedisDown: scenario.needs.includes('redis') ? whileRedisDown.length : null,
       convergedS: converged ? (Date.now() - since) / 1000 : null,
+      landed: record.landed.join('; '),
       violations,
     };
     rows.push(row);
@@ -346,6 +372,7 @@ async function main(): Promise<number> {
       const reason = a.error ?? String(a.status);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
+    for (const line of record.landed) log(`    faults landed: ${line}`);
     if (reasons.size > 0) log(`    failed attempts by cause: ${JSON.stringify(Object.fromEntries(reasons))}`);
     for (const v of violations.slice(0, 20)) log(`    VIOLATION: ${v}`);
     if (violations.length > 20) log(`    … and ${violations.length - 20} more violations`);
@@ -359,6 +386,7 @@ async function main(): Promise<number> {
     '/v1 failed, Redis down',
     'converged (s)',
     'violations',
+    'where the faults landed',
   ];
   const cells = rows.map((r) => [
     r.scenario,
@@ -368,6 +396,7 @@ async function main(): Promise<number> {
     r.failedWhileRedisDown === null ? '–' : String(r.failedWhileRedisDown),
     r.convergedS === null ? 'no' : r.convergedS.toFixed(1),
     r.violations.length === 0 ? '0' : String(r.violations.length),
+    r.landed || '–',
   ]);
   log('\n== drill summary ==');
   log(`machine: ${machine}`);

@@ -17,6 +17,11 @@ export interface FaultContext {
   databaseName: string;
   redis?: PrivateRedis;
   stub?: { configure(patch: object): Promise<void> };
+  /**
+   * How many of the PostgreSQL backends of the process `pid` are inside a transaction or running a
+   * statement right now (from `pg_stat_activity`, by the process's client ports).
+   */
+  busyBackends?: (pid: number) => Promise<number>;
   log(line: string): void;
 }
 
@@ -41,7 +46,10 @@ export function available(ctx: FaultContext, need: Need): boolean {
 export interface FaultRecord {
   /** Intervals (epoch ms) in which Redis was stopped, frozen or emptied. */
   redisDown: Array<[number, number]>;
+  /** What went wrong with the injection itself: each is a violation. */
   notes: string[];
+  /** Where the faults landed (e.g. how many kills caught the process inside a transaction). */
+  landed: string[];
 }
 
 export interface Scenario {
@@ -75,11 +83,42 @@ export const PROVIDER_HEALTHY = {
   webhookDropRate: 0,
 };
 
-async function killAndRestart(ctx: FaultContext, instance: Instance): Promise<void> {
-  await ctx.deployment!.kill(instance);
+async function killAndRestart(ctx: FaultContext, instance: Instance, patienceMs = 3000): Promise<boolean> {
+  const busy = await catchBusy(ctx, instance, patienceMs);
+  await ctx.deployment!.kill(instance); // SIGKILL ends a stopped process too, where it stands
   const t0 = Date.now();
   await ctx.deployment!.restart(instance);
-  ctx.log(`    SIGKILL ${instance.name}; started again in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  ctx.log(
+    `    SIGKILL ${instance.name} ${busy > 0 ? `inside ${busy} open transaction(s) or statement(s)` : 'between transactions'}; ` +
+      `started again in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return busy > 0;
+}
+
+/**
+ * Freezes `instance` (SIGSTOP) at a moment when one of its PostgreSQL backends is inside a
+ * transaction or statement, so the SIGKILL that follows lands there for certain: it is frozen,
+ * the backend is checked, and if it was idle the process runs on for a few ms and is tried again
+ * (at most `patienceMs`). Returns how many backends were busy (0: caught between transactions). Without a
+ * way to see the backends, the process is frozen as it stands.
+ */
+async function catchBusy(ctx: FaultContext, instance: Instance, patienceMs: number): Promise<number> {
+  const { deployment, busyBackends } = ctx;
+  const pid = instance.proc.child.pid!;
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    deployment!.freeze(instance);
+    if (!busyBackends) return 0;
+    const busy = await busyBackends(pid);
+    if (busy > 0 || Date.now() > deadline) return busy;
+    deployment!.thaw(instance);
+    await sleep(2 + Math.random() * 20);
+  }
+}
+
+/** "n of m kills caught …" for the record. */
+function landedKills(what: string, caught: boolean[]): string {
+  return `${caught.filter(Boolean).length} of ${caught.length} ${what} SIGKILLed inside a transaction or statement`;
 }
 
 async function redisDown(record: FaultRecord, fault: () => Promise<void>): Promise<void> {
@@ -93,23 +132,28 @@ export const SCENARIOS: Scenario[] = [
     name: 'worker-kill',
     summary: 'a worker SIGKILLed mid-handler five times (BullMQ stalled-job path), restarted each time',
     needs: ['processes'],
-    async inject(ctx) {
+    async inject(ctx, record) {
       const workers = ctx.deployment!.of('worker');
+      const caught: boolean[] = [];
       for (let i = 0; i < 5; i++) {
-        await killAndRestart(ctx, workers[i % workers.length]);
+        caught.push(await killAndRestart(ctx, workers[i % workers.length]));
         await sleep(1000);
       }
+      record.landed.push(landedKills('workers', caught));
     },
   },
   {
     name: 'relay-kill',
     summary: 'each relay SIGKILLed mid-batch in turn, restarted',
     needs: ['processes'],
-    async inject(ctx) {
+    async inject(ctx, record) {
+      const caught: boolean[] = [];
       for (const relay of ctx.deployment!.of('relay')) {
-        await killAndRestart(ctx, relay);
+        // A relay spends little of its time in PostgreSQL (one claim, one mark per batch): more tries.
+        caught.push(await killAndRestart(ctx, relay, 15_000));
         await sleep(1000);
       }
+      record.landed.push(landedKills('relays', caught));
     },
   },
   {

@@ -163,6 +163,82 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('behind a transaction pooler: a direct URL, unnamed statements by default, inconsistent settings refused', () => {
+    const pooler = 'postgres://app@pgbouncer:6432/debts_hub';
+    const direct = 'postgres://app@db:5432/debts_hub';
+    const plain = loadConfig({ NODE_ENV: 'test' });
+    expect(plain.databaseDirectUrl).toBeUndefined();
+    expect(plain.dbPreparedStatements).toBe(true);
+    const pooled = loadConfig({ NODE_ENV: 'test', DATABASE_URL: pooler, DATABASE_DIRECT_URL: direct });
+    expect(pooled.databaseDirectUrl).toBe(direct);
+    expect(pooled.dbPreparedStatements).toBe(false);
+    // PgBouncer 1.21+ with max_prepared_statements carries named statements: allowed.
+    expect(
+      loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: pooler,
+        DATABASE_DIRECT_URL: direct,
+        DB_PREPARED_STATEMENTS: 'true',
+      }).dbPreparedStatements,
+    ).toBe(true);
+    expect(problemsOf({ DB_PREPARED_STATEMENTS: 'false' })).toEqual([
+      'DB_PREPARED_STATEMENTS=false is for a transaction pooler at DATABASE_URL: set DATABASE_DIRECT_URL too (LISTEN, migrations and task locks need a direct session)',
+    ]);
+    expect(problemsOf({ DATABASE_URL: direct, DATABASE_DIRECT_URL: direct })).toEqual([
+      'DATABASE_DIRECT_URL is the same as DATABASE_URL: set it only when DATABASE_URL is a pooler',
+    ]);
+    expect(problemsOf({ DATABASE_DIRECT_URL: 'mysql://u:s3cret@h/db' })).toEqual([
+      'DATABASE_DIRECT_URL must use postgres:// or postgresql:// (got mysql://)',
+    ]);
+  });
+
+  it('reads a Redis Cluster or a Redis Sentinel topology, and refuses inconsistent ones, one line each', () => {
+    expect(loadConfig({ NODE_ENV: 'test' })).toMatchObject({ redisClusterNodes: undefined, redisSentinel: undefined });
+    const cluster = loadConfig({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: 'r1:7000, r2:7001,[::1]:7002' });
+    expect(cluster.queueBackend).toBe('redis');
+    expect(cluster.redisClusterNodes).toEqual([
+      { host: 'r1', port: 7000 },
+      { host: 'r2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    const sentinel = loadConfig({
+      NODE_ENV: 'test',
+      REDIS_SENTINELS: 's1:26379,s2:26379',
+      REDIS_SENTINEL_NAME: 'main',
+    });
+    expect(sentinel.queueBackend).toBe('redis');
+    expect(sentinel.redisSentinel).toEqual({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'main',
+    });
+    expect(
+      problemsOf({ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm' }),
+    ).toEqual([
+      'REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: choose Redis Cluster or Redis Sentinel, not both',
+    ]);
+    expect(problemsOf({ REDIS_SENTINELS: 's1:26379' })).toEqual([
+      'REDIS_SENTINELS is set without REDIS_SENTINEL_NAME: name the master the sentinels monitor',
+    ]);
+    expect(problemsOf({ REDIS_SENTINEL_NAME: 'main' })).toEqual([
+      'REDIS_SENTINEL_NAME is set without REDIS_SENTINELS: list the sentinels (host:port,...)',
+    ]);
+    expect(problemsOf({ REDIS_CLUSTER_NODES: 'r1:7000', QUEUE_BACKEND: 'postgres' })).toEqual([
+      'REDIS_CLUSTER_NODES is set with QUEUE_BACKEND=postgres: it applies only to QUEUE_BACKEND=redis',
+    ]);
+    expect(problemsOf({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', QUEUE_BACKEND: 'postgres' })).toEqual([
+      'REDIS_SENTINELS is set with QUEUE_BACKEND=postgres: it applies only to QUEUE_BACKEND=redis',
+    ]);
+    expect(problemsOf({ REDIS_CLUSTER_NODES: 'r1:7000,r2' })).toEqual([
+      'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (got "r2")',
+    ]);
+    expect(problemsOf({ REDIS_CLUSTER_NODES: 'r1:70000' })).toEqual([
+      'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (got "r1:70000")',
+    ]);
+  });
+
   it('requires the admin username and password together', () => {
     expect(problemsOf({ ADMIN_USERNAME: 'ops' })).toEqual(['ADMIN_USERNAME and ADMIN_PASSWORD must be set together']);
   });
@@ -278,6 +354,17 @@ describe('loadConfig', () => {
     expect(loadConfig(production).docsEnabled).toBe(false);
     expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
     expect(problemsOf({ DOCS_ENABLED: 'yes' })).toEqual(['DOCS_ENABLED must be "true" or "false" (got "yes")']);
+  });
+
+  it('lets the simulator be controlled at run time in development and test only; production refuses it', () => {
+    expect(loadConfig(DEV).gatewaySimControl).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).gatewaySimControl).toBe(true);
+    expect(loadConfig({ ...DEV, GATEWAY_SIM_CONTROL: 'false' }).gatewaySimControl).toBe(false);
+    expect(loadConfig(production).gatewaySimControl).toBe(false);
+    expect(problemsOf({ ...production, GATEWAY_SIM_CONTROL: 'true' })).toEqual([
+      'GATEWAY_SIM_CONTROL=true lets an admin break payments at run time: development and test only',
+    ]);
+    expect(loadConfig({ ...DEV, GATEWAY_SIM_REJECT_RATE: '0.25' }).gatewaySim.rejectRate).toBe(0.25);
   });
 
   it('reads the JWT issuer, audience and maximum lifetime, and the Basic login failure budget', () => {

@@ -7,6 +7,15 @@ import { availableParallelism } from 'node:os';
 export const APP_ROLES = ['api', 'relay', 'worker', 'scheduler'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
+/** One Redis address of a cluster seed list or a sentinel list. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+export const QUEUE_BACKENDS = ['redis', 'postgres'] as const;
+export type QueueBackendKind = (typeof QUEUE_BACKENDS)[number];
+
 export type NodeEnv = 'development' | 'test' | 'production';
 
 export interface AppConfig {
@@ -18,13 +27,39 @@ export interface AppConfig {
    */
   developmentFallbacks: string[];
   databaseUrl: string;
+  /**
+   * A direct connection to the same database when `databaseUrl` is a transaction pooler (PgBouncer):
+   * the relay's `LISTEN`, migrations, database creation and scheduled-task locks need a session of
+   * their own (docs/adr/0038-pgbouncer-transaction-pooling.md). Unset: `databaseUrl` is direct.
+   */
+  databaseDirectUrl: string | undefined;
+  /**
+   * The outbox's hot statements are named prepared statements; false sends every statement unnamed,
+   * as a transaction pooler that does not carry prepared statements across transactions needs.
+   */
+  dbPreparedStatements: boolean;
   dbCreate: boolean;
   dbMigrationsRun: boolean;
   dbStatementTimeoutMs: number;
   dbIdleInTransactionTimeoutMs: number;
   /** Connections in the process's PostgreSQL pool. */
   dbPoolSize: number;
+  /**
+   * Where BullMQ keeps the queues: `redis`, or `postgres` (BullMQ's PostgreSQL backend, in the
+   * `bullmq` schema of `DATABASE_URL`'s database). With `postgres` no Redis connection is opened.
+   */
+  queueBackend: QueueBackendKind;
   redisUrl: string;
+  /**
+   * Redis Cluster seed nodes (`REDIS_CLUSTER_NODES`): when set, every Redis connection is an ioredis
+   * `Cluster` and `redisUrl` is not used (docs/adr/0040-redis-cluster-and-sentinel.md).
+   */
+  redisClusterNodes?: RedisNode[];
+  /**
+   * Redis Sentinel (`REDIS_SENTINELS`, `REDIS_SENTINEL_NAME`): when set, every Redis connection asks
+   * these sentinels for the master of `name` (and again after a failover); `redisUrl` is not used.
+   */
+  redisSentinel?: { sentinels: RedisNode[]; name: string };
   /** Allows a Redis whose `maxmemory-policy` is not `noeviction`, with a loud warning (local use only). */
   redisAllowEviction: boolean;
   queuePrefix: string;
@@ -49,7 +84,14 @@ export interface AppConfig {
     declineRate: number;
     timeoutAfterChargeRate: number;
     errorRate: number;
+    /** Charge requests refused as invalid (the provider's 422): not retryable, dead-lettered at once. */
+    rejectRate: number;
   };
+  /**
+   * Serves `GET`/`PATCH /admin/gateway-simulator`, which change the simulator's faults while the
+   * process runs (`npm run demo` uses it). Development and test only: production refuses it.
+   */
+  gatewaySimControl: boolean;
   /** The payment gateway adapter and its provider (API.md, "Payment gateway protocol"). */
   paymentGateway: PaymentGatewayConfig;
   idempotencyTtlHours: number;
@@ -208,12 +250,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
     nodeEnv,
     developmentFallbacks: r.fallbacks,
     databaseUrl: r.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/debts_hub', ['postgres:', 'postgresql:']),
+    databaseDirectUrl:
+      r.optional('DATABASE_DIRECT_URL') === undefined
+        ? undefined
+        : r.url('DATABASE_DIRECT_URL', '', ['postgres:', 'postgresql:']),
+    dbPreparedStatements: r.bool('DB_PREPARED_STATEMENTS', r.optional('DATABASE_DIRECT_URL') === undefined),
     dbCreate: r.bool('DB_CREATE', development),
     dbMigrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
     dbStatementTimeoutMs: r.int('DB_STATEMENT_TIMEOUT_MS', 30_000, 1),
     dbIdleInTransactionTimeoutMs: r.int('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 1),
     dbPoolSize: r.int('DB_POOL_SIZE', 20, 2, 1000),
+    // Unset: Redis when a Redis is configured, else PostgreSQL, so a machine with only PostgreSQL runs.
+    queueBackend: r.oneOf(
+      'QUEUE_BACKEND',
+      QUEUE_BACKENDS,
+      (r.optional('REDIS_URL') ?? r.optional('REDIS_CLUSTER_NODES') ?? r.optional('REDIS_SENTINELS'))
+        ? 'redis'
+        : 'postgres',
+    ),
     redisUrl: r.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisClusterNodes: r.optional('REDIS_CLUSTER_NODES') === undefined ? undefined : r.hostPorts('REDIS_CLUSTER_NODES'),
+    redisSentinel:
+      r.optional('REDIS_SENTINELS') === undefined
+        ? undefined
+        : { sentinels: r.hostPorts('REDIS_SENTINELS'), name: r.optional('REDIS_SENTINEL_NAME') ?? '' },
     redisAllowEviction: r.bool('REDIS_ALLOW_EVICTION', false),
     queuePrefix: r.pattern(
       'QUEUE_PREFIX',
@@ -237,7 +297,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       declineRate: r.rate('GATEWAY_SIM_DECLINE_RATE'),
       timeoutAfterChargeRate: r.rate('GATEWAY_SIM_TIMEOUT_AFTER_CHARGE_RATE'),
       errorRate: r.rate('GATEWAY_SIM_ERROR_RATE'),
+      rejectRate: r.rate('GATEWAY_SIM_REJECT_RATE'),
     },
+    gatewaySimControl: r.bool('GATEWAY_SIM_CONTROL', development),
     paymentGateway: {
       kind: r.oneOf('PAYMENT_GATEWAY', PAYMENT_GATEWAY_KINDS, 'simulated'),
       url: r.optional('GATEWAY_URL')?.replace(/\/+$/, ''),
@@ -303,6 +365,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if ((config.adminUsername === undefined) !== (config.adminPassword === undefined)) {
     r.problem('ADMIN_USERNAME and ADMIN_PASSWORD must be set together');
   }
+  if (!config.dbPreparedStatements && config.databaseDirectUrl === undefined) {
+    r.problem(
+      'DB_PREPARED_STATEMENTS=false is for a transaction pooler at DATABASE_URL: set DATABASE_DIRECT_URL too (LISTEN, migrations and task locks need a direct session)',
+    );
+  }
+  if (config.databaseDirectUrl !== undefined && config.databaseDirectUrl === config.databaseUrl) {
+    r.problem('DATABASE_DIRECT_URL is the same as DATABASE_URL: set it only when DATABASE_URL is a pooler');
+  }
+  checkRedisTopology(config, r);
   if (config.paymentGateway.kind === 'http') {
     if (config.paymentGateway.url === undefined) r.problem('GATEWAY_URL is required when PAYMENT_GATEWAY=http');
     else r.url('GATEWAY_URL', '', ['http:', 'https:']);
@@ -311,6 +382,25 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!development) refuseUnsafeProduction(config, r);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** At most one Redis topology, complete, and only where Redis is used (ADR 0040). */
+function checkRedisTopology(config: AppConfig, r: EnvReader): void {
+  const cluster = config.redisClusterNodes !== undefined;
+  const sentinel = config.redisSentinel !== undefined;
+  if (cluster && sentinel) {
+    r.problem('REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: choose Redis Cluster or Redis Sentinel, not both');
+  }
+  if (sentinel && config.redisSentinel!.name === '') {
+    r.problem('REDIS_SENTINELS is set without REDIS_SENTINEL_NAME: name the master the sentinels monitor');
+  }
+  if (!sentinel && r.optional('REDIS_SENTINEL_NAME') !== undefined) {
+    r.problem('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS: list the sentinels (host:port,...)');
+  }
+  if ((cluster || sentinel) && config.queueBackend !== 'redis') {
+    const variable = cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_SENTINELS';
+    r.problem(`${variable} is set with QUEUE_BACKEND=${config.queueBackend}: it applies only to QUEUE_BACKEND=redis`);
+  }
 }
 
 /**
@@ -323,6 +413,9 @@ function refuseUnsafeProduction(config: AppConfig, r: EnvReader): void {
     r.problem(
       'PAYMENT_GATEWAY=simulated takes no money: set PAYMENT_GATEWAY=http with GATEWAY_URL and GATEWAY_API_KEY',
     );
+  }
+  if (config.gatewaySimControl) {
+    r.problem('GATEWAY_SIM_CONTROL=true lets an admin break payments at run time: development and test only');
   }
   const secrets: Array<[string, string | undefined]> = [
     ['AUTH_JWT_SECRET', config.authJwtSecret],
@@ -445,6 +538,22 @@ class EnvReader {
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
+  }
+
+  /** A comma-separated `host:port` list with at least one entry. */
+  hostPorts(name: string): RedisNode[] {
+    const nodes: RedisNode[] = [];
+    for (const item of this.list(name)) {
+      const match = /^([^\s:]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(item);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65_535) {
+        this.problem(`${name} must be a comma-separated list of host:port (got "${item}")`);
+        return [];
+      }
+      nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+    }
+    if (nodes.length === 0) this.problem(`${name} must list at least one host:port`);
+    return nodes;
   }
 
   roles(name: string): ReadonlySet<AppRole> {

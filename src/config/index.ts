@@ -6,6 +6,8 @@ export type {
   NodeEnv,
   OutboxConfig,
   PaymentGatewayConfig,
+  QueueBackendKind,
   ReconciliationConfig,
+  RedisNode,
 } from './app-config.js';
 export { APP_CONFIG, ConfigModule } from './config.module.js';

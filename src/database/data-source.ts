@@ -11,6 +11,6 @@ import { typeOrmOptions } from './typeorm-options.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export default new DataSource({
-  ...typeOrmOptions(loadConfig()),
+  ...typeOrmOptions(loadConfig(), 'direct'),
   entities: [join(root, '**/*.entity.js')],
 });

@@ -20,6 +20,7 @@ export type { RedriveObserver, RedrivenDelivery } from './maintenance/redrive-ob
 export { ScheduledTasks } from './maintenance/scheduled-tasks.js';
 export type { ScheduledTask } from './maintenance/scheduled-tasks.js';
 export { OutboxModule } from './outbox.module.js';
-export { RedisConnections, RedisEvictionPolicyError } from './redis/redis-connections.js';
+export { QueueBackend, RedisConnections, RedisEvictionPolicyError } from './redis/redis-connections.js';
+export type { RedisClient, RedisTopology, RedisTopologyReport } from './redis/redis-connections.js';
 export { OutboxTransactionRequiredError, OutboxWriter } from './writer/outbox-writer.js';
 export type { NewEvent } from './writer/outbox-writer.js';

@@ -1,5 +1,7 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Inject, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { OutboxAdminController } from './admin/outbox-admin.controller.js';
 import { MessageJourneys } from './admin/message-journeys.js';
 import { EventCatalogue } from './catalogue/event-catalogue.js';
@@ -16,12 +18,14 @@ import { Pruning } from './maintenance/pruning.js';
 import { Retention } from './maintenance/retention.js';
 import { RedriveObservers } from './maintenance/redrive-observers.js';
 import { Sweeper } from './maintenance/sweeper.js';
+import { TaskRunPruner } from './maintenance/task-run-pruner.js';
 import { OutboxGauges } from './metrics/outbox-gauges.js';
 import { OutboxMetrics } from './metrics/outbox-metrics.js';
-import { RedisConnections } from './redis/redis-connections.js';
+import { QueueBackend, RedisConnections } from './redis/redis-connections.js';
 import { Relay } from './relay/relay.js';
 import { RelayLoop } from './relay/relay-loop.js';
 import { RelaySignal } from './relay/relay-signal.js';
+import { usePreparedStatements } from './sql/prepared.js';
 import { OutboxWriter } from './writer/outbox-writer.js';
 
 /**
@@ -31,6 +35,10 @@ import { OutboxWriter } from './writer/outbox-writer.js';
  */
 @Module({})
 export class OutboxModule {
+  constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+    usePreparedStatements(dataSource, config.dbPreparedStatements);
+  }
+
   static forRoot(catalogue: EventCatalogue): DynamicModule {
     return {
       module: OutboxModule,
@@ -41,6 +49,11 @@ export class OutboxModule {
         { provide: EventCatalogue, useValue: catalogue },
         DeliverySafetyCheck,
         RedisConnections,
+        {
+          provide: QueueBackend,
+          inject: [APP_CONFIG, RedisConnections, DataSource],
+          useFactory: QueueBackend.create,
+        },
         OutboxMetrics,
         OutboxGauges,
         CriticalFirst,
@@ -60,8 +73,17 @@ export class OutboxModule {
         ScheduledTasks,
         Maintenance,
         Pruning,
+        TaskRunPruner,
       ],
-      exports: [EventCatalogue, OutboxWriter, RedisConnections, OutboxMetrics, ScheduledTasks, RedriveObservers],
+      exports: [
+        EventCatalogue,
+        OutboxWriter,
+        RedisConnections,
+        QueueBackend,
+        OutboxMetrics,
+        ScheduledTasks,
+        RedriveObservers,
+      ],
     };
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { OutboxWriter } from '../../src/outbox/index.js';
+import { OutboxWriter, QueueBackend } from '../../src/outbox/index.js';
 import { type Finding, Reconciler } from '../../src/reconciliation/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
@@ -18,7 +17,6 @@ import {
 } from '../support/outbox-fixtures.js';
 import { reconciliationClient } from '../support/reconciliation.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { TEST_REDIS_URL } from '../support/test-env.js';
 import { promtool, type Scrape, scrape } from './prometheus-text.js';
 
 const RECORDER = recorderSubscription.name;
@@ -105,24 +103,22 @@ describe('/metrics: promtool-clean, every SPEC metric present', () => {
 
 describe('scrape-time gauges: outbox backlog and lane queues (an API-only process)', () => {
   let t: TestApp;
-  let redis: Redis;
   const queues: Queue[] = [];
   let worker: Worker | undefined;
 
   beforeAll(async () => {
     // No relay and no workers: appended events stay in the outbox, jobs stay in their queues.
     t = await startTestApp({ env: { APP_ROLES: 'api' } });
-    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   });
   afterAll(async () => {
     await worker?.close();
     await Promise.all(queues.map((q) => q.close()));
-    await redis.quit();
     await t.close();
   });
 
+  // On the app's own queue backend (Redis or PostgreSQL), as a producer or worker elsewhere would be.
   const queue = (lane: string) => {
-    const q = new Queue(lane, { connection: redis, prefix: `{${t.isolation.queuePrefix}}` });
+    const q = t.app.get(QueueBackend).queue(lane);
     queues.push(q);
     return q;
   };
@@ -158,13 +154,13 @@ describe('scrape-time gauges: outbox backlog and lane queues (an API-only proces
     await queue('bulk').add('probe', {}, { delay: 600_000 });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    worker = new Worker(
+    worker = t.app.get(QueueBackend).worker(
       'default',
       async (job) => {
         if (job.name === 'fail') throw new Error('failed on purpose');
         await held;
       },
-      { connection: redis, prefix: `{${t.isolation.queuePrefix}}`, concurrency: 2 },
+      { concurrency: 2 },
     );
     await queue('default').add('fail', {}, { attempts: 1 });
     await queue('default').add('hold', {});
@@ -226,8 +222,7 @@ describe('counters and histograms move with their causes (a full process)', () =
       expect(row?.state).toBe('handled');
     });
     const before = await scrape(t.url);
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    const critical = new Queue('critical', { connection: redis, prefix: `{${t.isolation.queuePrefix}}` });
+    const critical = t.app.get(QueueBackend).queue('critical');
     try {
       // The same committed event again under another job id: genuine, so the inbox skips it.
       await critical.add(RECORDER, { subscriber: RECORDER, envelope: event }, { jobId: `${event.id}-again` });
@@ -236,7 +231,6 @@ describe('counters and histograms move with their causes (a full process)', () =
       );
     } finally {
       await critical.close();
-      await redis.quit();
     }
   });
 

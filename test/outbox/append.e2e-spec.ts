@@ -144,7 +144,7 @@ describe('outbox append', () => {
   });
 
   it('sends one NOTIFY per transaction however many appends it makes', async () => {
-    const listener = await listenForOutboxNotifies(t.config.databaseUrl);
+    const listener = await listenForOutboxNotifies(t.isolation.databaseUrl);
     const { received } = listener;
     try {
       await dataSource.transaction(async (tx) => {

@@ -10,6 +10,10 @@ import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { redisSuite } from '../support/suite-backends.js';
+
+/** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
+const describeOnRedis = await redisSuite(import.meta.url);
 
 const SETTLE = settleDebtSubscription.name;
 
@@ -23,7 +27,7 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
  * Someone who can write to Redis, but not to PostgreSQL, adds delivery jobs straight to a lane
  * queue: with the app's prefix and lane name, its own connection, no help from the app's code.
  */
-describe('outbox: forged delivery jobs do nothing', () => {
+describeOnRedis('outbox: forged delivery jobs do nothing', () => {
   let t: TestApp;
   let client: ReturnType<typeof api>;
   let dataSource: DataSource;

@@ -33,7 +33,7 @@ describe('relay wake-up after commit', () => {
 
     it('wakes its own relay after each appending commit, without a NOTIFY', async () => {
       faults.recorder.reset();
-      const listener = await listenForOutboxNotifies(t.config.databaseUrl);
+      const listener = await listenForOutboxNotifies(t.isolation.databaseUrl);
       try {
         for (let round = 1; round <= 3; round += 1) {
           await appendThings(dataSource, t.app.get(OutboxWriter), 5, {
@@ -68,7 +68,7 @@ describe('relay wake-up after commit', () => {
     afterAll(() => t.close());
 
     it('notifies once after the outermost commit, and never for a rolled-back append', async () => {
-      const listener = await listenForOutboxNotifies(t.config.databaseUrl);
+      const listener = await listenForOutboxNotifies(t.isolation.databaseUrl);
       const event = (n: number) => ({ contract: ThingHappened, aggregateId: 'nested', payload: { key: 'k', n } });
       try {
         await expect(
@@ -102,7 +102,7 @@ describe('relay wake-up after commit', () => {
     });
 
     it('sends at most one NOTIFY per appending transaction when many commit at once', async () => {
-      const listener = await listenForOutboxNotifies(t.config.databaseUrl);
+      const listener = await listenForOutboxNotifies(t.isolation.databaseUrl);
       try {
         await Promise.all(
           Array.from({ length: 20 }, (_, i) => appendThings(dataSource, writer, 1, { aggregateId: `many-${i}` })),

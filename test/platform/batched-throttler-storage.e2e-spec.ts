@@ -3,6 +3,10 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { Redis } from 'ioredis';
 import { BatchedRedisThrottlerStorage } from '../../src/platform/throttling/batched-redis-throttler-storage.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
+import { redisSuite } from '../support/suite-backends.js';
+
+/** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
+const describeOnRedis = await redisSuite(import.meta.url);
 
 /** Counts the script calls a storage makes, while they still go to Redis. */
 function countCalls(redis: Redis): () => number {
@@ -16,7 +20,7 @@ function countCalls(redis: Redis): () => number {
   return () => calls;
 }
 
-describe('BatchedRedisThrottlerStorage against Redis', () => {
+describeOnRedis('BatchedRedisThrottlerStorage against Redis', () => {
   const prefix = `test-throttle-${randomBytes(4).toString('hex')}`;
   let batchedRedis: Redis;
   let referenceRedis: Redis;

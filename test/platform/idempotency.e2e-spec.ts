@@ -8,6 +8,7 @@ import {
   PROBE_EFFECT_TABLE,
   probeGates,
 } from '../support/idempotent-probe.controller.js';
+import { eventually } from '../support/eventually.js';
 import { outboxTestSetup } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -194,6 +195,45 @@ describe('Idempotency-Key', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(firstRes.body);
     expect(await committed(name)).toEqual({ effects: 1, events: 1 });
+  });
+
+  it('answers 409 only for a request holding the key: any other wait in the claim is an ordinary wait', async () => {
+    // A writer that is not a request (no key lock) holds the key's unique-index entry. The request's
+    // insert waits for it well past the 100 ms claim bound, then claims the key once it rolls back.
+    // (Under load the same kind of wait, on a relation extension, once answered 409 to fresh keys.)
+    const key = newKey();
+    const name = newName('foreign-wait');
+    const foreign = dataSource.createQueryRunner();
+    await foreign.connect();
+    try {
+      await foreign.startTransaction();
+      await foreign.query(
+        `INSERT INTO platform_idempotency_key (scope, key, fingerprint, status, created_at, expires_at)
+         VALUES ($1, $2, 'foreign', 'in_flight', now(), now() + interval '1 hour')`,
+        [principalScope(alice), key],
+      );
+      let settled = false;
+      const res = post(key, { name }).then((r) => {
+        settled = true;
+        return r;
+      });
+      await eventually(async () => {
+        const [{ waiting }] = await dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%platform_idempotency_key%'`,
+        );
+        expect(waiting).toBe(1);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // three times the claim's bound
+      expect(settled).toBe(false);
+      await foreign.rollbackTransaction();
+      const answer = await res;
+      expect(answer.status).toBe(201);
+      expect(await committed(name)).toEqual({ effects: 1, events: 1 });
+    } finally {
+      if (foreign.isTransactionActive) await foreign.rollbackTransaction();
+      await foreign.release();
+    }
   });
 
   it('stores nothing for a thrown error: effect, outbox row and key roll back, and a retry with the same key succeeds', async () => {

@@ -73,6 +73,7 @@ describe('pruning: nothing grows forever', () => {
     expect(prune).toEqual([
       { key: 'prune-idempotency-keys', every: INTERVAL_MS },
       { key: 'prune-payments-webhook-receipts', every: INTERVAL_MS },
+      { key: 'prune-task-runs', every: INTERVAL_MS },
     ]);
   });
 

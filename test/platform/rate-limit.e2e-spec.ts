@@ -1,10 +1,12 @@
+import { ThrottlerStorage } from '@nestjs/throttler';
+import { PerProcessThrottlerStorage } from '../../src/platform/throttling/failover-throttler-storage.js';
 import request from 'supertest';
 import { ProbeController } from '../support/probe.controller.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const WEBHOOK = '/v1/payments/gateway-webhook';
 
-describe('rate limits shared through Redis', () => {
+describe('rate limits: shared through Redis, per process on the PostgreSQL queue backend', () => {
   let t: TestApp;
   const LIMIT = 3;
   const WEBHOOK_LIMIT = 5;
@@ -72,7 +74,14 @@ describe('rate limits shared through Redis', () => {
     expect(Number(webhookLimited.headers['retry-after-webhook'])).toBeGreaterThan(0);
   });
 
-  it('keeps the counters in Redis under the app prefix, so every instance shares them', async () => {
+  it('keeps the counters in Redis under the app prefix, so every instance shares them; or in the process without Redis', async () => {
+    if (t.config.queueBackend === 'postgres') {
+      // No Redis: each process counts its own (ADR 0035), in the throttler's in-memory storage.
+      const storage = t.app.get<PerProcessThrottlerStorage>(ThrottlerStorage);
+      expect(storage).toBeInstanceOf(PerProcessThrottlerStorage);
+      expect(storage.size).toBeGreaterThan(0);
+      return;
+    }
     const { Redis } = await import('ioredis');
     const redis = new Redis(t.config.redisUrl);
     try {

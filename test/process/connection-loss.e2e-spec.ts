@@ -12,12 +12,13 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 describe('PostgreSQL connections terminated under load', () => {
   let t: TestApp;
   let admin: DataSource;
-  const uncaught: unknown[] = [];
-  const record = (error: unknown) => uncaught.push(error);
+  // The origin says whether a listener-less 'error' event or an unhandled promise rejection raised it.
+  const uncaught: string[] = [];
+  const record = (error: Error, origin: string) => uncaught.push(`${origin}: ${error.stack ?? String(error)}`);
 
   beforeAll(async () => {
     t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    admin = await new DataSource({ type: 'postgres', url: t.config.databaseUrl }).initialize();
+    admin = await new DataSource({ type: 'postgres', url: t.isolation.databaseUrl }).initialize();
     process.prependListener('uncaughtException', record);
   });
   afterAll(async () => {

@@ -293,7 +293,7 @@ describe('reconciliation framework', () => {
   it('runs a requested run that found the reconciler locked by another process once the lock is free', async () => {
     // Another process holding the task's advisory lock (ScheduledTasks locks `task:<name>`), e.g. one
     // whose run has already looked for queued runs for the last time and is about to unlock.
-    const other = new pg.Client({ connectionString: t.config.databaseUrl });
+    const other = new pg.Client({ connectionString: t.isolation.databaseUrl });
     await other.connect();
     try {
       const [{ locked }] = (

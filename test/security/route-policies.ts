@@ -102,6 +102,9 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /admin/projections': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
   'GET /admin/projections/:name': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
   'POST /admin/projections/:name/rebuild': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
+  // Development and test only (GATEWAY_SIM_CONTROL; production refuses it, so it is never served there).
+  'GET /admin/gateway-simulator': { access: { kind: 'roles', roles: ADMIN }, body: 'none' },
+  'PATCH /admin/gateway-simulator': { access: { kind: 'roles', roles: ADMIN }, body: 'json' },
   'GET /metrics': { access: { kind: 'metrics-token' }, body: 'none' },
   'GET /health/live': { access: probe, body: 'none' },
   'GET /health/ready': { access: probe, body: 'none' },

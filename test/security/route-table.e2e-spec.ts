@@ -355,6 +355,11 @@ describe('route table security (every served route has a policy, checked by HTTP
         authorization: as('admin'),
         body: { subscriber: 'nobody' },
       },
+      'PATCH /admin/gateway-simulator': {
+        path: '/admin/gateway-simulator',
+        authorization: as('admin'),
+        body: { rejectRate: 0 },
+      },
     });
 
     const post = (key: string, raw: string, sample: ReturnType<typeof valid>[string]) => {

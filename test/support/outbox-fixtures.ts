@@ -50,18 +50,20 @@ export class ThingRejectedError extends Error {}
 
 /**
  * What the recording handlers do on each call, switchable by tests: fail the next N calls,
- * fail with a given error, or slow down.
+ * fail with a given error, slow down, or wait inside the transaction until `hold` resolves.
  */
 export class Faults {
   failuresLeft = 0;
   error: () => Error = () => new Error('transient failure');
   delayMs = 0;
+  hold: Promise<void> | undefined;
   calls = 0;
 
   reset(): void {
     this.failuresLeft = 0;
     this.error = () => new Error('transient failure');
     this.delayMs = 0;
+    this.hold = undefined;
     this.calls = 0;
   }
 }
@@ -110,6 +112,7 @@ export const filteredSubscription = subscribe(ThingHappened, {
 async function record(tx: EntityManager, subscriber: string, event: Envelope<ThingPayload>, f: Faults): Promise<void> {
   f.calls += 1;
   if (f.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, f.delayMs));
+  if (f.hold) await f.hold;
   if (f.failuresLeft > 0) {
     f.failuresLeft -= 1;
     throw f.error();

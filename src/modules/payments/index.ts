@@ -31,3 +31,5 @@ export { refundWhenOrderClosedSubscription } from './listeners/refund-when-order
 export { PaymentsApi, NO_CHARGE_AT_GATEWAY } from './payments.api.js';
 export type { ResolvePendingOutcome } from './payments.api.js';
 export { PaymentsModule } from './payments.module.js';
+export { GatewaySimulatorControlModule } from './gateway-simulator-control.module.js';
+export type { GatewaySimView } from './http/gateway-simulator-admin.controller.js';

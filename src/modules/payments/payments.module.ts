@@ -60,8 +60,13 @@ import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-sta
     SimulatedGateway,
     GatewaySimRandom,
     { provide: SIM_CHARGE_STORE, useClass: PgSimChargeStore },
-    { provide: GATEWAY_SIM_SETTINGS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => config.gatewaySim },
+    // A copy: the simulator's faults may change while the process runs (GatewaySimulatorControlModule).
+    {
+      provide: GATEWAY_SIM_SETTINGS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ ...config.gatewaySim }),
+    },
   ],
-  exports: [Payables, PaymentsApi],
+  exports: [Payables, PaymentsApi, GATEWAY_SIM_SETTINGS],
 })
 export class PaymentsModule {}

@@ -5,12 +5,12 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { LANES } from '../catalogue/event-contract.js';
-import { RedisConnections } from '../redis/redis-connections.js';
+import { QueueBackend } from '../redis/redis-connections.js';
 import { DeliveryProcessor } from './delivery-processor.js';
-import { type DeliveryJobData, LaneQueues } from './lane-queues.js';
+import type { DeliveryJobData } from './lane-queues.js';
 
 /**
  * The `worker` role: one BullMQ worker per lane with that lane's concurrency, so a flood in
@@ -24,17 +24,14 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly redis: RedisConnections,
-    private readonly queues: LaneQueues,
+    private readonly backend: QueueBackend,
     private readonly processor: DeliveryProcessor,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.roles.has('worker')) return;
     for (const lane of LANES) {
-      const worker = new Worker<DeliveryJobData>(lane, (job, token) => this.processor.process(job, token), {
-        connection: this.redis.worker(),
-        prefix: this.queues.prefix,
+      const worker = this.backend.worker<DeliveryJobData>(lane, (job, token) => this.processor.process(job, token), {
         concurrency: this.config.outbox.laneConcurrency[lane],
         lockDuration: this.config.outbox.jobLockMs,
         stalledInterval: this.config.outbox.stalledIntervalMs,
@@ -44,8 +41,10 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** Waits for the active jobs, within the shutdown budget; past it the workers' connections are cut. */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    const budget = this.config.shutdownTimeoutMs;
+    await Promise.all(this.workers.map((worker) => this.backend.close(worker, budget)));
     this.workers.length = 0;
   }
 }

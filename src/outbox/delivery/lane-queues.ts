@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type JobsOptions, type Queue } from 'bullmq';
 import { type Envelope, type Lane, LANES } from '../catalogue/event-contract.js';
 import type { Subscription } from '../catalogue/subscription.js';
-import { RedisConnections } from '../redis/redis-connections.js';
+import { withinDeadline } from '../redis/bounded.js';
+import { QueueBackend } from '../redis/redis-connections.js';
 
 /** What a delivery job carries: the whole envelope, so workers need no read to start. */
 export interface DeliveryJobData {
@@ -28,24 +27,22 @@ export function deliveryJobId(eventId: string, subscriber: string): string {
 }
 
 /**
- * The BullMQ queues, one per lane, under a Cluster-compatible `{prefix}` hash tag, each on its own
- * producer connection so a bulk `addBulk` never delays a critical enqueue. Completed and failed
- * jobs are removed by age: the delivery ledger in Postgres is the lasting record.
+ * The BullMQ queues, one per lane, on the configured backend (ADR 0035). On Redis they sit under a
+ * `{prefix}` hash tag, on a Redis Cluster under one hash tag per lane (`{prefix:lane}`, ADR 0040),
+ * each on its own producer connection so a bulk `addBulk` never delays a critical enqueue. Completed and failed jobs are removed by age: the delivery
+ * ledger in Postgres is the lasting record.
  */
 @Injectable()
 export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
   readonly prefix: string;
   private readonly logger = new Logger(LaneQueues.name);
   private readonly queues: Map<Lane, Queue<DeliveryJobData>>;
-  private readonly connections: Redis[] = [];
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, redis: RedisConnections) {
-    this.prefix = `{${config.queuePrefix}}`;
+  constructor(private readonly backend: QueueBackend) {
+    this.prefix = backend.prefix;
     this.queues = new Map(
       LANES.map((lane) => {
-        const connection = redis.dedicatedProducer();
-        this.connections.push(connection);
-        const queue = new Queue<DeliveryJobData>(lane, { connection, prefix: this.prefix });
+        const queue = backend.queue<DeliveryJobData>(lane, { dedicated: true });
         // Without a listener BullMQ prints each connection error's stack to stderr, outside the JSON
         // logs; RedisConnections already logs them once per connection.
         queue.on('error', (error) => this.logger.debug(`queue ${lane}: ${error.message}`));
@@ -55,12 +52,12 @@ export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Whether every lane's connection to Redis is up. While it is not, the relay leaves rows in the
+   * Whether every lane's queue can take jobs (on Redis: its connection is up). While it is not, the relay leaves rows in the
    * outbox rather than claiming deliveries it could not enqueue, which only the sweeper would
    * re-drive, after `OUTBOX_SWEEP_AFTER_MS` (docs/adr/0020-redis-off-the-accepting-path.md).
    */
   connected(): boolean {
-    return this.connections.every((connection) => connection.status === 'ready');
+    return this.all().every((queue) => this.backend.connected(queue));
   }
 
   async onModuleInit(): Promise<void> {
@@ -75,7 +72,11 @@ export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
     return [...this.queues.values()];
   }
 
-  /** Adds the deliveries with `addBulk`, one call per lane; an existing job id is left as it is. */
+  /**
+   * Adds the deliveries with `addBulk`, one call per lane (on a Cluster, one slot each); an existing
+   * job id is left as it is. Fails if the queues have not answered within the deadline
+   * ({@link withinDeadline}): the relay and the sweeper wait on this call.
+   */
   async enqueue(deliveries: readonly DeliveryToEnqueue[]): Promise<void> {
     const byLane = new Map<Lane, DeliveryToEnqueue[]>();
     for (const delivery of deliveries) {
@@ -83,7 +84,7 @@ export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
       list.push(delivery);
       byLane.set(delivery.subscription.lane, list);
     }
-    await Promise.all(
+    const adding = Promise.all(
       [...byLane].map(([lane, list]) =>
         this.queue(lane).addBulk(
           list.map((d) => ({
@@ -94,10 +95,11 @@ export class LaneQueues implements OnModuleInit, OnApplicationShutdown {
         ),
       ),
     );
+    await withinDeadline(adding, `enqueue of ${deliveries.length} deliveries`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.all().map((queue) => queue.close()));
+    await Promise.all(this.all().map((queue) => this.backend.close(queue)));
   }
 }
 

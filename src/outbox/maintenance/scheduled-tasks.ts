@@ -5,17 +5,32 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import { hostname } from 'node:os';
+import { DelayedError, type Job, type Queue, type Worker } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { LaneQueues } from '../delivery/lane-queues.js';
-import { RedisConnections } from '../redis/redis-connections.js';
+import { QueueBackend } from '../redis/redis-connections.js';
+import { sessionPool } from '../sql/session-pool.js';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
 const TASK_NAME = /^[a-z0-9][a-z0-9-]{0,99}$/;
 /** How long a triggered run that found its task running waits before trying again. */
 const TRIGGERED_RUN_RETRY_MS = 500;
+/** Who ran a task, in outbox_task_run. */
+const RAN_BY = `${hostname()}:${process.pid}`;
+
+/** A job scheduler's job is `repeat:<scheduler id>:<slot millis>`: one job, so one run, per slot. */
+function slotOf(job: Job): Date {
+  const millis = Number(job.id?.split(':').at(-1));
+  return new Date(Number.isSafeInteger(millis) ? millis : job.timestamp);
+}
+
+interface SessionConnection {
+  query<R>(text: string, values: unknown[]): Promise<R[]>;
+  release(): Promise<void> | void;
+}
 
 /** Work that runs on a schedule, one run at a time across every process. */
 export interface ScheduledTask {
@@ -40,14 +55,14 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
   readonly queue: Queue;
   private worker?: Worker;
   private refreshTimer?: NodeJS.Timeout;
+  private directPool?: pg.Pool;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly redis: RedisConnections,
-    queues: LaneQueues,
+    private readonly backend: QueueBackend,
     private readonly dataSource: DataSource,
   ) {
-    this.queue = new Queue(MAINTENANCE_QUEUE, { connection: redis.producer(), prefix: queues.prefix });
+    this.queue = backend.queue(MAINTENANCE_QUEUE);
     this.queue.on('error', (error) => this.logger.warn(`queue ${MAINTENANCE_QUEUE}: ${error.message}`));
   }
 
@@ -78,9 +93,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     this.refreshTimer = setInterval(() => {
       this.upsertSchedules().catch((error: Error) => this.logger.warn(`scheduler refresh failed: ${error.message}`));
     }, this.config.outbox.sweepIntervalMs);
-    this.worker = new Worker(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
-      connection: this.redis.worker(),
-      prefix: this.queue.opts.prefix,
+    this.worker = this.backend.worker(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
       concurrency: 2,
     });
     this.worker.on('error', (error) => this.logger.warn(`maintenance worker: ${error.message}`));
@@ -94,35 +107,96 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async process(job: Job, token: string | undefined): Promise<boolean> {
+    const startedAt = new Date();
     const ran = await this.run(job.name, job.data as Record<string, unknown>);
+    if (ran && job.repeatJobKey !== undefined) await this.recordRun(job.name, slotOf(job), startedAt);
     if (ran || job.repeatJobKey !== undefined) return ran;
     await job.moveToDelayed(Date.now() + TRIGGERED_RUN_RETRY_MS, token);
     throw new DelayedError();
+  }
+
+  /**
+   * A scheduled run that did its work, by slot (the job scheduler's time for it) and process: with
+   * several scheduler processes each slot must appear once (outbox_task_run, docs/scaling.md).
+   */
+  private async recordRun(task: string, slot: Date, startedAt: Date): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO outbox_task_run (task, slot, ran_by, started_at) VALUES ($1, $2, $3, $4)`,
+      [task, slot, RAN_BY, startedAt],
+    );
+  }
+
+  /** Deletes at most `limit` run records older than `before`; returns how many. */
+  async pruneRunRecords(before: Date, limit: number): Promise<number> {
+    const [, deleted]: [unknown, number] = await this.dataSource.query(
+      `DELETE FROM outbox_task_run WHERE id IN (SELECT id FROM outbox_task_run WHERE finished_at < $1 LIMIT $2)`,
+      [before, limit],
+    );
+    return deleted;
   }
 
   /** Runs `name` unless another process is running it; returns false when skipped. */
   async run(name: string, input: Record<string, unknown> = {}): Promise<boolean> {
     const task = this.tasks.get(name);
     if (!task) throw new Error(`unknown task "${name}"`);
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    const session = await this.session();
     try {
-      const [{ locked }] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [`task:${name}`]);
+      const [{ locked }] = await session.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_lock(hashtext($1)) AS locked`,
+        [`task:${name}`],
+      );
       if (!locked) return false;
       try {
         await task.run(input);
         return true;
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`task:${name}`]);
+        await session.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`task:${name}`]);
       }
     } finally {
-      await runner.release();
+      await session.release();
     }
+  }
+
+  /**
+   * A connection that keeps its session for as long as it is held, as a session advisory lock
+   * needs: from the app's pool, or, behind a transaction pooler (which would hand the lock's
+   * server connection to someone else after the statement), from a small direct pool.
+   */
+  private async session(): Promise<SessionConnection> {
+    const directUrl = this.config.databaseDirectUrl;
+    if (directUrl === undefined) {
+      const runner = this.dataSource.createQueryRunner();
+      await runner.connect();
+      return {
+        query: async <R>(text: string, values: unknown[]) => (await runner.query(text, values)) as R[],
+        release: () => runner.release(),
+      };
+    }
+    if (this.directPool === undefined) {
+      this.directPool = sessionPool(
+        { connectionString: directUrl, max: 2, application_name: 'debts-hub-tasks' },
+        this.logger,
+        'scheduled-task lock',
+      );
+    }
+    const client = await this.directPool.connect();
+    let lost: Error | undefined;
+    const onError = (error: Error) => (lost = error);
+    client.on('error', onError);
+    return {
+      query: async <R>(text: string, values: unknown[]) =>
+        (await client.query<R & pg.QueryResultRow>(text, values)).rows,
+      release: async () => {
+        client.off('error', onError);
+        client.release(lost);
+      },
+    };
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.refreshTimer);
-    await this.worker?.close();
-    await this.queue.close();
+    if (this.worker) await this.backend.close(this.worker, this.config.shutdownTimeoutMs);
+    await this.backend.close(this.queue);
+    await this.directPool?.end();
   }
 }

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { withinDeadline } from '../redis/bounded.js';
 import { type ClaimedRow, toEnvelope } from '../relay/relay.js';
 import { RedriveObservers, type RedrivenDelivery } from './redrive-observers.js';
 
@@ -56,8 +57,9 @@ export class Sweeper {
          FOR UPDATE OF d SKIP LOCKED`,
         [this.config.outbox.sweepAfterMs],
       );
-      // One Redis round trip per delivery, all in flight at once: row locks are held meanwhile.
-      const found = await Promise.all(
+      // One Redis round trip per delivery, all in flight at once: row locks are held meanwhile, so
+      // the whole round has a deadline (a failed sweep rolls back; the next one starts over).
+      const checking = Promise.all(
         rows.map(async (row): Promise<DeliveryToEnqueue | undefined> => {
           const subscription = this.catalogue.subscription(row.subscriber);
           if (!subscription) return undefined; // a subscriber this build does not know: leave it for one that does
@@ -69,6 +71,7 @@ export class Sweeper {
           return { subscription, envelope: toEnvelope(row), jobId: row.job_id };
         }),
       );
+      const found = await withinDeadline(checking, `job states of ${rows.length} stale deliveries`);
       const lost = found.filter((delivery) => delivery !== undefined);
       await this.queues.enqueue(lost);
       await tx.query(

@@ -124,7 +124,11 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.config.databaseUrl, application_name: 'debts-hub-relay' });
+    // LISTEN needs a session of its own: through a transaction pooler it would hear nothing.
+    const client = new pg.Client({
+      connectionString: this.config.databaseDirectUrl ?? this.config.databaseUrl,
+      application_name: 'debts-hub-relay',
+    });
     client.on('notification', () => this.wake());
     client.on('error', (error) => {
       this.logger.warn(`LISTEN connection lost (${error.message}); polling until it is back`);

@@ -16,6 +16,20 @@ export function prepared(name: string, text: string): PreparedStatement {
   return { name: `outbox_${name}`, text };
 }
 
+/** DataSources whose statements go unnamed (`DB_PREPARED_STATEMENTS=false`). */
+const unnamed = new WeakSet<DataSource>();
+
+/**
+ * Whether the statements run through `dataSource` are named (parsed once per connection) or sent
+ * unnamed, as a transaction pooler that does not carry prepared statements from one transaction to
+ * the next (PgBouncer before 1.21) needs: there, a name prepared on one server connection is unknown
+ * on the next (docs/adr/0038-pgbouncer-transaction-pooling.md). Named unless told otherwise.
+ */
+export function usePreparedStatements(dataSource: DataSource, named: boolean): void {
+  if (named) unnamed.delete(dataSource);
+  else unnamed.add(dataSource);
+}
+
 /** Runs `statement` on the connection (and so in the transaction) of `runner`. */
 export async function runPrepared<R>(
   runner: QueryRunner,
@@ -23,7 +37,8 @@ export async function runPrepared<R>(
   values: unknown[],
 ): Promise<R[]> {
   const client = (await runner.connect()) as pg.PoolClient;
-  const result = await client.query<R & pg.QueryResultRow>({ name: statement.name, text: statement.text, values });
+  const name = unnamed.has(runner.connection) ? undefined : statement.name;
+  const result = await client.query<R & pg.QueryResultRow>({ name, text: statement.text, values });
   return result.rows;
 }
 

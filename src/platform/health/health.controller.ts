@@ -1,15 +1,21 @@
-import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { RedisConnections } from '../../outbox/index.js';
+import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { QueueBackend } from '../../outbox/index.js';
 import { Public } from '../auth/index.js';
 
 const CHECK_TIMEOUT_MS = 1500;
 
-/** Liveness (the process answers) and readiness (database, Redis, migrations applied). */
+/**
+ * Liveness (the process answers) and readiness (database, the queue backend, migrations applied).
+ * The queue check is named `redis` on Redis and `queues` on PostgreSQL (ADR 0035); on Redis it shows
+ * the topology (`standalone`, `sentinel` with its current master, `cluster` with the slots its
+ * masters cover: ADR 0040).
+ */
 @ApiTags('operations')
 @Public()
 @SkipThrottle()
@@ -20,8 +26,13 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly dataSource: DataSource,
-    private readonly redis: RedisConnections,
-  ) {}
+    private readonly queues: QueueBackend,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.connection = config.databaseDirectUrl === undefined ? 'direct' : 'pooled';
+  }
+
+  private readonly connection: 'direct' | 'pooled';
 
   @Get('live')
   @HealthCheck()
@@ -48,13 +59,15 @@ export class HealthController {
 
   private checkReadiness() {
     return this.health.check([
-      () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+      async () => {
+        const result = await this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS);
+        // Pooled: DATABASE_URL is a transaction pooler, sessions go to DATABASE_DIRECT_URL (ADR 0038).
+        return { database: { ...result.database, connection: this.connection } };
+      },
       () =>
         this.indicators
-          .check('redis')
-          .attempt(async () => {
-            await this.redis.producer().ping();
-          })
+          .check(this.queues.kind === 'redis' ? 'redis' : 'queues')
+          .attempt(() => this.queues.ping())
           .withTimeout(CHECK_TIMEOUT_MS),
       () =>
         this.indicators

@@ -47,37 +47,41 @@ const CLAIM_ATTEMPTS = 3;
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
- * `claim` (an INSERT or UPDATE that reads `FROM bounded` and returns one row per key it claimed)
- * under lock_timeout $1, in one statement: `bounded` sets the timeout for this transaction before
- * `claim` can wait on a concurrent holder of the key, and the outer select, evaluated only once
- * the aggregate has consumed `claim`, puts the transaction's previous lock_timeout back. The
- * command's own statements keep the session's lock_timeout; no round trip reads or restores it.
+ * Claims a key nobody holds, in one statement: $1 lock timeout, $2 scope, $3 key, $4 fingerprint,
+ * $5 TTL in hours. Every request takes a transaction-level advisory lock on its (scope, key) first,
+ * under lock_timeout $1 (`bounded`), so a second request with the key waits for the first one's
+ * transaction to end, at most that long. The timeout is then put back (`restored`) before the
+ * INSERT runs: the insert's own waits (a relation extension under load, say) are ordinary waits,
+ * never mistaken for a holder of the key. Once the lock is ours no request holds the key, so ON
+ * CONFLICT meets only a committed row: an answer to replay, or an expired key to take over.
  */
-function underClaimLockTimeout(claim: string): string {
-  return `WITH previous AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value),
+const CLAIM_NEW_KEY = `WITH previous AS MATERIALIZED (SELECT current_setting('lock_timeout') AS value),
      bounded AS MATERIALIZED (SELECT value, set_config('lock_timeout', $1, true) FROM previous),
-     claim AS (${claim})
-   SELECT c.n::int AS claimed, set_config('lock_timeout', (SELECT value FROM bounded), true) AS restored
-   FROM (SELECT count(*) AS n FROM claim) c`;
-}
+     held AS MATERIALIZED (
+       SELECT b.value FROM bounded b,
+       LATERAL (SELECT pg_advisory_xact_lock(hashtextextended('idempotency-key ' || $2 || ' ' || $3, 0))) l
+     ),
+     restored AS MATERIALIZED (SELECT set_config('lock_timeout', value, true) AS value FROM held),
+     claim AS (
+       INSERT INTO platform_idempotency_key (scope, key, fingerprint, status, created_at, expires_at)
+       SELECT $2, $3, $4, 'in_flight', now(), now() + $5 * interval '1 hour' FROM restored
+       ON CONFLICT (scope, key) DO NOTHING
+       RETURNING 1
+     )
+   SELECT count(*)::int AS claimed FROM claim`;
 
-/** Claims a key nobody holds: $2 scope, $3 key, $4 fingerprint, $5 TTL in hours. */
-const CLAIM_NEW_KEY = underClaimLockTimeout(
-  `INSERT INTO platform_idempotency_key (scope, key, fingerprint, status, created_at, expires_at)
-   SELECT $2, $3, $4, 'in_flight', now(), now() + $5 * interval '1 hour' FROM bounded
-   ON CONFLICT (scope, key) DO NOTHING
-   RETURNING 1`,
-);
-
-/** Takes over an expired key in place; the same parameters. */
-const CLAIM_EXPIRED_KEY = underClaimLockTimeout(
-  `UPDATE platform_idempotency_key
-   SET fingerprint = $4, status = 'in_flight', response_status = NULL, response_body = NULL,
-       created_at = now(), expires_at = now() + $5 * interval '1 hour'
-   FROM bounded
-   WHERE scope = $2 AND key = $3 AND expires_at <= now()
-   RETURNING 1`,
-);
+/**
+ * Takes over an expired key in place: $1 scope, $2 key, $3 fingerprint, $4 TTL in hours. It runs
+ * under the key's advisory lock, so only the pruner can hold the row, and only briefly.
+ */
+const CLAIM_EXPIRED_KEY = `WITH claim AS (
+     UPDATE platform_idempotency_key
+     SET fingerprint = $3, status = 'in_flight', response_status = NULL, response_body = NULL,
+         created_at = now(), expires_at = now() + $4 * interval '1 hour'
+     WHERE scope = $1 AND key = $2 AND expires_at <= now()
+     RETURNING 1
+   )
+   SELECT count(*)::int AS claimed FROM claim`;
 
 type Claim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
 
@@ -176,10 +180,10 @@ export class IdempotencyService {
   }
 
   /**
-   * Claims the key for this transaction, or finds the answer to replay. A concurrent transaction
-   * that inserted or took over the same key holds its row (or its unique-index entry) locked until
-   * it ends; we wait for it at most {@link CLAIM_LOCK_TIMEOUT}: if it commits we replay its answer,
-   * if it rolls back we claim the key, if it is still running we answer 409.
+   * Claims the key for this transaction, or finds the answer to replay. A concurrent request with
+   * the same key holds the key's advisory lock until its transaction ends; we wait for it at most
+   * {@link CLAIM_LOCK_TIMEOUT}: if it commits we replay its answer, if it rolls back we claim the
+   * key, if it is still running we answer 409. No other wait can answer 409.
    */
   private async claim(tx: EntityManager, scope: string, key: string, fingerprint: string): Promise<Claim> {
     try {
@@ -212,10 +216,8 @@ export class IdempotencyService {
       if (row === undefined) continue; // pruned between the two statements: insert again
 
       if (row.expired) {
-        // The key is new again: take the row over in place. A concurrent take-over holds the row
-        // lock (we wait, then replay or 409); if another already committed one, re-read.
+        // The key is new again: take the row over in place; if the pruner deleted it, insert again.
         const [{ claimed: updated }]: Array<{ claimed: number }> = await tx.query(CLAIM_EXPIRED_KEY, [
-          CLAIM_LOCK_TIMEOUT,
           scope,
           key,
           fingerprint,

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ThrottlerStorageRecord } from './failover-throttler-storage.js';
 
 /** One request's hit, waiting for the next flush. */
@@ -60,7 +60,7 @@ return answers
 /** The most hits one script call carries; more wait for the next call. */
 const MAX_HITS_PER_CALL = 256;
 
-type CountingRedis = Redis & {
+type CountingRedis = (Redis | Cluster) & {
   debtsHubCountHits(...keysAndArgs: Array<string | number>): Promise<unknown>;
 };
 
@@ -73,15 +73,16 @@ type CountingRedis = Redis & {
  * runs on `setImmediate`). docs/adr/0026-rate-limit-hits-batched-per-turn.md.
  *
  * Keys are `{<key>:<throttler>}:hits` and `…:blocked` as in that package, so the two count the same
- * way. All the keys of one call must live on one node: this storage is for a single Redis (not a
- * cluster, where keys of different callers hash to different slots).
+ * way. All the keys of one call must live in one slot: on a Redis Cluster the connection's key
+ * prefix is a hash tag (`{<prefix>:throttle}:`, RedisConnections.prefixedProducer), which puts
+ * every count in one slot, on one master.
  */
 export class BatchedRedisThrottlerStorage implements ThrottlerStorage {
   private pending: PendingHit[] = [];
   private scheduled = false;
   private readonly redis: CountingRedis;
 
-  constructor(redis: Redis) {
+  constructor(redis: Redis | Cluster) {
     if (!('debtsHubCountHits' in redis)) {
       // defineCommand sends EVALSHA and falls back to EVAL once when Redis does not know the script.
       redis.defineCommand('debtsHubCountHits', { lua: COUNT_HITS });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { FailoverThrottlerStorage } from './failover-throttler-storage.js';
+import { FailoverThrottlerStorage, PerProcessThrottlerStorage } from './failover-throttler-storage.js';
 
 type Answer = 'count' | 'fail' | 'hang';
 
@@ -101,5 +101,23 @@ describe('FailoverThrottlerStorage', () => {
     shared.answer = 'fail';
     await hit(100);
     expect(warn).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('PerProcessThrottlerStorage', () => {
+  it("keeps each throttler's budget of a key apart: one used up does not block the other", async () => {
+    const storage = new PerProcessThrottlerStorage();
+    try {
+      const hit = (throttler: string) => storage.increment('ip-127.0.0.1', 60_000, 2, 60_000, throttler);
+      await hit('default');
+      await hit('default');
+      expect((await hit('default')).isBlocked).toBe(true);
+      const webhook = await hit('webhook');
+      expect(webhook.isBlocked).toBe(false);
+      expect(webhook.totalHits).toBe(1);
+      expect(storage.size).toBe(2);
+    } finally {
+      storage.onApplicationShutdown();
+    }
   });
 });

@@ -14,6 +14,35 @@ export interface FailoverOptions {
   now?: () => number;
 }
 
+/**
+ * Counts in this process. It keys each budget by key and throttler name, as the Redis storage
+ * does: the package's in-memory storage blocks a key for every throttler once one of them is
+ * exceeded, so a client out of its `default` budget would also lose its `webhook` one (ADR 0020).
+ * Used alone on the PostgreSQL queue backend, which has no Redis (ADR 0035).
+ */
+export class PerProcessThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+  private readonly counts = new ThrottlerStorageService();
+
+  /** Budgets (key and throttler) with hits in the current window. */
+  get size(): number {
+    return this.counts.storage.size;
+  }
+
+  increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    return this.counts.increment(`{${key}:${throttlerName}}`, ttl, limit, blockDuration, throttlerName);
+  }
+
+  onApplicationShutdown(): void {
+    this.counts.onApplicationShutdown();
+  }
+}
+
 class SharedStorageTimeout extends Error {
   constructor(timeoutMs: number) {
     super(`no answer within ${timeoutMs} ms`);
@@ -30,7 +59,7 @@ class SharedStorageTimeout extends Error {
  */
 export class FailoverThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimits');
-  private readonly local = new ThrottlerStorageService();
+  private readonly local = new PerProcessThrottlerStorage();
   /** When the circuit is open: the earliest time the shared storage is tried again. */
   private retryAt: number | undefined;
   private probing = false;

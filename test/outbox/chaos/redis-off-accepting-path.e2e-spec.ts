@@ -10,6 +10,10 @@ import { type AppProcess, freePort, spawnApp, waitUntilReady } from '../../suppo
 import { eventually } from '../../support/eventually.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
 import { isolate, type TestIsolation } from '../../support/test-env.js';
+import { redisSuite } from '../../support/suite-backends.js';
+
+/** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
+const describeOnRedis = await redisSuite(import.meta.url);
 
 /** The Redis client's fail-fast allowance on top of a command's normal latency (issue 12, point 14). */
 const FAIL_FAST_ALLOWANCE_MS = 1000;
@@ -41,7 +45,7 @@ interface LogLine {
  * The app runs as a process of its own (the compiled main.js) against a private redis-server, so
  * what is measured is what an operator would see: HTTP latencies, health answers and log lines.
  */
-describe('chaos: Redis stopped, frozen or flushed is not on the accepting path', () => {
+describeOnRedis('chaos: Redis stopped, frozen or flushed is not on the accepting path', () => {
   let redis: PrivateRedis;
   let isolation: TestIsolation;
   let app: AppProcess;

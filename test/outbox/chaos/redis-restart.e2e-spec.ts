@@ -11,10 +11,14 @@ import {
 } from '../../support/outbox-fixtures.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { redisSuite } from '../../support/suite-backends.js';
+
+/** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
+const describeOnRedis = await redisSuite(import.meta.url);
 
 const RECORDER = recorderSubscription.name;
 
-describe('chaos: Redis restarts empty under a running app', () => {
+describeOnRedis('chaos: Redis restarts empty under a running app', () => {
   let redis: PrivateRedis;
   let t: TestApp;
   let dataSource: DataSource;

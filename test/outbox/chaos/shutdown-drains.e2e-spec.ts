@@ -12,7 +12,8 @@ import {
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 const RECORDER = recorderSubscription.name;
-const HANDLER_MS = 1500;
+/** How long the handlers stay held inside their transactions after close() has begun. */
+const HOLD_AFTER_CLOSE_MS = 1000;
 const ACTIVE = 3;
 
 describe('chaos: shutdown while a slow handler is running', () => {
@@ -28,7 +29,7 @@ describe('chaos: shutdown while a slow handler is running', () => {
       env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', LANE_CONCURRENCY_CRITICAL: '8' },
     });
     await createEffectTable(t.app.get(DataSource));
-    observer = new pg.Client({ connectionString: t.config.databaseUrl });
+    observer = new pg.Client({ connectionString: t.isolation.databaseUrl });
     await observer.connect();
   });
   afterAll(async () => {
@@ -39,12 +40,15 @@ describe('chaos: shutdown while a slow handler is running', () => {
   });
 
   it('app.close() (what SIGTERM runs) lets active jobs finish and commit before it resolves', async () => {
-    faults.recorder.delayMs = HANDLER_MS;
+    // The handlers wait inside their transactions until released: however slowly the machine
+    // starts them, none can commit before the test lets it.
+    let release!: () => void;
+    faults.recorder.hold = new Promise<void>((resolve) => (release = resolve));
     const events = await appendThings(t.app.get(DataSource), t.app.get(OutboxWriter), ACTIVE, {
       aggregateId: 'draining',
     });
     const ids = events.map((e) => e.id);
-    // Every handler has started (and is sleeping inside its transaction)…
+    // Every handler has started (and is held inside its transaction)…
     await eventually(() => expect(faults.recorder.calls).toBe(ACTIVE));
     const { rows: beforeClose } = await observer.query(
       `SELECT count(*)::int AS n FROM test_effect WHERE event_id = ANY($1::uuid[])`,
@@ -52,9 +56,11 @@ describe('chaos: shutdown while a slow handler is running', () => {
     );
     expect(beforeClose[0].n).toBe(0);
 
-    // …when the app is told to stop.
+    // …when the app is told to stop; the handlers are released only after close() has begun.
     const closeStarted = Date.now();
-    await t.app.close();
+    const closing = t.app.close();
+    setTimeout(release, HOLD_AFTER_CLOSE_MS);
+    await closing;
     closed = true;
     const closeMs = Date.now() - closeStarted;
 
@@ -76,8 +82,8 @@ describe('chaos: shutdown while a slow handler is running', () => {
     );
     expect(inbox[0].n).toBe(ACTIVE);
     expect(faults.recorder.calls).toBe(ACTIVE);
-    // close() really waited for the handlers rather than finding them done.
-    expect(closeMs).toBeGreaterThan(HANDLER_MS / 3);
+    // close() really waited for the held handlers.
+    expect(closeMs).toBeGreaterThanOrEqual(HOLD_AFTER_CLOSE_MS - 50);
     process.stdout.write(`[shutdown-drains] app.close() took ${closeMs} ms with ${ACTIVE} active jobs\n`);
   });
 });

@@ -68,7 +68,8 @@ export class PgSimChargeStore implements SimChargeStore, OnApplicationShutdown {
       connectionString: config.databaseUrl,
       max: 4,
       application_name: 'debts-hub-gateway-sim',
-      statement_timeout: config.dbStatementTimeoutMs,
+      // A transaction pooler refuses session parameters; there the server's default applies.
+      ...(config.databaseDirectUrl === undefined ? { statement_timeout: config.dbStatementTimeoutMs } : {}),
     });
     // An idle connection the server ends (a restart, pg_terminate_backend) is dropped, not fatal.
     this.pool.on('error', (error) => this.logger.warn(`gateway simulator connection lost: ${error.message}`));

@@ -45,7 +45,13 @@ function dice(...values: number[]): RandomSource {
   };
 }
 
-const NO_FAULTS: GatewaySimSettings = { latencyMs: 0, declineRate: 0, timeoutAfterChargeRate: 0, errorRate: 0 };
+const NO_FAULTS: GatewaySimSettings = {
+  latencyMs: 0,
+  declineRate: 0,
+  timeoutAfterChargeRate: 0,
+  errorRate: 0,
+  rejectRate: 0,
+};
 const PAYMENT_ID = '0190f5b2-7c3e-7a1b-9c4d-2e5f6a7b8c9d';
 const request = {
   paymentId: PAYMENT_ID,
@@ -92,6 +98,16 @@ describe('SimulatedGateway', () => {
     expect(store.charges.size).toBe(0);
     expect(await sim.chargeStatus(PAYMENT_ID)).toBeUndefined();
     expect(await sim.charge(request)).toMatchObject({ status: 'succeeded' }); // 0.9: no error this time
+    expect(store.charges.size).toBe(1);
+  });
+
+  it('refuses a charge request with GatewayRequestRejectedError before charging, and charges once it accepts again', async () => {
+    const { gateway: sim, store } = gateway({ rejectRate: 1 }, dice(0));
+    await expect(sim.charge(request)).rejects.toBeInstanceOf(GatewayRequestRejectedError);
+    expect(store.charges.size).toBe(0);
+    expect(await sim.chargeStatus(PAYMENT_ID)).toBeUndefined();
+    const healed = new SimulatedGateway({ ...NO_FAULTS }, dice(), store);
+    expect(await healed.charge(request)).toMatchObject({ status: 'succeeded' });
     expect(store.charges.size).toBe(1);
   });
 

@@ -16,7 +16,11 @@ import {
 } from './payment-gateway.js';
 import { type SimCharge, SIM_CHARGE_STORE, type SimChargeStore, type SimRefund } from './sim-charge.store.js';
 
-/** Fault injection of the simulated gateway (`GATEWAY_SIM_*`). */
+/**
+ * Fault injection of the simulated gateway (`GATEWAY_SIM_*`). One mutable object per process, read
+ * at every call, so that `PATCH /admin/gateway-simulator` (development and test only) takes effect
+ * on the next charge.
+ */
 export type GatewaySimSettings = AppConfig['gatewaySim'];
 
 /** Injection token of the {@link GatewaySimSettings}. */
@@ -34,6 +38,8 @@ export const SIMULATED_DECLINE_REASON = 'card declined (simulated)';
  * Faults, from `GATEWAY_SIM_*`, in the order a call meets them:
  * 1. latency: every call waits `latencyMs`;
  * 2. errors (`errorRate`): `charge` fails with {@link GatewayUnavailableError} BEFORE charging;
+ *    rejections (`rejectRate`): `charge` fails with {@link GatewayRequestRejectedError} (the
+ *    provider's 422: not retryable) BEFORE charging;
  * 3. declines (`declineRate`): a new charge is recorded as declined;
  * 4. timeouts after charge (`timeoutAfterChargeRate`): a new charge is recorded, THEN the call
  *    throws {@link GatewayTimeoutError}: the money is taken but the caller does not know. A retry
@@ -55,6 +61,9 @@ export class SimulatedGateway implements PaymentGateway {
     await this.latency();
     if (this.roll(this.settings.errorRate)) {
       throw new GatewayUnavailableError('simulated gateway answered 503 before charging');
+    }
+    if (this.roll(this.settings.rejectRate)) {
+      throw new GatewayRequestRejectedError('simulated gateway refused the charge request (422): nothing charged');
     }
     const idempotencyKey = chargeIdempotencyKey(request.paymentId);
     const existing = await this.store.find(idempotencyKey);

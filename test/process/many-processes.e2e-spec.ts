@@ -1,0 +1,205 @@
+import pg from 'pg';
+import { examine } from '../../scripts/drill/invariants.js';
+import { Load } from '../../scripts/drill/load.js';
+import { loadConfig } from '../../src/config/index.js';
+import { type AppProcess, freePort, spawnApp } from '../support/app-process.js';
+import { eventually } from '../support/eventually.js';
+import { redisSuite } from '../support/suite-backends.js';
+import { isolate, type TestIsolation } from '../support/test-env.js';
+
+/**
+ * Several processes per role on one database and one Redis (docs/scaling.md): 3 × api, 3 × relay,
+ * 3 × worker, 2 × scheduler, each its own process with its own `APP_ROLES`. Debt-payment and order
+ * flows go over HTTP, round-robin to the api processes; meanwhile one process of each role is
+ * stopped with SIGTERM. Afterwards, from the database: the drill's invariants (every event handled,
+ * each payment, ledger entry and reservation once in effect), every scheduled slot of every task
+ * run once however many schedulers there are, and each stopped process exited cleanly.
+ *
+ * On Redis whatever TEST_QUEUE_BACKEND says: on BullMQ's PostgreSQL backend each process also keeps a
+ * queue pool with a LISTEN connection per worker, and eleven processes beside another suite pass the
+ * test server's default max_connections of 100 (docs/scaling.md, connection budgets).
+ */
+const describeOnRedis = await redisSuite(import.meta.url);
+type Role = 'api' | 'relay' | 'worker' | 'scheduler';
+const TOPOLOGY: Array<[Role, number]> = [
+  ['api', 3],
+  ['relay', 3],
+  ['worker', 3],
+  ['scheduler', 2],
+];
+const STARTED = 'Nest application successfully started';
+const INITIAL_ON_HAND = 1_000_000;
+const SKUS = ['mp-kettle', 'mp-mug'];
+const LOCATIONS = [
+  { id: 'riyadh-store', kind: 'store', lat: 24.71, lon: 46.68, handling: 400 },
+  { id: 'dammam-warehouse', kind: 'warehouse', lat: 26.42, lon: 50.09, handling: 150 },
+];
+
+interface Instance {
+  name: string;
+  role: Role;
+  url?: string;
+  app: AppProcess;
+  inRotation: boolean;
+}
+
+describeOnRedis('many processes per role on one database and Redis', () => {
+  let isolation: TestIsolation;
+  let db: pg.Pool;
+  const instances: Instance[] = [];
+
+  /** Spawns the process and records it at once (so afterAll stops it whatever happens), then waits for it. */
+  const launch = async (role: Role, name: string, env: Record<string, string>): Promise<void> => {
+    const port = await freePort();
+    const app = spawnApp({ ...env, APP_ROLES: role, PORT: String(port) });
+    const instance: Instance = { name, role, app, inRotation: false };
+    instances.push(instance);
+    // Eleven cold starts share the machine's cores: readiness gets longer than one app's start.
+    await eventually(
+      async () => {
+        if (app.child.exitCode !== null) throw new Error(`${name} exited early:\n${app.output()}`);
+        if (role === 'api') {
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+          expect(response.status).toBe(200);
+        } else {
+          expect(app.output()).toContain(STARTED);
+        }
+      },
+      { timeoutMs: 180_000, intervalMs: 250 },
+    );
+    if (role === 'api') instance.url = `http://127.0.0.1:${port}`;
+    instance.inRotation = true;
+  };
+
+  const stop = async (instance: Instance): Promise<number | string> => {
+    instance.inRotation = false;
+    if (instance.app.child.exitCode === null) instance.app.child.kill('SIGTERM');
+    return instance.app.exited;
+  };
+
+  beforeAll(async () => {
+    isolation = await isolate();
+    db = new pg.Pool({ connectionString: isolation.databaseUrl, max: 3 });
+    const env = {
+      ...isolation.env,
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      // Short schedules, so both schedulers compete for many slots during the test.
+      OUTBOX_SWEEP_INTERVAL_MS: '1000',
+      OUTBOX_RETENTION_INTERVAL_MS: '2000',
+      RECONCILIATION_INTERVAL_MS: '2000',
+      PRUNE_INTERVAL_MS: '2000',
+      // A small pool each: 11 processes share the test server's max_connections with other suites.
+      DB_POOL_SIZE: '4',
+      ROUTING_SOLVER_THREADS: '1',
+    };
+    // The first api applies the migrations; the rest start together.
+    await launch('api', 'api-1', env);
+    const rest = TOPOLOGY.flatMap(([role, count]) =>
+      Array.from({ length: count }, (_, i) => ({ role, name: `${role}-${i + 1}` })),
+    ).filter(({ name }) => name !== 'api-1');
+    await Promise.all(rest.map(({ role, name }) => launch(role, name, env)));
+  }, 400_000);
+
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => stop(i)));
+    await db?.end();
+    await isolation?.dispose();
+  }, 60_000);
+
+  it('handles every flow once in effect, runs each scheduled slot once, and loses nothing to a SIGTERM per role', async () => {
+    const config = loadConfig(isolation.env);
+    const load = new Load(
+      config.authJwtSecret,
+      () => instances.filter((i) => i.inRotation && i.url).map((i) => i.url!),
+      db,
+    );
+    await setUpCatalogue(load);
+
+    const started = Date.now();
+    let stopped: Array<Promise<[string, number | string]>> = [];
+    const running = load.run({ rate: 10, orderEvery: 4, skus: SKUS, maxInFlight: 16 }, 60, () => true);
+    // Under load: one process of each role asked to stop, as a rolling deploy does.
+    await eventually(() => expect(load.attempts.length).toBeGreaterThan(40), { timeoutMs: 60_000, intervalMs: 100 });
+    stopped = (['api', 'relay', 'worker', 'scheduler'] as Role[]).map(async (role) => {
+      const instance = instances.find((i) => i.name === `${role}-2`)!;
+      return [instance.name, await stop(instance)] as [string, number | string];
+    });
+    const totals = await running;
+    const exits = await Promise.all(stopped);
+
+    expect(totals.abandoned).toEqual([]);
+    expect(Object.fromEntries(exits)).toEqual({ 'api-2': 0, 'relay-2': 0, 'worker-2': 0, 'scheduler-2': 0 });
+
+    // Every event handled, each effect once: the drill's invariants, read from the database.
+    let last = await examine(db, undefined, { skus: SKUS, initialOnHand: INITIAL_ON_HAND });
+    await eventually(
+      async () => {
+        last = await examine(db, undefined, { skus: SKUS, initialOnHand: INITIAL_ON_HAND });
+        expect(last.violations).toEqual([]);
+        expect(last.pending).toEqual([]);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(last.payments.confirmed ?? 0).toBeGreaterThan(0);
+
+    // Every delivery handled exactly once: one inbox row per handled delivery, none missing.
+    const { rows: deliveries } = await db.query<{ handled: string; unhandled: string; inboxless: string }>(
+      `SELECT count(*) FILTER (WHERE state = 'handled') AS handled,
+              count(*) FILTER (WHERE state <> 'handled') AS unhandled,
+              count(*) FILTER (WHERE state = 'handled' AND NOT EXISTS (
+                SELECT 1 FROM outbox_inbox i WHERE i.subscriber = d.subscriber AND i.event_id = d.event_id)) AS inboxless
+         FROM outbox_delivery d`,
+    );
+    expect(Number(deliveries[0]!.handled)).toBeGreaterThan(100);
+    expect(deliveries[0]).toMatchObject({ unhandled: '0', inboxless: '0' });
+
+    // Scheduled tasks: each slot ran once, whichever scheduler took it; both schedulers took some.
+    const { rows: twice } = await db.query(
+      `SELECT task, slot, array_agg(ran_by) AS by FROM outbox_task_run GROUP BY task, slot HAVING count(*) > 1`,
+    );
+    expect(twice).toEqual([]);
+    const { rows: sweeps } = await db.query<{ runs: string; processes: string }>(
+      `SELECT count(*) AS runs, count(DISTINCT ran_by) AS processes FROM outbox_task_run WHERE task = 'outbox-sweep' AND slot >= $1`,
+      [new Date(started)],
+    );
+    const seconds = (Date.now() - started) / 1000;
+    // One sweep a second at most: never one per scheduler process (that would be about 2 a second).
+    expect(Number(sweeps[0]!.runs)).toBeGreaterThan(3);
+    expect(Number(sweeps[0]!.runs)).toBeLessThanOrEqual(seconds + 2);
+    // Reconcilers are scheduled tasks too (reconcile-<name>): their slots are in the check above. Their
+    // windows derive from the time a run starts, so two slots may share one; the runs happened.
+    const { rows: reconcilerRuns } = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM reconciliation_run WHERE trigger = 'schedule' AND status = 'succeeded'`,
+    );
+    expect(Number(reconcilerRuns[0]!.n)).toBeGreaterThan(0);
+
+    // The processes still running never crashed.
+    expect(instances.filter((i) => i.inRotation && i.app.child.exitCode !== null).map((i) => i.name)).toEqual([]);
+  }, 240_000);
+});
+
+async function setUpCatalogue(load: Load): Promise<void> {
+  const adminToken = load.bearer('mp-admin', ['admin']);
+  const put = async (path: string, body: object) => {
+    const reply = await load.call('PUT', path, adminToken, body);
+    if (reply.status >= 300) throw new Error(`PUT ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  };
+  for (const [i, sku] of SKUS.entries()) {
+    await put(`/v1/catalog/skus/${sku}`, { name: sku, unitPrice: 1500 + i * 700, currency: 'SAR' });
+  }
+  for (const location of LOCATIONS) {
+    await put(`/v1/inventory/locations/${location.id}`, {
+      name: location.id,
+      kind: location.kind,
+      lat: location.lat,
+      lon: location.lon,
+      handlingCostPerUnit: location.handling,
+      shippingCostPerKm: 1.2,
+      fixedCostPerShipment: 1500,
+    });
+    for (const sku of SKUS) {
+      await put(`/v1/inventory/locations/${location.id}/stock/${sku}`, { onHand: INITIAL_ON_HAND });
+    }
+  }
+}

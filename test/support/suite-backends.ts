@@ -1,0 +1,98 @@
+/**
+ * Which queue backend each e2e suite runs on, and a record of it for the end-of-run report.
+ * Suites run on `TEST_QUEUE_BACKEND` (default `redis`); suites about Redis itself (FLUSHALL, a Redis
+ * restart, `noeviction`, Redis outages, Redis job keys, rate limits in Redis) call {@link redisSuite},
+ * which runs them on Redis whatever `TEST_QUEUE_BACKEND` says, or skips them, recorded with the reason,
+ * when no Redis answers. `isolate()` records every suite that starts an app (docs/adr/0035).
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+
+export type QueueBackendName = 'redis' | 'postgres';
+
+const PING_TIMEOUT_MS = 1000;
+/** Suites (by file) that called {@link redisSuite}: their apps use Redis. Keyed by file, as one worker runs several suites. */
+const redisSuites = new Set<string>();
+const recorded = new Set<string>();
+
+/** Backend test apps of this suite use: TEST_QUEUE_BACKEND (default 'redis'). */
+export function suiteBackend(): QueueBackendName {
+  const value = process.env.TEST_QUEUE_BACKEND ?? 'redis';
+  if (value !== 'redis' && value !== 'postgres') {
+    throw new Error(`TEST_QUEUE_BACKEND must be "redis" or "postgres", not "${value}"`);
+  }
+  return value;
+}
+
+/**
+ * For Redis-specific suites: returns describe or describe.skip. Checks a Redis answers PING on
+ * TEST_REDIS_URL (default redis://127.0.0.1:6379) within 1 s; records the decision.
+ */
+export async function redisSuite(file: string): Promise<typeof describe> {
+  const key = suiteKey(file);
+  redisSuites.add(key);
+  const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const problem = await pingRedis(url);
+  if (problem === undefined) {
+    recordSuite(file, 'redis', true);
+    return describe;
+  }
+  recordSuite(file, 'none', false, `Redis-specific suite and no Redis answers PING on ${url}: ${problem}`);
+  return describe.skip;
+}
+
+/** Appends {file, backend, ran, reason?} as one JSON line to `${process.env.TEST_REPORT_FILE ?? '.test-build/suite-backends.jsonl'}`. */
+export function recordSuite(file: string, backend: QueueBackendName | 'none', ran: boolean, reason?: string): void {
+  const key = suiteKey(file);
+  recorded.add(key);
+  const target = resolve(process.env.TEST_REPORT_FILE ?? '.test-build/suite-backends.jsonl');
+  mkdirSync(dirname(target), { recursive: true });
+  const line = JSON.stringify(reason === undefined ? { file: key, backend, ran } : { file: key, backend, ran, reason });
+  appendFileSync(target, `${line}\n`);
+}
+
+/**
+ * The backend a test app started now should use, recorded once per suite: Redis for a suite that
+ * called {@link redisSuite}, else {@link suiteBackend}. The suite is found on the call stack.
+ */
+export function backendForCaller(): QueueBackendName {
+  const file = callingSuite();
+  const backend = file !== undefined && redisSuites.has(file) ? 'redis' : suiteBackend();
+  if (file !== undefined && !recorded.has(file)) recordSuite(file, backend, true);
+  return backend;
+}
+
+/** The e2e suite on the current call stack (as a path from the project root), if any. */
+function callingSuite(): string | undefined {
+  const stack = new Error().stack ?? '';
+  const match = /(?:file:\/\/)?(\/[^\s():]+\.e2e-spec\.js)/.exec(stack);
+  return match ? suiteKey(match[1]) : undefined;
+}
+
+/** A suite's name as a source path from the project root: `test/outbox/x.e2e-spec.ts`, whatever the build dir. */
+function suiteKey(file: string): string {
+  const path = file.startsWith('file://') ? new URL(file).pathname : file;
+  const fromRoot = relative(process.cwd(), path);
+  return fromRoot.replace(/^[^/]*\/(?=(test|src|scripts)\/)/, '').replace(/\.js$/, '.ts');
+}
+
+async function pingRedis(url: string): Promise<string | undefined> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: PING_TIMEOUT_MS,
+    commandTimeout: PING_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const answer = await redis.ping();
+    return answer === 'PONG' ? undefined : `answered ${answer}`;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    redis.disconnect();
+  }
+}
