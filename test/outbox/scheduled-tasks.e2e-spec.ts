@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { Worker } from 'bullmq';
+import { DataSource } from 'typeorm';
 import { ScheduledTasks } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -81,5 +83,43 @@ describe('scheduled tasks', () => {
     runs.length = 0;
     await t.app.get(ScheduledTasks).trigger('test-gated-task', { reason: 'manual' });
     await eventually(() => expect(runs).toEqual([{ reason: 'manual' }]));
+  });
+});
+
+describe('scheduled tasks when the maintenance worker stops fetching', () => {
+  let t: TestApp;
+  const workerOf = (tasks: ScheduledTasks) => (tasks as unknown as { worker: Worker }).worker;
+  const sweepRuns = async (since: Date): Promise<Array<{ slot: Date }>> =>
+    t.app
+      .get(DataSource)
+      .query(`SELECT slot FROM outbox_task_run WHERE task = 'outbox-sweep' AND finished_at > $1 ORDER BY slot`, [
+        since,
+      ]);
+
+  beforeAll(async () => {
+    // A stall is declared after 6 sweep periods, and never under 10 s (scheduled-tasks.ts).
+    t = await startTestApp({ env: { OUTBOX_SWEEP_INTERVAL_MS: '200' } });
+  });
+  afterAll(() => t.close());
+
+  it('runs the sweep anyway and replaces the worker, after which scheduled runs resume', async () => {
+    const tasks = t.app.get(ScheduledTasks);
+    await eventually(async () => expect((await sweepRuns(new Date(0))).length).toBeGreaterThan(2));
+    // The worker stops taking jobs, as BullMQ's did on a Redis Cluster whose blocking connection never became ready.
+    const stuck = workerOf(tasks);
+    await stuck.pause(true);
+    const pausedAt = new Date();
+
+    // Within the stall period and a sweep period or two: a run here, and a new worker.
+    await eventually(() => expect(workerOf(tasks)).not.toBe(stuck), { timeoutMs: 20_000, intervalMs: 200 });
+    const replacedAt = new Date();
+    expect(replacedAt.getTime() - pausedAt.getTime()).toBeGreaterThanOrEqual(9_000);
+    const [watchdogRun] = await sweepRuns(pausedAt);
+    expect(watchdogRun).toBeDefined();
+    // The new worker takes the schedule's jobs again: a run every 200 ms, not one per stall period.
+    await eventually(async () => expect((await sweepRuns(replacedAt)).length).toBeGreaterThan(5), {
+      timeoutMs: 10_000,
+    });
+    expect(workerOf(tasks).isRunning()).toBe(true);
   });
 });

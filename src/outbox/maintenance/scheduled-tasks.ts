@@ -20,6 +20,12 @@ const TASK_NAME = /^[a-z0-9][a-z0-9-]{0,99}$/;
 const TRIGGERED_RUN_RETRY_MS = 500;
 /** Who ran a task, in outbox_task_run. */
 const RAN_BY = `${hostname()}:${process.pid}`;
+/**
+ * The schedule is stalled when its most frequent task (the sweeper) has had no run anywhere for this
+ * many of its periods, and at least {@link MIN_STALL_MS} (docs/adr/0042-scheduled-tasks-watchdog.md).
+ */
+const STALL_PERIODS = 6;
+const MIN_STALL_MS = 10_000;
 
 /** A job scheduler's job is `repeat:<scheduler id>:<slot millis>`: one job, so one run, per slot. */
 function slotOf(job: Job): Date {
@@ -45,6 +51,7 @@ export interface ScheduledTask {
  * Scheduled tasks (the sweeper, retention, reconcilers) on BullMQ job schedulers, so they are
  * visible in Bull Board. The `scheduler` role upserts the schedulers at start and again every
  * sweep interval (they come back by themselves after Redis loses its keys) and runs the jobs;
+ * a watchdog runs the sweep and replaces the worker when the schedule stalls ({@link watchSchedule});
  * each run holds a Postgres advisory lock, so runs of one task never overlap across processes.
  * Register tasks before the application bootstraps (in a constructor or `onModuleInit`).
  */
@@ -54,7 +61,10 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
   private readonly tasks = new Map<string, ScheduledTask>();
   readonly queue: Queue;
   private worker?: Worker;
+  /** When this process's worker started: a new worker gets a whole stall period before it is judged. */
+  private workerStartedAt = 0;
   private refreshTimer?: NodeJS.Timeout;
+  private watching = false;
   private directPool?: pg.Pool;
 
   constructor(
@@ -92,11 +102,53 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     await this.upsertSchedules();
     this.refreshTimer = setInterval(() => {
       this.upsertSchedules().catch((error: Error) => this.logger.warn(`scheduler refresh failed: ${error.message}`));
+      this.watchSchedule().catch((error: Error) => this.logger.warn(`schedule check failed: ${error.message}`));
     }, this.config.outbox.sweepIntervalMs);
-    this.worker = this.backend.worker(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
+    this.startWorker();
+  }
+
+  private startWorker(): Worker {
+    const worker = this.backend.worker(MAINTENANCE_QUEUE, (job, token) => this.process(job, token), {
       concurrency: 2,
     });
-    this.worker.on('error', (error) => this.logger.warn(`maintenance worker: ${error.message}`));
+    worker.on('error', (error) => this.logger.warn(`maintenance worker: ${error.message}`));
+    this.worker = worker;
+    this.workerStartedAt = Date.now();
+    return worker;
+  }
+
+  /**
+   * The sweeper is the safety net for lost queue work, so it must not depend on the queue staying
+   * healthy. BullMQ's worker can stop fetching for good (seen on a Redis Cluster: its blocking
+   * connection never became ready, so it waited forever with jobs waiting). When the most frequent
+   * task has had no run anywhere for a stall period and nobody holds its lock (a long run is not a
+   * stall), this process runs it here, records the run, and replaces its worker.
+   */
+  private async watchSchedule(): Promise<void> {
+    const canary = [...this.tasks.values()].sort((a, b) => a.everyMs - b.everyMs)[0];
+    if (canary === undefined || this.watching || this.worker === undefined) return;
+    this.watching = true;
+    try {
+      const stallMs = Math.max(STALL_PERIODS * canary.everyMs, MIN_STALL_MS);
+      if (Date.now() - this.workerStartedAt < stallMs) return;
+      const [latest] = await this.dataSource.query<Array<{ age_ms: number }>>(
+        `SELECT (extract(epoch FROM now() - finished_at) * 1000)::float8 AS age_ms
+           FROM outbox_task_run WHERE task = $1 ORDER BY slot DESC LIMIT 1`,
+        [canary.name],
+      );
+      if (latest !== undefined && latest.age_ms < stallMs) return;
+      const startedAt = new Date();
+      if (!(await this.run(canary.name))) return;
+      await this.recordRun(canary.name, startedAt, startedAt);
+      this.logger.warn(
+        `no scheduled run of "${canary.name}" for ${Math.round(stallMs / 1000)} s: ran it here and replaced the maintenance worker`,
+      );
+      const stalled = this.worker;
+      this.startWorker();
+      await this.backend.close(stalled);
+    } finally {
+      this.watching = false;
+    }
   }
 
   private async upsertSchedules(): Promise<void> {

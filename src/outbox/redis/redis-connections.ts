@@ -134,17 +134,20 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(
-      this.opened.map((connection) =>
-        closeWithin(
-          { close: () => connection.quit(), disconnect: () => connection.disconnect() },
-          'redis connection',
-          CLOSE_DEADLINE_MS,
-          this.logger,
-        ),
-      ),
+    await Promise.all([...this.opened].map((connection) => this.close(connection)));
+  }
+
+  /** Closes a connection opened here (gracefully, else cut after {@link CLOSE_DEADLINE_MS}). */
+  async close(connection: RedisClient): Promise<void> {
+    const index = this.opened.indexOf(connection);
+    if (index < 0) return;
+    this.opened.splice(index, 1);
+    await closeWithin(
+      { close: () => connection.quit(), disconnect: () => connection.disconnect() },
+      'redis connection',
+      CLOSE_DEADLINE_MS,
+      this.logger,
     );
-    this.opened.length = 0;
   }
 
   private open(options: RedisOptions): RedisClient {
@@ -238,6 +241,8 @@ export class QueueBackend implements OnApplicationShutdown {
   private pool?: pg.Pool;
   private readonly closables: Array<Queue | Worker> = [];
   private readonly redisProducers = new Map<Queue, RedisClient>();
+  /** Each Redis worker's own connection, closed with it. */
+  private readonly redisWorkerConnections = new Map<Worker, RedisClient>();
 
   private constructor(
     private readonly config: AppConfig,
@@ -297,11 +302,9 @@ export class QueueBackend implements OnApplicationShutdown {
   worker<T>(name: string, processor: Processor<T>, options: BackendWorkerOptions): Worker<T> {
     let worker: Worker<T>;
     if (this.kind === 'redis') {
-      worker = new Worker<T>(name, processor, {
-        ...options,
-        connection: this.redis.worker(),
-        prefix: this.prefixOf(name),
-      });
+      const connection = this.redis.worker();
+      worker = new Worker<T>(name, processor, { ...options, connection, prefix: this.prefixOf(name) });
+      this.redisWorkerConnections.set(worker as Worker, connection);
     } else {
       // The Redis-typed signature is kept for callers: the classes behave the same on either backend.
       const PgWorker = Worker as unknown as new (
@@ -351,6 +354,11 @@ export class QueueBackend implements OnApplicationShutdown {
     if (index >= 0) this.closables.splice(index, 1);
     const kind = closable instanceof Worker ? 'worker' : 'queue';
     await closeWithin(closable, `${kind} ${closable.name}`, withinMs, this.logger);
+    const connection = closable instanceof Worker ? this.redisWorkerConnections.get(closable) : undefined;
+    if (connection !== undefined) {
+      this.redisWorkerConnections.delete(closable as Worker);
+      await this.redis.close(connection);
+    }
   }
 
   /** Closes every queue and worker built here not closed yet, then the PostgreSQL pool. */
