@@ -152,6 +152,14 @@ describeOnRedis('many processes per role on one database and Redis', () => {
          FROM outbox_delivery d`,
     );
     expect(Number(deliveries[0]!.handled)).toBeGreaterThan(100);
+    // What is not handled, with its dead letter if any: a failure names the deliveries and why.
+    const { rows: notHandled } = await db.query(
+      `SELECT d.subscriber, d.state, d.attempts, d.last_error, l.status AS dead_letter, l.reason
+         FROM outbox_delivery d
+         LEFT JOIN outbox_dead_letter l ON l.event_id = d.event_id AND l.subscriber = d.subscriber
+        WHERE d.state <> 'handled'`,
+    );
+    expect(notHandled).toEqual([]);
     expect(deliveries[0]).toMatchObject({ unhandled: '0', inboxless: '0' });
 
     // Scheduled tasks: each slot ran once, whichever scheduler took it; both schedulers took some.
