@@ -105,7 +105,7 @@ describe('scheduled tasks when the maintenance worker stops fetching', () => {
   it('runs the sweep anyway and replaces the worker, after which scheduled runs resume', async () => {
     const tasks = t.app.get(ScheduledTasks);
     await eventually(async () => expect((await sweepRuns(new Date(0))).length).toBeGreaterThan(2));
-    // The worker stops taking jobs, as BullMQ's did on a Redis Cluster whose blocking connection never became ready.
+    // The worker stops taking jobs, as BullMQ's did on a Redis Cluster (docs/adr/0042-scheduled-tasks-watchdog.md).
     const stuck = workerOf(tasks);
     await stuck.pause(true);
     const pausedAt = new Date();

@@ -119,8 +119,8 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
 
   /**
    * The sweeper is the safety net for lost queue work, so it must not depend on the queue staying
-   * healthy. BullMQ's worker can stop fetching for good (seen on a Redis Cluster: its blocking
-   * connection never became ready, so it waited forever with jobs waiting). When the most frequent
+   * healthy. BullMQ's worker can stop fetching for good (seen on a Redis Cluster: its fetch waited
+   * forever with jobs waiting, before BullMQ's own watchdog for a blocked command). When the most frequent
    * task has had no run anywhere for a stall period and nobody holds its lock (a long run is not a
    * stall), this process runs it here, records the run, and replaces its worker.
    */
