@@ -954,8 +954,9 @@ async function main(backend: BenchBackend): Promise<void> {
       `* divided by the lower of the two unloaded p99s (${ms(baseline.latency.p99)})` +
         (spread > 1.5 ? `; the other was ${ratio(spread)} of it: one unloaded run was disturbed` : ''),
     );
-    // Every business event of (b), (c), (d) and the warm-up wrote its projection row exactly once.
-    const expected = 1000 + 1000 + 100 + ROUNDS * 2 * N + 4 * TRICKLE;
+    // Every business event of (b) (prepared and unnamed), (c), (d) and the warm-up wrote its
+    // projection row exactly once.
+    const expected = 1000 + 1000 + 100 + ROUNDS * 3 * N + 4 * TRICKLE;
     const [{ rows }] = await ds.query(`SELECT count(*)::int AS rows FROM bench_projection`);
     log();
     log(
