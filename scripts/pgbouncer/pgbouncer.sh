@@ -7,7 +7,9 @@
 #   scripts/pgbouncer/pgbouncer.sh stop <dir>
 #
 # Every database name is forwarded to the server (`* =` entry), so databases created directly on the
-# server are reachable through it at once, as PGBOUNCER_SERVER_USER (postgres). Auth `any`: local use only.
+# server are reachable through it at once, as PGBOUNCER_SERVER_USER (postgres), with
+# PGBOUNCER_SERVER_PASSWORD when the server asks for one (the embedded test server). Auth `any`:
+# local use only.
 set -euo pipefail
 
 command=${1:?start|stop}
@@ -22,7 +24,7 @@ case $command in
     mkdir -p "$dir"
     cat >"$dir/pgbouncer.ini" <<INI
 [databases]
-* = host=$server_host port=$server_port user=${PGBOUNCER_SERVER_USER:-postgres}
+* = host=$server_host port=$server_port user=${PGBOUNCER_SERVER_USER:-postgres}${PGBOUNCER_SERVER_PASSWORD:+ password=$PGBOUNCER_SERVER_PASSWORD}
 
 [pgbouncer]
 listen_addr = 127.0.0.1

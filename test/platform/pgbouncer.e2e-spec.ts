@@ -9,7 +9,7 @@ import { assertPoolerConsistent } from '../../src/database/database.module.js';
 import { databaseName } from '../../src/database/index.js';
 import { typeOrmOptions } from '../../src/database/typeorm-options.js';
 import { freePort } from '../support/app-process.js';
-import { isolate, type TestIsolation } from '../support/test-env.js';
+import { isolate, TEST_DATABASE_SERVER_URL, type TestIsolation } from '../support/test-env.js';
 
 const SCRIPT = join(process.cwd(), 'scripts', 'pgbouncer', 'pgbouncer.sh');
 
@@ -39,7 +39,13 @@ describe('behind PgBouncer in transaction mode', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'debts-hub-pgbouncer-'));
-    poolerServer = execFileSync('bash', [SCRIPT, 'start', dir, String(await freePort())], { encoding: 'utf8' }).trim();
+    // In front of the server the tests use: the machine's, or the embedded one (test/support/global-setup.ts).
+    const server = new URL(TEST_DATABASE_SERVER_URL);
+    poolerServer = execFileSync(
+      'bash',
+      [SCRIPT, 'start', dir, String(await freePort()), server.hostname, server.port || '5432'],
+      { encoding: 'utf8', env: { ...process.env, PGBOUNCER_SERVER_PASSWORD: decodeURIComponent(server.password) } },
+    ).trim();
     // Session defaults apply to new server connections only: each database gets its defaults
     // before PgBouncer opens one to it (an operator changing them later must RECONNECT PgBouncer).
     isolation = await isolate();

@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { databaseName, dropTestDatabase, ensureDatabase } from '../../src/database/index.js';
 import { backendForCaller, type QueueBackendName } from './suite-backends.js';
 
-const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+/** The PostgreSQL server the tests use: the machine's, or the embedded one global-setup started. */
+export const TEST_DATABASE_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 /**
  * Set by `npm run test:pgbouncer` (scripts/pgbouncer/test.sh): a PgBouncer in transaction mode in
  * front of the same server. The app then reaches its database through it, with DATABASE_DIRECT_URL
@@ -39,7 +40,7 @@ export interface TestIsolation {
 export async function isolate(): Promise<TestIsolation> {
   const queueBackend = backendForCaller();
   const id = `${process.pid}_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = `${SERVER_URL}/debts_hub_test_${id}`;
+  const databaseUrl = `${TEST_DATABASE_SERVER_URL}/debts_hub_test_${id}`;
   const queuePrefix = `test-${id.replace('_', '-')}`;
   await ensureDatabase(databaseUrl);
   if (PGBOUNCER_URL !== undefined) await setPoolerDefaults(databaseUrl);
