@@ -65,6 +65,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
   private workerStartedAt = 0;
   private refreshTimer?: NodeJS.Timeout;
   private watching = false;
+  private stopping = false;
   private directPool?: pg.Pool;
 
   constructor(
@@ -143,6 +144,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
       this.logger.warn(
         `no scheduled run of "${canary.name}" for ${Math.round(stallMs / 1000)} s: ran it here and replaced the maintenance worker`,
       );
+      if (this.stopping) return; // shutting down: the worker is being closed anyway
       const stalled = this.worker;
       this.startWorker();
       await this.backend.close(stalled);
@@ -246,6 +248,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.refreshTimer);
     if (this.worker) await this.backend.close(this.worker, this.config.shutdownTimeoutMs);
     await this.backend.close(this.queue);
