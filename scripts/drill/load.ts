@@ -264,3 +264,45 @@ export class Load {
     return undefined;
   }
 }
+
+/** A stock location the drill's orders can be routed from. */
+export interface CatalogueLocation {
+  id: string;
+  kind: string;
+  lat: number;
+  lon: number;
+  /** Handling cost per unit, minor units. */
+  handling: number;
+}
+
+/**
+ * Puts `skus` in the catalogue and `onHand` units of each at every location, through the API as
+ * the admin `admin`, before a load places orders against them.
+ */
+export async function setUpCatalogue(
+  load: Load,
+  { admin, skus, locations, onHand }: { admin: string; skus: string[]; locations: CatalogueLocation[]; onHand: number },
+): Promise<void> {
+  const adminToken = load.bearer(admin, ['admin']);
+  const put = async (path: string, body: object) => {
+    const reply = await load.call('PUT', path, adminToken, body);
+    if (reply.status >= 300) throw new Error(`PUT ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  };
+  for (const [i, sku] of skus.entries()) {
+    await put(`/v1/catalog/skus/${sku}`, { name: sku, unitPrice: 1500 + i * 700, currency: 'SAR' });
+  }
+  for (const location of locations) {
+    await put(`/v1/inventory/locations/${location.id}`, {
+      name: location.id,
+      kind: location.kind,
+      lat: location.lat,
+      lon: location.lon,
+      handlingCostPerUnit: location.handling,
+      shippingCostPerKm: 1.2,
+      fixedCostPerShipment: 1500,
+    });
+    for (const sku of skus) {
+      await put(`/v1/inventory/locations/${location.id}/stock/${sku}`, { onHand });
+    }
+  }
+}

@@ -27,7 +27,7 @@ import { cleanUp, onCleanUp, requireBuilt, SECRETS, startStub } from '../../benc
 import { table } from '../../bench/stats.js';
 import { Deployment, socketPorts } from './deployment.js';
 import { examine, type Provider } from './invariants.js';
-import { Load } from './load.js';
+import { Load, setUpCatalogue } from './load.js';
 import { startPrivatePostgres } from './private-postgres.js';
 import { available, type FaultContext, type FaultRecord, SCENARIOS } from './scenarios.js';
 
@@ -269,7 +269,7 @@ async function main(): Promise<number> {
   const target = staging ? await connectStaging() : await startLocal();
   const { db, provider, machine } = target;
   const load = new Load(target.jwtSecret, target.apiUrls, db);
-  await setUpCatalogue(load);
+  await setUpCatalogue(load, { admin: 'drill-admin', skus: SKUS, locations: LOCATIONS, onHand: INITIAL_ON_HAND });
   log(`  machine: ${machine}`);
   log(`  ${settings.flows} payment flows per scenario at ${settings.rate}/s, one order per 5 flows`);
   if (!provider) log("  DRILL_STUB_URL unset: the provider's records are not checked");
@@ -411,31 +411,6 @@ async function safeExamine(db: pg.Pool, provider: Provider | undefined) {
     return await examine(db, provider, { skus: SKUS, initialOnHand: INITIAL_ON_HAND });
   } catch (error) {
     return { pending: [`could not examine: ${(error as Error).message}`], violations: [], payments: {} };
-  }
-}
-
-async function setUpCatalogue(load: Load): Promise<void> {
-  const adminToken = load.bearer('drill-admin', ['admin']);
-  const put = async (path: string, body: object) => {
-    const reply = await load.call('PUT', path, adminToken, body);
-    if (reply.status >= 300) throw new Error(`PUT ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
-  };
-  for (const [i, sku] of SKUS.entries()) {
-    await put(`/v1/catalog/skus/${sku}`, { name: sku, unitPrice: 1500 + i * 700, currency: 'SAR' });
-  }
-  for (const location of LOCATIONS) {
-    await put(`/v1/inventory/locations/${location.id}`, {
-      name: location.id,
-      kind: location.kind,
-      lat: location.lat,
-      lon: location.lon,
-      handlingCostPerUnit: location.handling,
-      shippingCostPerKm: 1.2,
-      fixedCostPerShipment: 1500,
-    });
-    for (const sku of SKUS) {
-      await put(`/v1/inventory/locations/${location.id}/stock/${sku}`, { onHand: INITIAL_ON_HAND });
-    }
   }
 }
 

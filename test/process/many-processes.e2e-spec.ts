@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { examine } from '../../scripts/drill/invariants.js';
-import { Load } from '../../scripts/drill/load.js';
+import { Load, setUpCatalogue } from '../../scripts/drill/load.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type AppProcess, freePort, spawnApp } from '../support/app-process.js';
 import { eventually } from '../support/eventually.js';
@@ -114,7 +114,7 @@ describeOnRedis('many processes per role on one database and Redis', () => {
       () => instances.filter((i) => i.inRotation && i.url).map((i) => i.url!),
       db,
     );
-    await setUpCatalogue(load);
+    await setUpCatalogue(load, { admin: 'mp-admin', skus: SKUS, locations: LOCATIONS, onHand: INITIAL_ON_HAND });
 
     const started = Date.now();
     let stopped: Array<Promise<[string, number | string]>> = [];
@@ -187,28 +187,3 @@ describeOnRedis('many processes per role on one database and Redis', () => {
     expect(instances.filter((i) => i.inRotation && i.app.child.exitCode !== null).map((i) => i.name)).toEqual([]);
   }, 240_000);
 });
-
-async function setUpCatalogue(load: Load): Promise<void> {
-  const adminToken = load.bearer('mp-admin', ['admin']);
-  const put = async (path: string, body: object) => {
-    const reply = await load.call('PUT', path, adminToken, body);
-    if (reply.status >= 300) throw new Error(`PUT ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
-  };
-  for (const [i, sku] of SKUS.entries()) {
-    await put(`/v1/catalog/skus/${sku}`, { name: sku, unitPrice: 1500 + i * 700, currency: 'SAR' });
-  }
-  for (const location of LOCATIONS) {
-    await put(`/v1/inventory/locations/${location.id}`, {
-      name: location.id,
-      kind: location.kind,
-      lat: location.lat,
-      lon: location.lon,
-      handlingCostPerUnit: location.handling,
-      shippingCostPerKm: 1.2,
-      fixedCostPerShipment: 1500,
-    });
-    for (const sku of SKUS) {
-      await put(`/v1/inventory/locations/${location.id}/stock/${sku}`, { onHand: INITIAL_ON_HAND });
-    }
-  }
-}
