@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { itWithTool } from '../support/suite-backends.js';
+import { PROMTOOL } from '../support/tools.js';
 import { promtool, scrape } from './prometheus-text.js';
 import { familyOf, metricNames, ruleExpressions } from './promql-names.js';
 
@@ -27,18 +29,21 @@ describe('deploy/prometheus/alerts.yml', () => {
   });
   afterAll(() => t.close());
 
-  it('passes `promtool check rules`', () => {
+  itWithTool(import.meta.url, PROMTOOL)('passes `promtool check rules`', () => {
     const result = promtool(['check', 'rules', RULES]);
     expect(result).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
   });
 
-  it('passes its unit tests (`promtool test rules`): each alert fires on its cause and not on healthy series', () => {
-    const result = promtool(['test', 'rules', RULE_TESTS]);
-    expect({ status: result.status, output: result.output.trim() }).toEqual({
-      status: 0,
-      output: expect.stringMatching(/SUCCESS$/),
-    });
-  });
+  itWithTool(import.meta.url, PROMTOOL)(
+    'passes its unit tests (`promtool test rules`): each alert fires on its cause and not on healthy series',
+    () => {
+      const result = promtool(['test', 'rules', RULE_TESTS]);
+      expect({ status: result.status, output: result.output.trim() }).toEqual({
+        status: 0,
+        output: expect.stringMatching(/SUCCESS$/),
+      });
+    },
+  );
 
   it('defines every required alert, each with a runbook section', () => {
     const rules = ruleExpressions(RULES).map((r) => r.rule);

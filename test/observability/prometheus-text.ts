@@ -62,8 +62,9 @@ export async function scrape(url: string, token?: string): Promise<Scrape> {
 }
 
 /**
- * Runs `promtool` with `args` (and `input` on stdin). A machine without it fails the test with the
- * way to get it: promtool is the reference for what Prometheus accepts, so its check is not skipped.
+ * Runs `promtool` with `args` (and `input` on stdin). Tests that call it are declared with
+ * `itWithTool(..., PROMTOOL)`: skipped and reported where promtool is missing, unless
+ * TEST_REQUIRE_TOOLS=1 (CI), where this throws with the way to get it.
  */
 export function promtool(args: string[], input?: string): { status: number; output: string } {
   const result = spawnSync('promtool', args, { input, encoding: 'utf8', timeout: 60_000 });

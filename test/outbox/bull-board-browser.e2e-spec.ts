@@ -18,9 +18,14 @@ import {
   outboxTestSetup,
   recorderSubscription,
 } from '../support/outbox-fixtures.js';
+import { describeWithTool } from '../support/suite-backends.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { CHROMIUM as CHROMIUM_TOOL } from '../support/tools.js';
 
-/** The browser: Debian's `chromium` (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
+/**
+ * The browser: Debian's `chromium` (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. Without it
+ * the suite is skipped and reported, or fails where TEST_REQUIRE_TOOLS=1 (CI).
+ */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const BOARD = '/admin/queues';
@@ -34,7 +39,7 @@ const UI_TIMEOUT_MS = 20_000;
  * Bull Board as an operator uses it: a real headless Chromium with HTTP Basic credentials, the
  * board's own pages and buttons, the app's real CSP and same-origin write checks in between.
  */
-describe('Bull Board in a real browser (headless Chromium, HTTP Basic)', () => {
+describeWithTool(import.meta.url, CHROMIUM_TOOL)('Bull Board in a real browser (headless Chromium, HTTP Basic)', () => {
   let t: TestApp;
   let dataSource: DataSource;
   let context: BrowserContext | undefined;
@@ -43,10 +48,10 @@ describe('Bull Board in a real browser (headless Chromium, HTTP Basic)', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      // Never a silent skip: a machine without the browser cannot prove the board works.
+      // Only where TEST_REQUIRE_TOOLS=1: elsewhere describeWithTool skipped the suite, with the reason.
       throw new Error(
         `Chromium is not installed at ${CHROMIUM}: install it (apt-get install -y chromium, as .ci/run does) ` +
-          'or set CHROMIUM_PATH; this test does not skip without it.',
+          'or set CHROMIUM_PATH.',
       );
     }
     t = await startTestApp({

@@ -9,7 +9,9 @@ import { assertPoolerConsistent } from '../../src/database/database.module.js';
 import { databaseName } from '../../src/database/index.js';
 import { typeOrmOptions } from '../../src/database/typeorm-options.js';
 import { freePort } from '../support/app-process.js';
+import { describeWithTool } from '../support/suite-backends.js';
 import { isolate, TEST_DATABASE_SERVER_URL, type TestIsolation } from '../support/test-env.js';
+import { PGBOUNCER } from '../support/tools.js';
 
 const SCRIPT = join(process.cwd(), 'scripts', 'pgbouncer', 'pgbouncer.sh');
 
@@ -29,7 +31,7 @@ async function setDefaults(isolation: TestIsolation, sql: string): Promise<void>
   }
 }
 
-describe('behind PgBouncer in transaction mode', () => {
+describeWithTool(import.meta.url, PGBOUNCER)('behind PgBouncer in transaction mode', () => {
   let dir: string;
   let poolerServer: string;
   let isolation: TestIsolation;

@@ -1,9 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, YAML11_SCHEMA } from 'js-yaml';
 import { APP_ROLES, loadConfig } from '../../src/config/index.js';
+import { itWithTool } from '../support/suite-backends.js';
+import { COMPOSE } from '../support/tools.js';
 
 /** The project root: this file runs from `.test-build/test/process/`. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -128,27 +130,24 @@ describe('deployment files: Dockerfile, compose.yaml and .env.example', () => {
     });
 
     // `docker compose config` checks the file against the Compose schema; it needs no daemon. CI
-    // (.ci/run) installs Debian's docker-compose, so it always runs there; elsewhere it runs when a
-    // compose CLI is installed and says so when it is not.
-    const cli = composeCli();
-    if (cli) {
-      it(`passes ${cli.join(' ')} config, with and without the stub profile`, () => {
-        const env = { ...process.env, ...Object.fromEntries([...envExample()].map(([k, v]) => [k, v || 'set'])) };
-        for (const profile of [[], ['--profile', 'stub']]) {
-          const out = execFileSync(cli[0], [...cli.slice(1), '-f', 'compose.yaml', ...profile, 'config'], {
-            cwd: ROOT,
-            env,
-            encoding: 'utf8',
-          });
-          for (const service of ['postgres', 'redis', 'api', 'relay-worker', 'scheduler']) {
-            expect(out).toContain(`  ${service}:`);
-          }
-          if (profile.length > 0) expect(out).toContain('  gateway-stub:');
+    // (.ci/run) installs Debian's docker-compose and requires it; elsewhere the test runs when a
+    // compose CLI is installed and is reported as not run when it is not.
+    itWithTool(import.meta.url, COMPOSE)('passes `docker compose config`, with and without the stub profile', () => {
+      const cli = COMPOSE.command();
+      if (cli === undefined) throw new Error(`no compose CLI: ${COMPOSE.install}`);
+      const env = { ...process.env, ...Object.fromEntries([...envExample()].map(([k, v]) => [k, v || 'set'])) };
+      for (const profile of [[], ['--profile', 'stub']]) {
+        const out = execFileSync(cli[0], [...cli.slice(1), '-f', 'compose.yaml', ...profile, 'config'], {
+          cwd: ROOT,
+          env,
+          encoding: 'utf8',
+        });
+        for (const service of ['postgres', 'redis', 'api', 'relay-worker', 'scheduler']) {
+          expect(out).toContain(`  ${service}:`);
         }
-      });
-    } else {
-      console.warn('deployment-files: no docker compose CLI here, so `compose config` was not run (CI runs it)');
-    }
+        if (profile.length > 0) expect(out).toContain('  gateway-stub:');
+      }
+    });
   });
 
   it('Dockerfile: multi-stage, production dependencies only, not root, health-checked, pinned bases', () => {
@@ -166,12 +165,3 @@ describe('deployment files: Dockerfile, compose.yaml and .env.example', () => {
     expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', '.env', '.git']));
   });
 });
-
-/** `docker compose` (v2 plugin) or `docker-compose` (v1), whichever answers; undefined if neither. */
-function composeCli(): string[] | undefined {
-  for (const cli of [['docker', 'compose'], ['docker-compose']]) {
-    const probe = spawnSync(cli[0], [...cli.slice(1), 'version'], { encoding: 'utf8' });
-    if (probe.status === 0) return cli;
-  }
-  return undefined;
-}

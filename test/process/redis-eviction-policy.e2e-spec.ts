@@ -4,9 +4,10 @@ import { type PrivateRedisCluster, startPrivateRedisCluster } from '../support/p
 import { type AppProcess, freePort, spawnApp, waitUntilReady } from '../support/app-process.js';
 import { isolate, type TestIsolation } from '../support/test-env.js';
 import { redisSuite } from '../support/suite-backends.js';
+import { REDIS_SERVER } from '../support/tools.js';
 
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
-const describeOnRedis = await redisSuite(import.meta.url);
+const describeOnRedis = await redisSuite(import.meta.url, REDIS_SERVER);
 
 describeOnRedis('Redis maxmemory-policy check at start', () => {
   let isolation: TestIsolation;

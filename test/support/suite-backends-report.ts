@@ -1,7 +1,7 @@
 /**
  * Jest reporter and report (jest.config.js): the last lines of every run say which suites ran on which queue
  * backend and name each suite that did not run, with its reason, from the JSON lines
- * `{file, backend, ran, reason?}` that test/support/suite-backends.ts appends to
+ * `{file, backend, ran, reason?, test?}` that test/support/suite-backends.ts appends to
  * TEST_REPORT_FILE (default .test-build/suite-backends.jsonl). Nothing is left unsaid: a missing
  * or empty file, and suites that recorded nothing, are reported too.
  */
@@ -14,6 +14,8 @@ export interface SuiteRecord {
   backend: string;
   ran: boolean;
   reason?: string;
+  /** Set when the record is about one test of the suite (a test that needs a tool: test/support/tools.ts). */
+  test?: string;
 }
 
 /** A test file's name as its source path from the project root: test/x/y.e2e-spec.ts. */
@@ -52,8 +54,12 @@ export function reportLines(
 ): string[] {
   const byBackend = new Map<string, Set<string>>();
   const notRun = new Map<string, string[]>();
+  const testsNotRun: string[] = [];
   for (const record of records) {
-    if (record.ran) {
+    if (record.test !== undefined) {
+      const line = `${record.file} › ${record.test}: ${record.reason ?? 'no reason given'}`;
+      if (!record.ran && !testsNotRun.includes(line)) testsNotRun.push(line);
+    } else if (record.ran) {
       const set = byBackend.get(record.backend) ?? new Set<string>();
       set.add(record.file);
       byBackend.set(record.backend, set);
@@ -64,7 +70,7 @@ export function reportLines(
       notRun.set(record.file, reasons);
     }
   }
-  const recorded = new Set(records.map((r) => r.file));
+  const recorded = new Set(records.filter((r) => r.test === undefined).map((r) => r.file));
   const unrecorded = suites.filter((s) => !recorded.has(s));
   const lines = [
     `Queue backends (TEST_QUEUE_BACKEND=${env.queueBackend}; PostgreSQL ${env.databaseUrl}; Redis ${env.redisUrl}):`,
@@ -78,12 +84,16 @@ export function reportLines(
     `  no queue backend recorded (${unrecorded.length}): unit tests and suites that start no app` +
       (unrecorded.length > 0 && unrecorded.length <= 10 ? `: ${unrecorded.sort().join(', ')}` : ''),
   );
-  if (notRun.size === 0) lines.push('  every suite ran');
-  else {
+  if (notRun.size === 0 && testsNotRun.length === 0) lines.push('  every suite ran');
+  if (notRun.size > 0) {
     lines.push(`  NOT RUN (${notRun.size}):`);
     for (const [file, reasons] of [...notRun].sort(([a], [b]) => a.localeCompare(b))) {
       lines.push(`    ${file}: ${reasons.join('; ')}`);
     }
+  }
+  if (testsNotRun.length > 0) {
+    lines.push(`  TESTS NOT RUN (${testsNotRun.length}):`);
+    for (const line of testsNotRun.sort()) lines.push(`    ${line}`);
   }
   return lines;
 }

@@ -8,6 +8,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { type Tool, toolSkipReason } from './tools.js';
 
 export type QueueBackendName = 'redis' | 'postgres';
 
@@ -27,28 +28,76 @@ export function suiteBackend(): QueueBackendName {
 
 /**
  * For Redis-specific suites: returns describe or describe.skip. Checks a Redis answers PING on
- * TEST_REDIS_URL (default redis://127.0.0.1:6379) within 1 s; records the decision.
+ * TEST_REDIS_URL (default redis://127.0.0.1:6379) within 1 s, and that the `tools` the suite needs
+ * (test/support/tools.ts: e.g. redis-server for suites that start their own) are here; records the
+ * decision.
  */
-export async function redisSuite(file: string): Promise<typeof describe> {
+export async function redisSuite(file: string, ...tools: Tool[]): Promise<typeof describe> {
   const key = suiteKey(file);
   redisSuites.add(key);
   const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const problem = await pingRedis(url);
-  if (problem === undefined) {
-    recordSuite(file, 'redis', true);
-    return describe;
+  if (problem !== undefined) {
+    recordSuite(file, 'none', false, `Redis-specific suite and no Redis answers PING on ${url}: ${problem}`);
+    return describe.skip;
   }
-  recordSuite(file, 'none', false, `Redis-specific suite and no Redis answers PING on ${url}: ${problem}`);
+  const missing = tools.map(toolSkipReason).find((reason) => reason !== undefined);
+  if (missing !== undefined) {
+    recordSuite(file, 'none', false, missing);
+    return describe.skip;
+  }
+  recordSuite(file, 'redis', true);
+  return describe;
+}
+
+/**
+ * `describe` for a suite that needs `tool` (test/support/tools.ts): it runs when the tool is here, or
+ * when TEST_REQUIRE_TOOLS=1 (and then fails on the missing program); otherwise it is skipped and
+ * recorded with the way to install the tool.
+ */
+export function describeWithTool(file: string, tool: Tool): typeof describe {
+  const reason = toolSkipReason(tool);
+  if (reason === undefined) return describe;
+  recordSuite(file, 'none', false, reason);
   return describe.skip;
 }
 
-/** Appends {file, backend, ran, reason?} as one JSON line to `${process.env.TEST_REPORT_FILE ?? '.test-build/suite-backends.jsonl'}`. */
-export function recordSuite(file: string, backend: QueueBackendName | 'none', ran: boolean, reason?: string): void {
+/** `it` for one test that needs `tool`, decided as {@link describeWithTool}; the rest of the suite runs. */
+export function itWithTool(
+  file: string,
+  tool: Tool,
+): (title: string, fn: jest.ProvidesCallback, timeout?: number) => void {
+  const reason = toolSkipReason(tool);
+  if (reason === undefined) return it;
+  return (title) => {
+    recordSuite(file, 'none', false, reason, title);
+    it.skip(title, () => undefined);
+  };
+}
+
+/**
+ * Appends {file, backend, ran, reason?, test?} as one JSON line to
+ * `${process.env.TEST_REPORT_FILE ?? '.test-build/suite-backends.jsonl'}`. With `test`, the record is
+ * about that one test of the suite (test/support/tools.ts), not the suite.
+ */
+export function recordSuite(
+  file: string,
+  backend: QueueBackendName | 'none',
+  ran: boolean,
+  reason?: string,
+  test?: string,
+): void {
   const key = suiteKey(file);
-  recorded.add(key);
+  if (test === undefined) recorded.add(key);
   const target = resolve(process.env.TEST_REPORT_FILE ?? '.test-build/suite-backends.jsonl');
   mkdirSync(dirname(target), { recursive: true });
-  const line = JSON.stringify(reason === undefined ? { file: key, backend, ran } : { file: key, backend, ran, reason });
+  const line = JSON.stringify({
+    file: key,
+    backend,
+    ran,
+    ...(reason === undefined ? {} : { reason }),
+    ...(test === undefined ? {} : { test }),
+  });
   appendFileSync(target, `${line}\n`);
 }
 

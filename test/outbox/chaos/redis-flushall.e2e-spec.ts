@@ -9,9 +9,10 @@ import {
 } from '../../support/redis-loss-flow.js';
 import { type TestApp } from '../../support/test-app.js';
 import { redisSuite } from '../../support/suite-backends.js';
+import { REDIS_SERVER } from '../../support/tools.js';
 
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
-const describeOnRedis = await redisSuite(import.meta.url);
+const describeOnRedis = await redisSuite(import.meta.url, REDIS_SERVER);
 
 const TRANSACTIONS = 20;
 const EVENTS_PER_TRANSACTION = 50;

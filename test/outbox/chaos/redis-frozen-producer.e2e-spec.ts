@@ -2,9 +2,10 @@ import { loadConfig } from '../../../src/config/index.js';
 import { RedisConnections } from '../../../src/outbox/index.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
 import { redisSuite } from '../../support/suite-backends.js';
+import { REDIS_SERVER } from '../../support/tools.js';
 
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
-const describeOnRedis = await redisSuite(import.meta.url);
+const describeOnRedis = await redisSuite(import.meta.url, REDIS_SERVER);
 
 /**
  * A producer command sent to a Redis that stopped answering must fail, not wait forever: the sweeper

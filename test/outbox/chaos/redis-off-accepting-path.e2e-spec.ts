@@ -11,9 +11,10 @@ import { eventually } from '../../support/eventually.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
 import { isolate, type TestIsolation } from '../../support/test-env.js';
 import { redisSuite } from '../../support/suite-backends.js';
+import { REDIS_SERVER } from '../../support/tools.js';
 
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
-const describeOnRedis = await redisSuite(import.meta.url);
+const describeOnRedis = await redisSuite(import.meta.url, REDIS_SERVER);
 
 /** The Redis client's fail-fast allowance on top of a command's normal latency (issue 12, point 14). */
 const FAIL_FAST_ALLOWANCE_MS = 1000;

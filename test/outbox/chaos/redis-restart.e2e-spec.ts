@@ -12,9 +12,10 @@ import {
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
 import { redisSuite } from '../../support/suite-backends.js';
+import { REDIS_SERVER } from '../../support/tools.js';
 
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
-const describeOnRedis = await redisSuite(import.meta.url);
+const describeOnRedis = await redisSuite(import.meta.url, REDIS_SERVER);
 
 const RECORDER = recorderSubscription.name;
 
