@@ -2,7 +2,7 @@ import pg from 'pg';
 import { examine } from '../../scripts/drill/invariants.js';
 import { Load, setUpCatalogue } from '../../scripts/drill/load.js';
 import { loadConfig } from '../../src/config/index.js';
-import { type AppProcess, freePort, spawnApp } from '../support/app-process.js';
+import { type AppProcess, freePort, ORDERED_MAIN, spawnApp } from '../support/app-process.js';
 import { eventually } from '../support/eventually.js';
 import { redisSuite } from '../support/suite-backends.js';
 import { isolate, type TestIsolation } from '../support/test-env.js';
@@ -11,9 +11,13 @@ import { isolate, type TestIsolation } from '../support/test-env.js';
  * Several processes per role on one database and one Redis (docs/scaling.md): 3 × api, 3 × relay,
  * 3 × worker, 2 × scheduler, each its own process with its own `APP_ROLES`. Debt-payment and order
  * flows go over HTTP, round-robin to the api processes; meanwhile one process of each role is
- * stopped with SIGTERM. Afterwards, from the database: the drill's invariants (every event handled,
- * each payment, ledger entry and reservation once in effect), every scheduled slot of every task
- * run once however many schedulers there are, and each stopped process exited cleanly.
+ * stopped with SIGTERM. Meanwhile too, events of an ordered subscriber (the test catalogue's
+ * `testing.ordered-recorder`, which every process carries: test/support/ordered-main.ts) are appended
+ * for a dozen aggregates, each handling slowed so deliveries of one aggregate overlap across the three
+ * workers. Afterwards, from the database: the drill's invariants (every event handled, each payment,
+ * ledger entry and reservation once in effect), each aggregate's ordered events handled once each in
+ * `aggregateSeq` order, every scheduled slot of every task run once however many schedulers there
+ * are, and each stopped process exited cleanly.
  *
  * On Redis whatever TEST_QUEUE_BACKEND says: on BullMQ's PostgreSQL backend each process also keeps a
  * queue pool with a LISTEN connection per worker, and eleven processes beside another suite pass the
@@ -28,6 +32,9 @@ const TOPOLOGY: Array<[Role, number]> = [
   ['scheduler', 2],
 ];
 const STARTED = 'Nest application successfully started';
+const ORDERED_AGGREGATES = 12;
+const ORDERED_ROUNDS = 30;
+const ORDERED_PER_ROUND = 3;
 const INITIAL_ON_HAND = 1_000_000;
 const SKUS = ['mp-kettle', 'mp-mug'];
 const LOCATIONS = [
@@ -51,7 +58,7 @@ describeOnRedis('many processes per role on one database and Redis', () => {
   /** Spawns the process and records it at once (so afterAll stops it whatever happens), then waits for it. */
   const launch = async (role: Role, name: string, env: Record<string, string>): Promise<void> => {
     const port = await freePort();
-    const app = spawnApp({ ...env, APP_ROLES: role, PORT: String(port) });
+    const app = spawnApp({ ...env, APP_ROLES: role, PORT: String(port) }, ORDERED_MAIN);
     const instance: Instance = { name, role, app, inRotation: false };
     instances.push(instance);
     // Eleven cold starts share the machine's cores: readiness gets longer than one app's start.
@@ -92,9 +99,15 @@ describeOnRedis('many processes per role on one database and Redis', () => {
       // A small pool each: 11 processes share the test server's max_connections with other suites.
       DB_POOL_SIZE: '4',
       ROUTING_SOLVER_THREADS: '1',
+      // Each ordered handling takes this long, so one aggregate's deliveries overlap across workers.
+      TEST_ORDERED_DELAY_MS: '5',
     };
     // The first api applies the migrations; the rest start together.
     await launch('api', 'api-1', env);
+    // What the ordered subscriber writes (test/support/ordered-main.ts), before any event exists.
+    await db.query(`CREATE TABLE ordered_effect (
+      order_no bigserial PRIMARY KEY, event_id uuid NOT NULL, aggregate_id text NOT NULL,
+      seq bigint NOT NULL, handled_by text NOT NULL)`);
     const rest = TOPOLOGY.flatMap(([role, count]) =>
       Array.from({ length: count }, (_, i) => ({ role, name: `${role}-${i + 1}` })),
     ).filter(({ name }) => name !== 'api-1');
@@ -119,6 +132,27 @@ describeOnRedis('many processes per role on one database and Redis', () => {
     const started = Date.now();
     let stopped: Array<Promise<[string, number | string]>> = [];
     const running = load.run({ rate: 10, orderEvery: 4, skus: SKUS, maxInFlight: 16 }, 60, () => true);
+    // Ordered events, through api-1 (never stopped: a failed append here is a failure, not a retry).
+    const appended = new Map<string, number[]>();
+    const appending = (async () => {
+      const api1 = instances.find((i) => i.name === 'api-1')!.url!;
+      for (let round = 0; round < ORDERED_ROUNDS; round++) {
+        await Promise.all(
+          Array.from({ length: ORDERED_AGGREGATES }, async (_, a) => {
+            const aggregateId = `ordered-${a}`;
+            const response = await fetch(`${api1}/testing/things`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ aggregateId, startN: round * ORDERED_PER_ROUND, count: ORDERED_PER_ROUND }),
+            });
+            expect(response.status).toBe(201);
+            const { seqs } = (await response.json()) as { seqs: number[] };
+            appended.set(aggregateId, [...(appended.get(aggregateId) ?? []), ...seqs]);
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
     // Under load: one process of each role asked to stop, as a rolling deploy does.
     await eventually(() => expect(load.attempts.length).toBeGreaterThan(40), { timeoutMs: 60_000, intervalMs: 100 });
     stopped = (['api', 'relay', 'worker', 'scheduler'] as Role[]).map(async (role) => {
@@ -127,6 +161,7 @@ describeOnRedis('many processes per role on one database and Redis', () => {
     });
     const totals = await running;
     const exits = await Promise.all(stopped);
+    await appending;
 
     expect(totals.abandoned).toEqual([]);
     expect(Object.fromEntries(exits)).toEqual({ 'api-2': 0, 'relay-2': 0, 'worker-2': 0, 'scheduler-2': 0 });
@@ -162,6 +197,29 @@ describeOnRedis('many processes per role on one database and Redis', () => {
     );
     expect(last.payments.confirmed ?? 0).toBeGreaterThan(0);
     expect(handled).toBeGreaterThan(100);
+
+    // The ordered subscriber: each aggregate's events handled once each, in the order they were
+    // appended (order_no is the order of the handlings' inserts), whichever worker took them.
+    const { rows: ordered } = await db.query<{ aggregate_id: string; seqs: string[] }>(
+      `SELECT aggregate_id, array_agg(seq ORDER BY order_no) AS seqs FROM ordered_effect GROUP BY aggregate_id`,
+    );
+    const handledInOrder = Object.fromEntries(ordered.map((r) => [r.aggregate_id, r.seqs.map(Number)]));
+    const expected = Object.fromEntries([...appended].map(([id, seqs]) => [id, [...seqs].sort((x, y) => x - y)]));
+    expect(Object.keys(expected)).toHaveLength(ORDERED_AGGREGATES);
+    expect(expected['ordered-0']).toHaveLength(ORDERED_ROUNDS * ORDERED_PER_ROUND);
+    expect(handledInOrder).toEqual(expected);
+    // The workers shared the ordered work, aggregates too: the order did not come from one worker doing it all.
+    const { rows: spread } = await db.query<{ workers: string; aggregates_shared: string }>(
+      `SELECT (SELECT count(DISTINCT handled_by) FROM ordered_effect) AS workers,
+              (SELECT count(*) FROM (SELECT aggregate_id FROM ordered_effect GROUP BY aggregate_id
+                                      HAVING count(DISTINCT handled_by) > 1) shared) AS aggregates_shared`,
+    );
+    console.log(
+      `[many-processes] ordered: ${ordered.reduce((n, r) => n + r.seqs.length, 0)} events of ${ordered.length} ` +
+        `aggregates, handled by ${spread[0]!.workers} workers; ${spread[0]!.aggregates_shared} aggregates by more than one`,
+    );
+    expect(Number(spread[0]!.workers)).toBeGreaterThan(1);
+    expect(Number(spread[0]!.aggregates_shared)).toBeGreaterThan(0);
 
     // Scheduled tasks: each slot ran once, whichever scheduler took it; both schedulers took some.
     const { rows: twice } = await db.query(

@@ -14,6 +14,15 @@ export const PROBE_MAIN = join(
   'probe-main.js',
 );
 
+/** The same app with the ordered test subscriber and a route that appends its events (test/support/ordered-main.ts). */
+export const ORDERED_MAIN = join(
+  process.cwd(),
+  process.env.TEST_BUILD_DIR ?? '.test-build',
+  'test',
+  'support',
+  'ordered-main.js',
+);
+
 /** A real app process, with everything it printed. */
 export interface AppProcess {
   child: ChildProcess;
