@@ -174,7 +174,8 @@ describe('debts', () => {
 
     // Deliver the settling events twice more: nothing changes.
     const { LaneQueues } = await import('../../src/outbox/delivery/lane-queues.js');
-    const { settleDebtSubscription } = await import('../../src/modules/debts/index.js');
+    const { debtsManifest } = await import('../../src/modules/debts/index.js');
+    const [settleDebtSubscription] = debtsManifest.subscriptions;
     for (const copy of [1, 2]) {
       await t.app.get(LaneQueues).enqueue(
         [settleA, settleB].map((envelope) => ({

@@ -5,7 +5,7 @@ import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { PaymentConfirmedV1 } from '../../src/modules/payments/index.js';
-import { settleDebtSubscription } from '../../src/modules/debts/index.js';
+import { debtsManifest } from '../../src/modules/debts/index.js';
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
@@ -15,6 +15,7 @@ import { redisSuite } from '../support/suite-backends.js';
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
 const describeOnRedis = await redisSuite(import.meta.url);
 
+const [settleDebtSubscription] = debtsManifest.subscriptions;
 const SETTLE = settleDebtSubscription.name;
 
 async function metricValue(name: string, labels: Record<string, string>): Promise<number> {

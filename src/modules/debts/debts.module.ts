@@ -6,9 +6,9 @@ import { DebtPayables } from './application/debt-payables.js';
 import { RegisterDebtHandler } from './application/register-debt.handler.js';
 import { DebtsApi } from './debts.api.js';
 import { DebtsController } from './http/debts.controller.js';
-import { SettleDebtWhenPaymentConfirmedListener } from './listeners/settle-debt-when-payment-confirmed.listener.js';
 import { DebtEntity } from './persistence/debt.entity.js';
 import { LedgerMatchesDebtsReconciler } from './reconcilers/ledger-matches-debts.reconciler.js';
+import { debtsManifest } from './debts.manifest.js';
 
 /** Citizens' debts (fines, fees, taxes): registration, settlement, clearance. */
 @Module({
@@ -18,7 +18,8 @@ import { LedgerMatchesDebtsReconciler } from './reconcilers/ledger-matches-debts
     DebtsApi,
     RegisterDebtHandler,
     DebtPayables,
-    SettleDebtWhenPaymentConfirmedListener,
+    // Its listeners, from the manifest: adding one touches only its file and debts.manifest.ts.
+    ...debtsManifest.listeners,
     LedgerMatchesDebtsReconciler,
   ],
   exports: [DebtsApi],

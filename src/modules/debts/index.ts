@@ -4,4 +4,4 @@ export { DebtsApi } from './debts.api.js';
 export type { OutstandingDebt } from './debts.api.js';
 export { CITIZEN_ID_PATTERN } from './domain/debt.js';
 export * from './events/index.js';
-export { settleDebtSubscription } from './listeners/settle-debt-when-payment-confirmed.listener.js';
+export { debtsManifest } from './debts.manifest.js';

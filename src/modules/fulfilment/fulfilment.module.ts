@@ -15,13 +15,6 @@ import { UpsertLocationHandler } from './application/upsert-location.handler.js'
 import { UpsertSkuHandler } from './application/upsert-sku.handler.js';
 import { CatalogueController } from './http/catalogue.controller.js';
 import { OrdersController } from './http/orders.controller.js';
-import { CancelWhenPaymentFailedListener } from './listeners/cancel-when-payment-failed.listener.js';
-import { NoteRefundWhenPaymentRefundedListener } from './listeners/note-refund-when-payment-refunded.listener.js';
-import { ReadyWhenInventoryReservedListener } from './listeners/ready-when-inventory-reserved.listener.js';
-import { ReadyWhenPaymentConfirmedListener } from './listeners/ready-when-payment-confirmed.listener.js';
-import { RecordStockObservationListener } from './listeners/record-stock-observation.listener.js';
-import { ReserveInventoryWhenOrderPlacedListener } from './listeners/reserve-inventory-when-order-placed.listener.js';
-import { ShipWhenReadyListener } from './listeners/ship-when-ready.listener.js';
 import { LocationEntity } from './persistence/location.entity.js';
 import { OrderEntity } from './persistence/order.entity.js';
 import { SkuEntity } from './persistence/sku.entity.js';
@@ -29,6 +22,7 @@ import { StockBucketEntity } from './persistence/stock-bucket.entity.js';
 import { StockObservationEntity } from './persistence/stock-observation.entity.js';
 import { CancelExpiredReservationsReconciler } from './reconcilers/cancel-expired-reservations.reconciler.js';
 import { ReservationsMatchOrdersReconciler } from './reconcilers/reservations-match-orders.reconciler.js';
+import { fulfilmentManifest } from './fulfilment.manifest.js';
 
 /** Catalogue, bucketed stock, orders, routing, reservation and shipping. */
 @Module({
@@ -44,7 +38,6 @@ import { ReservationsMatchOrdersReconciler } from './reconcilers/reservations-ma
     SetStockLevelHandler,
     StockLevelsQuery,
     RecordStockTelemetryHandler,
-    RecordStockObservationListener,
     PlaceOrderHandler,
     OrderPayables,
     OrderLifecycle,
@@ -59,12 +52,8 @@ import { ReservationsMatchOrdersReconciler } from './reconcilers/reservations-ma
         return solver;
       },
     },
-    ReserveInventoryWhenOrderPlacedListener,
-    ReadyWhenInventoryReservedListener,
-    ReadyWhenPaymentConfirmedListener,
-    CancelWhenPaymentFailedListener,
-    ShipWhenReadyListener,
-    NoteRefundWhenPaymentRefundedListener,
+    // Its listeners, from the manifest: adding one touches only its file and fulfilment.manifest.ts.
+    ...fulfilmentManifest.listeners,
     CancelExpiredReservationsReconciler,
     ReservationsMatchOrdersReconciler,
   ],

@@ -2,10 +2,6 @@
 export { Accounts, LedgerApi } from './ledger.api.js';
 export type { CitizenBalance, CustomerBalance } from './ledger.api.js';
 export { EntriesPostedV1, EntriesPostedV1Payload } from './events/index.js';
-export {
-  projectCitizenBalancesSubscription,
-  projectCustomerBalancesSubscription,
-} from './listeners/project-balances-when-entries-posted.listener.js';
 export { BALANCE_PROJECTIONS, EntryKinds, projectionNamed } from './projections/balance-projections.js';
 export {
   ProjectionRebuilder,
@@ -16,3 +12,4 @@ export type { RebuildProgress, RebuildView } from './projections/projection-rebu
 export { reversed, UnbalancedPostingError } from './domain/posting.js';
 export type { Leg, Posting } from './domain/posting.js';
 export { LedgerModule } from './ledger.module.js';
+export { ledgerManifest } from './ledger.manifest.js';

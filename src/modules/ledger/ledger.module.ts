@@ -3,15 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { BalancesController } from './http/balances.controller.js';
 import { ProjectionsAdminController } from './http/projections-admin.controller.js';
 import { LedgerApi } from './ledger.api.js';
-import {
-  ProjectCitizenBalancesListener,
-  ProjectCustomerBalancesListener,
-} from './listeners/project-balances-when-entries-posted.listener.js';
 import { LedgerEntryEntity } from './persistence/ledger-entry.entity.js';
 import { ProjectionMetrics } from './projections/projection-metrics.js';
 import { ProjectionRebuilder } from './projections/projection-rebuilder.js';
 import { ProjectionStore } from './projections/projection-store.js';
 import { ProjectionsMatchLedgerReconciler } from './reconcilers/projections-match-ledger.reconciler.js';
+import { ledgerManifest } from './ledger.manifest.js';
 
 /**
  * The double-entry ledger: balanced, append-only postings in integer minor units, and the balance
@@ -25,8 +22,8 @@ import { ProjectionsMatchLedgerReconciler } from './reconcilers/projections-matc
     ProjectionStore,
     ProjectionMetrics,
     ProjectionRebuilder,
-    ProjectCitizenBalancesListener,
-    ProjectCustomerBalancesListener,
+    // Its listeners, from the manifest: adding one touches only its file and ledger.manifest.ts.
+    ...ledgerManifest.listeners,
     ProjectionsMatchLedgerReconciler,
   ],
   exports: [LedgerApi],

@@ -4,9 +4,9 @@ import { DebtsModule } from '../debts/index.js';
 import { ApplyForLicenceHandler } from './application/apply-for-licence.handler.js';
 import { IssueLicences } from './application/issue-licences.js';
 import { LicencesController } from './http/licences.controller.js';
-import { IssueLicencesWhenCitizenClearedListener } from './listeners/issue-licences-when-citizen-cleared.listener.js';
 import { LicenceApplicationEntity } from './persistence/licence-application.entity.js';
 import { IssueClearedBlockedApplicationsReconciler } from './reconcilers/issue-cleared-blocked-applications.reconciler.js';
+import { licencesManifest } from './licences.manifest.js';
 
 /** Licence applications, blocked while the citizen has outstanding debts. */
 @Module({
@@ -15,7 +15,8 @@ import { IssueClearedBlockedApplicationsReconciler } from './reconcilers/issue-c
   providers: [
     ApplyForLicenceHandler,
     IssueLicences,
-    IssueLicencesWhenCitizenClearedListener,
+    // Its listeners, from the manifest: adding one touches only its file and licences.manifest.ts.
+    ...licencesManifest.listeners,
     IssueClearedBlockedApplicationsReconciler,
   ],
   exports: [IssueLicences],

@@ -25,11 +25,9 @@ export {
   WEBHOOK_SIGNATURE_HEADER,
   WEBHOOK_TOLERANCE_SECONDS,
 } from './gateway/webhook-signature.js';
-export { chargeGatewaySubscription } from './listeners/charge-gateway-when-payment-requested.listener.js';
-export { refundAtGatewaySubscription } from './listeners/refund-at-gateway.listener.js';
-export { refundWhenOrderClosedSubscription } from './listeners/refund-when-order-closed.listener.js';
 export { PaymentsApi, NO_CHARGE_AT_GATEWAY } from './payments.api.js';
 export type { ResolvePendingOutcome } from './payments.api.js';
 export { PaymentsModule } from './payments.module.js';
 export { GatewaySimulatorControlModule } from './gateway-simulator-control.module.js';
 export type { GatewaySimView } from './http/gateway-simulator-admin.controller.js';
+export { paymentsManifest } from './payments.manifest.js';

@@ -15,14 +15,12 @@ import { GATEWAY_SIM_SETTINGS, SimulatedGateway } from './gateway/simulated-gate
 import { GatewaySignatureGuard } from './http/gateway-signature.guard.js';
 import { GatewayWebhookController } from './http/gateway-webhook.controller.js';
 import { PaymentsController } from './http/payments.controller.js';
-import { ChargeGatewayWhenPaymentRequestedListener } from './listeners/charge-gateway-when-payment-requested.listener.js';
-import { RefundAtGatewayListener } from './listeners/refund-at-gateway.listener.js';
-import { RefundWhenOrderClosedListener } from './listeners/refund-when-order-closed.listener.js';
 import { PaymentsApi } from './payments.api.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
 import { WebhookReceiptPruner } from './persistence/webhook-receipt.pruner.js';
 import { LedgerMatchesPaymentsReconciler } from './reconcilers/ledger-matches-payments.reconciler.js';
 import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-stale-pending-payments.reconciler.js';
+import { paymentsManifest } from './payments.manifest.js';
 
 /** Payments for debts and orders: idempotent requests, gateway charges, webhooks, refunds. */
 @Module({
@@ -37,9 +35,8 @@ import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-sta
     GatewayResultApplier,
     PaymentRefunder,
     ReceiveGatewayWebhookHandler,
-    ChargeGatewayWhenPaymentRequestedListener,
-    RefundWhenOrderClosedListener,
-    RefundAtGatewayListener,
+    // Its listeners, from the manifest: adding one touches only its file and payments.manifest.ts.
+    ...paymentsManifest.listeners,
     GatewaySignatureGuard,
     WebhookReceiptPruner,
     // The gateway adapter (PAYMENT_GATEWAY): the provider over HTTP, or the in-process simulator.

@@ -2,6 +2,7 @@ import { type EventContract, type Lane, payloadFields } from './event-contract.j
 
 /** Claim priority per lane: lower is claimed first (docs/adr/0013-relay-claims-by-lane-priority.md). */
 export const LANE_PRIORITY: Readonly<Record<Lane, number>> = { critical: 0, default: 1, bulk: 2 };
+import type { ModuleManifest } from './module-manifest.js';
 import type { Subscription } from './subscription.js';
 
 /**
@@ -13,6 +14,32 @@ export class EventCatalogue {
   private readonly contracts = new Map<string, EventContract>();
   private readonly subscriptionsByName = new Map<string, Subscription>();
   private readonly priorities = new Map<EventContract, number>();
+  private manifests: readonly ModuleManifest[] = [];
+
+  /**
+   * The application's catalogue: what each module's manifest publishes and hears. A contract two
+   * modules publish, or two modules of one name, stop the start.
+   */
+  static fromModules(manifests: readonly ModuleManifest[]): EventCatalogue {
+    const modules = new Set<string>();
+    const publishers = new Map<string, string>();
+    for (const manifest of manifests) {
+      if (modules.has(manifest.name)) throw new Error(`module "${manifest.name}" is listed twice`);
+      modules.add(manifest.name);
+      for (const contract of manifest.publishes) {
+        const key = EventCatalogue.key(contract.type, contract.version);
+        const other = publishers.get(key);
+        if (other !== undefined) throw new Error(`event ${key} is published by both ${other} and ${manifest.name}`);
+        publishers.set(key, manifest.name);
+      }
+    }
+    const catalogue = new EventCatalogue(
+      manifests.flatMap((m) => m.publishes),
+      manifests.flatMap((m) => m.subscriptions),
+    );
+    catalogue.manifests = Object.freeze([...manifests]);
+    return catalogue;
+  }
 
   constructor(contracts: readonly EventContract[], subscriptions: readonly Subscription[]) {
     for (const contract of contracts) {
@@ -69,6 +96,16 @@ export class EventCatalogue {
 
   allSubscriptions(): Subscription[] {
     return [...this.subscriptionsByName.values()];
+  }
+
+  /** The modules' manifests, when built with {@link fromModules}; else none. */
+  modules(): readonly ModuleManifest[] {
+    return this.manifests;
+  }
+
+  /** The module whose manifest publishes `contract`, if known. */
+  publisherOf(contract: EventContract): string | undefined {
+    return this.manifests.find((m) => m.publishes.includes(contract))?.name;
   }
 
   subscription(name: string): Subscription | undefined {

@@ -1,8 +1,9 @@
-import { Injectable, type OnModuleInit, SetMetadata } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
+import { HANDLES_EVENTS } from '../catalogue/handles-events.js';
 import type { Subscription } from '../catalogue/subscription.js';
 
 /**
@@ -12,11 +13,6 @@ import type { Subscription } from '../catalogue/subscription.js';
 export interface EventHandler<P = unknown> {
   handle(event: Envelope<P>, tx: EntityManager): Promise<void>;
 }
-
-const HANDLES_EVENTS = Symbol('outbox:handles-events');
-
-/** Binds a provider implementing {@link EventHandler} to a catalogue subscription. */
-export const HandlesEvents = (subscription: Subscription): ClassDecorator => SetMetadata(HANDLES_EVENTS, subscription);
 
 /** A subscription with the handler bound to it. */
 export interface BoundSubscription {

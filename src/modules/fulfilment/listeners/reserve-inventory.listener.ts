@@ -15,7 +15,7 @@ export const reserveInventorySubscription = subscribe(OrderPlacedV1, {
 /** Reserves a placed order's stock, or rejects it with nothing held (see {@link ReserveInventory}). */
 @Injectable()
 @HandlesEvents(reserveInventorySubscription)
-export class ReserveInventoryWhenOrderPlacedListener implements EventHandler<OrderPlacedV1Payload> {
+export class ReserveInventoryListener implements EventHandler<OrderPlacedV1Payload> {
   constructor(private readonly reservation: ReserveInventory) {}
 
   async handle(event: Envelope<OrderPlacedV1Payload>, tx: EntityManager): Promise<void> {

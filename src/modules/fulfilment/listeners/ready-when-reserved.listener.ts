@@ -14,7 +14,7 @@ export const readyWhenReservedSubscription = subscribe(InventoryReservedV1, {
 /** Readiness, reservation side: a reserved order whose payment came first becomes `ready`. */
 @Injectable()
 @HandlesEvents(readyWhenReservedSubscription)
-export class ReadyWhenInventoryReservedListener implements EventHandler<InventoryReservedV1Payload> {
+export class ReadyWhenReservedListener implements EventHandler<InventoryReservedV1Payload> {
   constructor(private readonly orders: OrderLifecycle) {}
 
   async handle(event: Envelope<InventoryReservedV1Payload>, tx: EntityManager): Promise<void> {

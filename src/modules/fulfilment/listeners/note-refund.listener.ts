@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
-import { PaymentConfirmedV1, type PaymentConfirmedV1Payload } from '../../payments/index.js';
+import { PaymentRefundedV1, type PaymentRefundedV1Payload } from '../../payments/index.js';
 import { OrderLifecycle } from '../application/order-lifecycle.js';
 
-export const readyWhenPaidSubscription = subscribe(PaymentConfirmedV1, {
-  name: 'fulfilment.ready-when-paid',
+export const noteRefundSubscription = subscribe(PaymentRefundedV1, {
+  name: 'fulfilment.note-refund',
   module: 'fulfilment',
   // Only order payments are delivered: the others get no ledger row, job or inbox row.
   filter: { purpose: 'order' },
@@ -13,15 +13,15 @@ export const readyWhenPaidSubscription = subscribe(PaymentConfirmedV1, {
   retry: { attempts: 10, backoffMs: 500 },
 });
 
-/** Readiness, payment side: records an order's confirmed payment; a reserved order becomes `ready`. */
+/** Shows a refunded order payment on the order (`paymentStatus: refunded`). */
 @Injectable()
-@HandlesEvents(readyWhenPaidSubscription)
-export class ReadyWhenPaymentConfirmedListener implements EventHandler<PaymentConfirmedV1Payload> {
+@HandlesEvents(noteRefundSubscription)
+export class NoteRefundListener implements EventHandler<PaymentRefundedV1Payload> {
   constructor(private readonly orders: OrderLifecycle) {}
 
-  async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
+  async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId, paymentId } = event.payload;
     if (purpose !== 'order') return; // a delivery relayed before the filter existed
-    await this.orders.paymentConfirmed(tx, referenceId, paymentId);
+    await this.orders.paymentRefunded(tx, referenceId, paymentId);
   }
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
-import { PaymentRefundedV1, type PaymentRefundedV1Payload } from '../../payments/index.js';
+import { PaymentConfirmedV1, type PaymentConfirmedV1Payload } from '../../payments/index.js';
 import { OrderLifecycle } from '../application/order-lifecycle.js';
 
-export const noteRefundSubscription = subscribe(PaymentRefundedV1, {
-  name: 'fulfilment.note-refund',
+export const readyWhenPaidSubscription = subscribe(PaymentConfirmedV1, {
+  name: 'fulfilment.ready-when-paid',
   module: 'fulfilment',
   // Only order payments are delivered: the others get no ledger row, job or inbox row.
   filter: { purpose: 'order' },
@@ -13,15 +13,15 @@ export const noteRefundSubscription = subscribe(PaymentRefundedV1, {
   retry: { attempts: 10, backoffMs: 500 },
 });
 
-/** Shows a refunded order payment on the order (`paymentStatus: refunded`). */
+/** Readiness, payment side: records an order's confirmed payment; a reserved order becomes `ready`. */
 @Injectable()
-@HandlesEvents(noteRefundSubscription)
-export class NoteRefundWhenPaymentRefundedListener implements EventHandler<PaymentRefundedV1Payload> {
+@HandlesEvents(readyWhenPaidSubscription)
+export class ReadyWhenPaidListener implements EventHandler<PaymentConfirmedV1Payload> {
   constructor(private readonly orders: OrderLifecycle) {}
 
-  async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
+  async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId, paymentId } = event.payload;
     if (purpose !== 'order') return; // a delivery relayed before the filter existed
-    await this.orders.paymentRefunded(tx, referenceId, paymentId);
+    await this.orders.paymentConfirmed(tx, referenceId, paymentId);
   }
 }

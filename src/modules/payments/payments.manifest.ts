@@ -1,0 +1,14 @@
+import { defineModule } from '../../outbox/index.js';
+import { PaymentConfirmedV1, PaymentFailedV1, PaymentRefundedV1, PaymentRequestedV1 } from './events/index.js';
+import { ChargeGatewayWhenPaymentRequestedListener } from './listeners/charge-gateway-when-payment-requested.listener.js';
+import { RefundAtGatewayListener } from './listeners/refund-at-gateway.listener.js';
+import { RefundWhenOrderClosedListener } from './listeners/refund-when-order-closed.listener.js';
+
+/** What the payments module publishes and hears (docs/modules.md is generated from it). */
+export const paymentsManifest = defineModule({
+  name: 'payments',
+  summary: 'Payments for debts and orders: idempotent requests, gateway charges, webhooks, refunds.',
+  facade: ['PaymentsApi', 'Payables'],
+  publishes: [PaymentRequestedV1, PaymentConfirmedV1, PaymentFailedV1, PaymentRefundedV1],
+  listeners: [ChargeGatewayWhenPaymentRequestedListener, RefundWhenOrderClosedListener, RefundAtGatewayListener],
+});
