@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { register } from 'prom-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { type DeliveryJobData, deliveryJobId, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
 import type { Envelope, Lane } from '../../src/outbox/index.js';
 import { type ClaimedRow, toEnvelope } from '../../src/outbox/relay/relay.js';
 import type { Principal } from '../../src/platform/index.js';
@@ -187,6 +187,37 @@ export async function redeliver(
       })),
     );
   await eventually(async () => expect(await duplicatesSkipped(subscriber)).toBe(before + copies));
+}
+
+/**
+ * Delivers `envelope` to a retired subscriber as the relay did before the release that retired it:
+ * its ledger row and its job (a job without a ledger row would be a forged one). Waits until it is
+ * handled.
+ */
+export async function deliverAsBeforeRetirement(
+  t: TestApp,
+  db: DataSource,
+  lane: Lane,
+  subscriber: string,
+  envelope: Envelope,
+): Promise<void> {
+  const jobId = deliveryJobId(envelope.id, subscriber);
+  await db.query(
+    `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id, enqueued_at)
+     VALUES ($1, $2, $3, 'enqueued', $4, now())`,
+    [envelope.id, subscriber, lane, jobId],
+  );
+  await t.app
+    .get(LaneQueues)
+    .queue(lane)
+    .add(subscriber, { subscriber, envelope } satisfies DeliveryJobData, { jobId });
+  await eventually(async () => {
+    const [row] = await db.query(`SELECT state FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`, [
+      envelope.id,
+      subscriber,
+    ]);
+    expect(row).toEqual({ state: 'handled' });
+  });
 }
 
 /** Pauses (and later resumes) one lane's queue, so its events wait while others flow. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { Envelope } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient } from '../support/reconciliation.js';
 import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
@@ -15,6 +16,7 @@ import {
   orderInStatus,
   payOrder,
   placeOrder,
+  deliverAsBeforeRetirement,
   redeliver,
   RIYADH,
   stockedSku,
@@ -312,6 +314,14 @@ describe('orders: placement, reservation, readiness, shipping', () => {
   }, 180_000);
 
   describe('readiness: reservation and payment in either order, each delivered three times, ship once', () => {
+    /** The retired readiness subscriber gets no delivery of its own any more (docs/adr/0044-straight-flows.md). */
+    const expectNoDeliveryToRetired = async (reservedEvent: Envelope) => {
+      const deliveries = await db.query(`SELECT subscriber FROM outbox_delivery WHERE event_id = $1`, [
+        reservedEvent.id,
+      ]);
+      expect(deliveries).toEqual([]);
+    };
+
     const expectOneShipment = async (orderId: string, sku: string, onHandBefore: number) => {
       expect((await orderEvents(db, 'fulfilment.order-ready', orderId)).length).toBe(1);
       expect((await orderEvents(db, 'fulfilment.order-shipped', orderId)).length).toBe(1);
@@ -329,6 +339,9 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 2 }]);
       await orderInStatus(t, order.id, 'reserved');
       const [reservedEvent] = await orderEvents(db, 'fulfilment.inventory-reserved', order.id);
+      await expectNoDeliveryToRetired(reservedEvent!);
+      // A delivery made before the release that retired it is still handled: a no-op here (not paid yet).
+      await deliverAsBeforeRetirement(t, db, 'critical', 'fulfilment.ready-when-reserved', reservedEvent!);
       await redeliver(t, 'critical', 'fulfilment.ready-when-reserved', reservedEvent!, 2);
       expect((await getOrder(t, order.id)).body.status).toBe('reserved');
 
@@ -362,7 +375,10 @@ describe('orders: placement, reservation, readiness, shipping', () => {
         await reservations.resume();
       }
       await orderInStatus(t, order.id, 'shipped');
+      // The reservation found the payment and made the order ready in its own transaction.
       const [reservedEvent] = await orderEvents(db, 'fulfilment.inventory-reserved', order.id);
+      await expectNoDeliveryToRetired(reservedEvent!);
+      await deliverAsBeforeRetirement(t, db, 'critical', 'fulfilment.ready-when-reserved', reservedEvent!);
       await redeliver(t, 'critical', 'fulfilment.ready-when-reserved', reservedEvent!, 2);
       const [readyEvent] = await orderEvents(db, 'fulfilment.order-ready', order.id);
       await redeliver(t, 'critical', 'fulfilment.ship-when-ready', readyEvent!, 2);

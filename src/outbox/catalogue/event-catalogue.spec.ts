@@ -35,6 +35,22 @@ describe('event contracts', () => {
 });
 
 describe('the catalogue', () => {
+  it('routes new events only to live subscribers: a retired one keeps its name and lane for what it still drains', () => {
+    const live = subscribe(DebtSettled, { name: 'licences.live', module: 'licences', lane: 'bulk' });
+    const retired = subscribe(DebtSettled, {
+      name: 'licences.old',
+      module: 'licences',
+      lane: 'critical',
+      retired: 'moved into the settling transaction',
+    });
+    const catalogue = new EventCatalogue([DebtSettled], [live, retired]);
+    expect(catalogue.subscribersOf(DebtSettled)).toEqual([live]);
+    expect(catalogue.retiredSubscribersOf(DebtSettled)).toEqual([retired]);
+    expect(catalogue.subscription('licences.old')).toBe(retired);
+    // Its lane no longer makes the event urgent.
+    expect(catalogue.claimPriority(DebtSettled)).toBe(2);
+  });
+
   it('refuses a subscription to an unregistered event', () => {
     const orphan = subscribe(DebtSettled, { name: 'licences.x', module: 'licences' });
     expect(() => new EventCatalogue([], [orphan])).toThrow(/subscribes to unregistered event debts.debt-settled v1/);

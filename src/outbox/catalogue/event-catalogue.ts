@@ -120,8 +120,13 @@ export class EventCatalogue {
     return this.priorities.get(contract) ?? LANE_PRIORITY.bulk;
   }
 
-  /** The subscriptions that receive `contract`. */
+  /** The subscriptions that receive `contract`'s new events (retired ones only drain what they had). */
   subscribersOf(contract: EventContract): Subscription[] {
-    return this.allSubscriptions().filter((s) => s.contracts.includes(contract));
+    return this.allSubscriptions().filter((s) => s.contracts.includes(contract) && s.retired === null);
+  }
+
+  /** Retired subscriptions of `contract`: handlers kept for deliveries made before they retired. */
+  retiredSubscribersOf(contract: EventContract): Subscription[] {
+    return this.allSubscriptions().filter((s) => s.contracts.includes(contract) && s.retired !== null);
   }
 }

@@ -19,6 +19,7 @@ export function renderEventsDoc(catalogue: EventCatalogue): string {
         (s) =>
           `${s.name} (${s.lane}${s.ordered ? ', ordered' : ''}${s.filter ? `; only ${describeFilter(s.filter)}` : ''})`,
       )
+      .concat(catalogue.retiredSubscribersOf(contract).map((s) => `${s.name} (retired: ${s.retired})`))
       .join('<br>');
     lines.push(
       `| \`${contract.type}\` | ${contract.version} | ${contract.owner} | ${contract.aggregateType} | ${payloadFields(contract).join(', ')} | ${subscribers || '—'} | ${contract.description} |`,

@@ -37,7 +37,7 @@ export function renderModulesDoc(catalogue: EventCatalogue): string {
   for (const m of modules) lines.push(`  ${m.name}[${m.name}]`);
   const edges = new Map<string, string[]>();
   for (const m of modules) {
-    for (const s of m.subscriptions) {
+    for (const s of m.subscriptions.filter((sub) => sub.retired === null)) {
       for (const c of s.contracts) {
         const key = `${publisher(c)} --> ${m.name}`;
         const label = c.type.slice(c.type.indexOf('.') + 1);
@@ -75,7 +75,7 @@ export function renderModulesDoc(catalogue: EventCatalogue): string {
       for (const s of m.subscriptions) {
         for (const c of s.contracts) {
           lines.push(
-            `| ${s.name} | ${event(c)} | ${publisher(c)} | ${s.lane}${s.ordered ? ', ordered' : ''} | ` +
+            `| ${s.name}${s.retired === null ? '' : ` (retired: ${s.retired})`} | ${event(c)} | ${publisher(c)} | ${s.lane}${s.ordered ? ', ordered' : ''} | ` +
               `${s.filter ? describeFilter(s.filter) : '—'} | \`${listenerFile(s)}\` |`,
           );
         }

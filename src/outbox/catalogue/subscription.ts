@@ -43,6 +43,13 @@ export interface SubscriptionOptions {
    * time: never from state that can change.
    */
   filter?: PayloadFilter;
+  /**
+   * Retired: why the subscriber gets no new deliveries (its effect now happens elsewhere). The relay
+   * routes no new event to it, but its handler stays bound, so deliveries made before the release
+   * that retired it are still handled, retried and swept; delete the listener once none is open
+   * (`SELECT count(*) FROM outbox_delivery WHERE subscriber = … AND state <> 'handled'`).
+   */
+  retired?: string;
 }
 
 /** Payload fields and the values an event must carry in them to be delivered (see {@link SubscriptionOptions.filter}). */
@@ -60,6 +67,8 @@ export interface Subscription {
   readonly groupCommit: boolean;
   /** Null: every event of the subscribed contracts. */
   readonly filter: PayloadFilter | null;
+  /** Why it gets no new deliveries (see {@link SubscriptionOptions.retired}); null while it does. */
+  readonly retired: string | null;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 1000, jitter: 0.5 };
@@ -89,6 +98,7 @@ export function subscribe(
     nonRetryable: Object.freeze([...(options.nonRetryable ?? [])]),
     groupCommit: options.groupCommit ?? false,
     filter,
+    retired: options.retired ?? null,
   });
 }
 

@@ -136,7 +136,8 @@ export class Relay {
     private readonly queues: LaneQueues,
     private readonly metrics: OutboxMetrics,
   ) {
-    for (const subscription of catalogue.allSubscriptions()) {
+    // Retired subscribers get no new deliveries; their handlers drain the ones they had.
+    for (const subscription of catalogue.allSubscriptions().filter((s) => s.retired === null)) {
       for (const contract of subscription.contracts) {
         this.routeTypes.push(contract.type);
         this.routeVersions.push(contract.version);

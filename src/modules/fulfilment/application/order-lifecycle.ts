@@ -81,8 +81,12 @@ export class OrderLifecycle {
     return this.markReadyIfComplete(tx, order);
   }
 
-  /** {@link readyIfComplete} for an order already locked (and up to date) in this transaction. */
-  private async markReadyIfComplete(
+  /**
+   * {@link readyIfComplete} for an order already locked (and up to date) in this transaction: the
+   * reservation decides readiness in its own transaction, as the payment side does
+   * (docs/adr/0044-straight-flows.md).
+   */
+  async markReadyIfComplete(
     tx: EntityManager,
     order: Pick<OrderEntity, 'id' | 'status' | 'reservedAt' | 'paymentStatus' | 'paymentId'>,
   ): Promise<boolean> {

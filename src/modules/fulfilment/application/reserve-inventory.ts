@@ -12,7 +12,7 @@ import {
 } from '../domain/routing/index.js';
 import { InventoryReservedV1, OrderRejectedV1 } from '../events/index.js';
 import { OrderEntity } from '../persistence/order.entity.js';
-import { lockOrder } from './order-lifecycle.js';
+import { lockOrder, OrderLifecycle } from './order-lifecycle.js';
 import { reservationMetrics } from './reservation.metrics.js';
 import { holdStock } from './stock-moves.js';
 
@@ -54,6 +54,7 @@ export class ReserveInventory {
 
   constructor(
     private readonly outbox: OutboxWriter,
+    private readonly orders: OrderLifecycle,
     @Inject(MILP_SOLVER) private readonly solver: MilpSolver,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -124,15 +125,17 @@ export class ReserveInventory {
 
   private async record(tx: EntityManager, order: OrderEntity, plan: RoutingPlan): Promise<void> {
     const allocations = plan.allocations.map(({ locationId, sku, quantity }) => ({ locationId, sku, quantity }));
+    const status = statusAfterReservation(order.status)!;
+    const reservedAt = new Date();
     await tx.getRepository(OrderEntity).update(
       { id: order.id },
       {
-        status: statusAfterReservation(order.status)!,
+        status,
         allocations,
         routingCost: String(plan.cost),
         routingSolver: plan.solver,
         routingSolverMs: plan.solverMs,
-        reservedAt: new Date(),
+        reservedAt,
       },
     );
     if (plan.fallbackReason) this.logger.warn(`order ${order.id} routed greedily: ${plan.fallbackReason}`);
@@ -141,6 +144,8 @@ export class ReserveInventory {
       aggregateId: order.id,
       payload: { orderId: order.id, allocations },
     });
+    // A payment that came first makes the order ready now, in this transaction: no hop back to this module.
+    await this.orders.markReadyIfComplete(tx, { ...order, status, reservedAt });
   }
 
   private async reject(tx: EntityManager, order: OrderEntity): Promise<void> {

@@ -9,9 +9,14 @@ export const readyWhenReservedSubscription = subscribe(InventoryReservedV1, {
   module: 'fulfilment',
   lane: 'critical',
   retry: { attempts: 10, backoffMs: 500 },
+  retired: 'the reservation decides readiness in its own transaction (ADR 0044)',
 });
 
-/** Readiness, reservation side: a reserved order whose payment came first becomes `ready`. */
+/**
+ * Readiness, reservation side, as it was before the reservation decided it in its own transaction:
+ * kept only to handle deliveries made before that release (a no-op for an order already `ready`).
+ * Delete it, with its manifest entry, once none is open.
+ */
 @Injectable()
 @HandlesEvents(readyWhenReservedSubscription)
 export class ReadyWhenReservedListener implements EventHandler<InventoryReservedV1Payload> {
