@@ -7,10 +7,12 @@ export class ApplyForLicenceDto {
   @Matches(CITIZEN_ID_PATTERN, { message: 'citizenId must be 1-64 letters, digits, "-" or "_"' })
   citizenId!: string;
 
+  @ApiProperty({ minLength: 1, maxLength: 200 })
   @IsString()
   @Length(1, 200)
   activity!: string;
 
+  @ApiProperty({ minLength: 1, maxLength: 500 })
   @IsString()
   @Length(1, 500)
   premisesAddress!: string;
