@@ -1,8 +1,11 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource, MoreThan } from 'typeorm';
 import {
+  ApiAuthProblems,
+  ApiOkPage,
+  ApiProblems,
   CurrentPrincipal,
   decodeCursor,
   isOwner,
@@ -20,6 +23,7 @@ import { type DebtView, toDebtView } from '../application/debt.view.js';
 import { RegisterDebtHandler } from '../application/register-debt.handler.js';
 import { CITIZEN_ID_PATTERN } from '../domain/debt.js';
 import { DebtEntity } from '../persistence/debt.entity.js';
+import { DebtResponse } from './debt.response.js';
 import { RegisterDebtDto } from './register-debt.dto.js';
 
 /**
@@ -34,6 +38,7 @@ function mayRead(principal: Principal, citizenId: string): boolean {
 
 @ApiTags('debts')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Controller('v1')
 export class DebtsController {
   constructor(
@@ -44,6 +49,9 @@ export class DebtsController {
 
   @Post('debts')
   @Roles('service', 'admin')
+  @ApiCreatedResponse({ type: DebtResponse, description: 'Registered' })
+  @ApiOkResponse({ type: DebtResponse, description: 'The same reference with the same body: the existing debt' })
+  @ApiProblems(400, 413, [409, 'The same reference with a different body'])
   async create(@Body() body: RegisterDebtDto, @Res({ passthrough: true }) response: Response): Promise<DebtView> {
     const { debt, created } = await this.register.execute({ ...body, dueDate: body.dueDate ?? null });
     response.status(created ? 201 : 200);
@@ -52,6 +60,8 @@ export class DebtsController {
 
   @Get('debts/:id')
   @Roles('citizen', 'service', 'admin')
+  @ApiOkResponse({ type: DebtResponse })
+  @ApiProblems(400, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<DebtView> {
     const debt = await this.dataSource.getRepository(DebtEntity).findOneBy({ id });
     if (!debt || !mayRead(principal, debt.citizenId)) throw new NotFoundException(`debt ${id} not found`);
@@ -60,6 +70,11 @@ export class DebtsController {
 
   @Get('citizens/:citizenId/debts')
   @Roles('citizen', 'service', 'admin')
+  @ApiOkPage(DebtResponse, {
+    totalOutstanding: { type: 'integer', description: 'integer minor units, over all the citizen’s debts' },
+    currency: { type: 'string', example: 'SAR' },
+  })
+  @ApiProblems(400, 404, [422, 'The total outstanding is beyond the largest exact amount'])
   async list(
     @Param('citizenId') citizenId: string,
     @Query() page: PageQuery,

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../../../platform/index.js';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAuthProblems, ApiProblems, Roles } from '../../../platform/index.js';
 import type { LocationView, SkuView } from '../application/catalogue.view.js';
 import { RecordStockTelemetryHandler } from '../application/record-stock-telemetry.handler.js';
 import { SetStockLevelHandler } from '../application/set-stock-level.handler.js';
@@ -8,6 +8,13 @@ import { type SkuStockView, StockLevelsQuery } from '../application/stock-levels
 import { UpsertLocationHandler } from '../application/upsert-location.handler.js';
 import { UpsertSkuHandler } from '../application/upsert-sku.handler.js';
 import type { StockLevel } from '../domain/stock/stock.js';
+import {
+  LocationResponse,
+  SkuResponse,
+  SkuStockResponse,
+  StockLevelResponse,
+  TelemetryAcceptedResponse,
+} from './fulfilment.response.js';
 import { LocationIdPipe, SkuPipe } from './path-params.pipe.js';
 import { SetStockLevelDto } from './set-stock-level.dto.js';
 import { StockTelemetryDto } from './stock-telemetry.dto.js';
@@ -16,6 +23,7 @@ import { UpsertSkuDto } from './upsert-sku.dto.js';
 
 @ApiTags('fulfilment')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Controller('v1')
 export class CatalogueController {
   constructor(
@@ -28,12 +36,16 @@ export class CatalogueController {
 
   @Put('catalog/skus/:sku')
   @Roles('admin')
+  @ApiOkResponse({ type: SkuResponse, description: 'Created or replaced' })
+  @ApiProblems(400, 413)
   putSku(@Param('sku', SkuPipe) sku: string, @Body() body: UpsertSkuDto): Promise<SkuView> {
     return this.upsertSku.execute({ sku, ...body });
   }
 
   @Put('inventory/locations/:locationId')
   @Roles('admin')
+  @ApiOkResponse({ type: LocationResponse, description: 'Created or replaced' })
+  @ApiProblems(400, 413)
   putLocation(
     @Param('locationId', LocationIdPipe) locationId: string,
     @Body() body: UpsertLocationDto,
@@ -43,6 +55,8 @@ export class CatalogueController {
 
   @Put('inventory/locations/:locationId/stock/:sku')
   @Roles('admin')
+  @ApiOkResponse({ type: StockLevelResponse })
+  @ApiProblems(400, [404, 'Unknown location or SKU'], [409, 'onHand below the reserved quantity'], 413)
   putStock(
     @Param('locationId', LocationIdPipe) locationId: string,
     @Param('sku', SkuPipe) sku: string,
@@ -53,6 +67,8 @@ export class CatalogueController {
 
   @Get('inventory/skus/:sku')
   @Roles('admin')
+  @ApiOkResponse({ type: SkuStockResponse })
+  @ApiProblems(400, [404, 'Unknown SKU'])
   getSkuStock(@Param('sku', SkuPipe) sku: string): Promise<SkuStockView> {
     return this.stockLevels.forSku(sku);
   }
@@ -60,6 +76,8 @@ export class CatalogueController {
   @Post('inventory/telemetry')
   @Roles('service')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: TelemetryAcceptedResponse, description: 'Readings recorded' })
+  @ApiProblems(400, 413)
   postTelemetry(@Body() body: StockTelemetryDto): Promise<{ accepted: number }> {
     return this.telemetry.execute(body.readings);
   }

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import {
+  ApiAuthProblems,
+  ApiProblems,
   applyIdempotentResult,
   CurrentPrincipal,
   IdempotencyService,
@@ -15,10 +17,12 @@ import {
 import { type OrderView, toOrderView } from '../application/order.view.js';
 import { PlaceOrderHandler } from '../application/place-order.handler.js';
 import { OrderEntity } from '../persistence/order.entity.js';
+import { OrderResponse } from './fulfilment.response.js';
 import { PlaceOrderDto } from './place-order.dto.js';
 
 @ApiTags('fulfilment')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Controller('v1/orders')
 export class OrdersController {
   constructor(
@@ -34,7 +38,14 @@ export class OrdersController {
    */
   @Post()
   @Roles('customer', 'admin')
-  @ApiAcceptedResponse({ description: 'Order accepted, status placed' })
+  @ApiAcceptedResponse({ type: OrderResponse, description: 'Order accepted, status placed' })
+  @ApiProblems(
+    [400, 'Invalid body or lines, unknown SKU, mixed currencies; Idempotency-Key missing or invalid'],
+    [404, 'A customer ordering for another customer'],
+    [409, 'Too many open unpaid orders, or the same Idempotency-Key is in flight (Retry-After)'],
+    413,
+    [422, 'More units than ORDER_MAX_UNITS, or the Idempotency-Key reused with another body'],
+  )
   async place(
     @Body() body: PlaceOrderDto,
     @IdempotentRequest() keyed: IdempotencyRequest,
@@ -51,6 +62,8 @@ export class OrdersController {
   /** The order, to its customer or an admin; anyone else gets 404. */
   @Get(':id')
   @Roles('customer', 'admin')
+  @ApiOkResponse({ type: OrderResponse })
+  @ApiProblems(400, 404)
   async get(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,

@@ -1,7 +1,10 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource, MoreThan } from 'typeorm';
 import {
+  ApiAuthProblems,
+  ApiOkPage,
+  ApiProblems,
   CurrentPrincipal,
   decodeCursor,
   isOwner,
@@ -14,6 +17,7 @@ import {
 import { type ApplicationView, toApplicationView } from '../application/application.view.js';
 import { ApplyForLicenceHandler } from '../application/apply-for-licence.handler.js';
 import { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
+import { ApplicationResponse } from './application.response.js';
 import { ApplyForLicenceDto } from './apply-for-licence.dto.js';
 
 const isOwnerOrAdmin = (principal: Principal, citizenId: string) =>
@@ -21,6 +25,7 @@ const isOwnerOrAdmin = (principal: Principal, citizenId: string) =>
 
 @ApiTags('licences')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Roles('citizen', 'admin')
 @Controller('v1')
 export class LicencesController {
@@ -30,6 +35,8 @@ export class LicencesController {
   ) {}
 
   @Post('licences/applications')
+  @ApiCreatedResponse({ type: ApplicationResponse })
+  @ApiProblems(400, [404, 'A citizen applying for another citizen'], 413)
   async create(@Body() body: ApplyForLicenceDto, @CurrentPrincipal() principal: Principal): Promise<ApplicationView> {
     // A citizen applies only for themselves; pretending otherwise gets the same 404 as a stranger's object.
     if (!isOwnerOrAdmin(principal, body.citizenId)) throw new NotFoundException(`citizen ${body.citizenId} not found`);
@@ -37,6 +44,8 @@ export class LicencesController {
   }
 
   @Get('licences/applications/:id')
+  @ApiOkResponse({ type: ApplicationResponse })
+  @ApiProblems(400, 404)
   async get(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
@@ -49,6 +58,8 @@ export class LicencesController {
   }
 
   @Get('citizens/:citizenId/licences/applications')
+  @ApiOkPage(ApplicationResponse)
+  @ApiProblems(400, 404)
   async list(
     @Param('citizenId') citizenId: string,
     @Query() page: PageQuery,

@@ -1,10 +1,11 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public, WebhookBudget } from '../../../platform/index.js';
+import { ApiProblems, Public, WebhookBudget } from '../../../platform/index.js';
 import { ReceiveGatewayWebhookHandler } from '../application/receive-gateway-webhook.handler.js';
 import { WEBHOOK_SIGNATURE_HEADER } from '../gateway/webhook-signature.js';
 import { GatewaySignatureGuard } from './gateway-signature.guard.js';
 import { GatewayWebhookDto } from './gateway-webhook.dto.js';
+import { WebhookReceivedResponse } from './payment.response.js';
 
 @ApiTags('payments')
 @Controller('v1/payments')
@@ -27,7 +28,17 @@ export class GatewayWebhookController {
     required: true,
     description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with GATEWAY_WEBHOOK_SECRET>',
   })
-  @ApiOkResponse({ schema: { example: { received: true } } })
+  @ApiOkResponse({
+    type: WebhookReceivedResponse,
+    description: 'Received; an eventId seen before has no second effect',
+  })
+  @ApiProblems(
+    [400, 'Invalid body, or a missing, malformed, stale or wrong signature'],
+    [404, 'Unknown payment'],
+    413,
+    [422, 'Amount or currency differs from the payment’s'],
+    429,
+  )
   async receive(@Body() body: GatewayWebhookDto): Promise<{ received: true }> {
     await this.webhooks.execute(body);
     return { received: true };

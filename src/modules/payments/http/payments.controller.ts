@@ -1,8 +1,10 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import {
+  ApiAuthProblems,
+  ApiProblems,
   applyIdempotentResult,
   CurrentPrincipal,
   IdempotencyService,
@@ -16,10 +18,12 @@ import { type PaymentView, toPaymentView } from '../application/payment.view.js'
 import { RequestPaymentHandler } from '../application/request-payment.handler.js';
 import { ownerRoleOf } from '../domain/payment-rules.js';
 import { PaymentEntity } from '../persistence/payment.entity.js';
+import { PaymentResponse } from './payment.response.js';
 import { RequestPaymentDto } from './request-payment.dto.js';
 
 @ApiTags('payments')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Controller('v1/payments')
 export class PaymentsController {
   constructor(
@@ -36,7 +40,15 @@ export class PaymentsController {
    */
   @Post()
   @Roles('citizen', 'customer', 'admin')
-  @ApiAcceptedResponse({ description: 'Payment accepted, status pending' })
+  @ApiAcceptedResponse({ type: PaymentResponse, description: 'Payment accepted, status pending' })
+  @ApiProblems(
+    [400, 'Invalid body, or Idempotency-Key missing or invalid'],
+    [403, 'The roles may not pay this purpose'],
+    [404, 'Unknown reference, or another owner’s'],
+    [409, 'The reference takes no more payments, or the same Idempotency-Key is in flight (Retry-After)'],
+    413,
+    [422, 'Amount or currency the reference does not accept, or the Idempotency-Key reused with another body'],
+  )
   async request(
     @Body() body: RequestPaymentDto,
     @IdempotentRequest() keyed: IdempotencyRequest,
@@ -57,6 +69,8 @@ export class PaymentsController {
    */
   @Get(':id')
   @Roles('citizen', 'customer', 'admin')
+  @ApiOkResponse({ type: PaymentResponse })
+  @ApiProblems(400, 404)
   async get(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
