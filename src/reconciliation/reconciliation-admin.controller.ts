@@ -1,7 +1,19 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { decodeCursor, type Page, PageQuery, ProblemException, Roles, toPage, UUID_CURSOR } from '../platform/index.js';
+import {
+  ApiAuthProblems,
+  ApiOkPage,
+  ApiProblems,
+  decodeCursor,
+  type Page,
+  PageQuery,
+  ProblemException,
+  Roles,
+  toPage,
+  UUID_CURSOR,
+} from '../platform/index.js';
+import { FindingResponse, RunRequestedResponse, RunResponse } from './reconciliation-admin.response.js';
 import { ReconciliationRunner } from './reconciliation-runner.js';
 import {
   FINDING_STATUSES,
@@ -40,6 +52,7 @@ const page = <T extends { id: string }>(rows: T[], limit: number): Page<T> =>
 /** Reconciliation's admin API (API.md, "Admin"). */
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Roles('admin')
 @Controller('admin/reconciliation')
 export class ReconciliationAdminController {
@@ -50,6 +63,8 @@ export class ReconciliationAdminController {
 
   /** Runs, newest first. */
   @Get('runs')
+  @ApiOkPage(RunResponse)
+  @ApiProblems(400)
   async runs(@Query() query: RunListQuery): Promise<Page<RunView>> {
     const rows = await this.store.runs(query, query.limit + 1, before(query.cursor));
     return page(rows, query.limit);
@@ -57,6 +72,8 @@ export class ReconciliationAdminController {
 
   /** Findings, newest first; `?status=open` lists the exceptions waiting for an admin. */
   @Get('findings')
+  @ApiOkPage(FindingResponse)
+  @ApiProblems(400)
   async findings(@Query() query: FindingListQuery): Promise<Page<FindingView>> {
     const rows = await this.store.findings(query, query.limit + 1, before(query.cursor));
     return page(rows, query.limit);
@@ -65,6 +82,8 @@ export class ReconciliationAdminController {
   /** Closes an open exception once an admin has dealt with it. */
   @Post('findings/:id/resolve')
   @HttpCode(200)
+  @ApiOkResponse({ type: FindingResponse, description: 'Resolved' })
+  @ApiProblems(400, [404, 'Unknown finding'], [409, 'The finding is not open'])
   async resolve(@Param('id', new ParseUUIDPipe()) id: string): Promise<FindingView> {
     const resolved = await this.store.resolve(id);
     if (resolved) return resolved;
@@ -75,6 +94,8 @@ export class ReconciliationAdminController {
   /** Runs `name` now (on a scheduler process); the run appears in `/runs` as queued, then running. */
   @Post(':name/run')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RunRequestedResponse, description: 'Run requested' })
+  @ApiProblems([404, 'Unknown reconciler'])
   async run(@Param('name') name: string): Promise<{ runId: string }> {
     if (!this.runner.has(name)) throw new NotFoundException(`reconciler ${name} not found`);
     return { runId: await this.runner.request(name) };

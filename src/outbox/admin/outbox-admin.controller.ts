@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, type Principal, Roles } from '../../platform/auth/index.js';
 import { decodeCursor, encodeCursor, OFFSET_CURSOR, type Page, PageQuery } from '../../platform/http/pagination.js';
+import { ApiAuthProblems, ApiOkPage, ApiProblems } from '../../platform/http/api-docs.js';
 import { ValidationProblem } from '../../platform/http/problem.js';
 import {
   BULK_REPLAY_DEFAULT_LIMIT,
@@ -13,6 +14,14 @@ import {
   DeadLetters,
 } from '../dead-letters/dead-letters.service.js';
 import { type MessageJourney, MessageJourneys } from './message-journeys.js';
+import {
+  BulkReplayResponse,
+  DeadLetterReplayResponse,
+  DeadLetterResponse,
+  MessageJourneyResponse,
+  OutboxStatsResponse,
+  ReplayOneResponse,
+} from './outbox-admin.response.js';
 
 /**
  * A bulk replay: a filter, or `all: true` to replay every dead letter (never implied by an empty
@@ -20,9 +29,26 @@ import { type MessageJourney, MessageJourneys } from './message-journeys.js';
  * substring of every message), so values must not be empty.
  */
 export class BulkReplayDto {
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(100) subscriber?: string;
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) type?: string;
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(500) error?: string;
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  subscriber?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200, description: 'event type' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  type?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 500, description: 'substring of the error message or class' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  error?: string;
 
   @ApiPropertyOptional({ description: 'replay every dead letter; required when no filter is given' })
   @IsOptional()
@@ -62,6 +88,7 @@ function page<T>(rows: T[], limit: number, offset: number): Page<T> {
 /** The outbox's admin API (API.md, "Admin"). */
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Roles('admin')
 @Controller('admin')
 export class OutboxAdminController {
@@ -72,6 +99,7 @@ export class OutboxAdminController {
   ) {}
 
   @Get('outbox')
+  @ApiOkResponse({ type: OutboxStatsResponse })
   async outbox(): Promise<{
     pending: number;
     oldestPendingAgeSeconds: number;
@@ -93,6 +121,8 @@ export class OutboxAdminController {
 
   /** The journeys of one correlation id's events (a request and everything it caused), oldest first. */
   @Get('messages')
+  @ApiOkPage(MessageJourneyResponse)
+  @ApiProblems(400)
   async messages(@Query() query: MessageListQuery): Promise<Page<MessageJourney>> {
     const limit = query.limit;
     const offset = decodeCursor(OFFSET_CURSOR, query.cursor) ?? 0;
@@ -101,6 +131,8 @@ export class OutboxAdminController {
 
   /** One event's journey: envelope, each subscriber's delivery, the events its handlers appended. */
   @Get('messages/:eventId')
+  @ApiOkResponse({ type: MessageJourneyResponse })
+  @ApiProblems(400, [404, 'Unknown event'])
   async message(@Param('eventId', new ParseUUIDPipe()) eventId: string): Promise<MessageJourney> {
     const journey = await this.journeys.byEventId(eventId);
     if (!journey) throw new NotFoundException(`event ${eventId} not found`);
@@ -108,6 +140,8 @@ export class OutboxAdminController {
   }
 
   @Get('dead-letters')
+  @ApiOkPage(DeadLetterResponse)
+  @ApiProblems(400)
   async list(@Query() query: DeadLetterListQuery): Promise<Page<DeadLetter>> {
     const { limit, cursor, ...filter } = query;
     const offset = decodeCursor(OFFSET_CURSOR, cursor) ?? 0;
@@ -125,6 +159,8 @@ export class OutboxAdminController {
    */
   @Post('dead-letters/replay')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: BulkReplayResponse, description: 'Replayed' })
+  @ApiProblems([400, 'Invalid body, or neither a filter nor "all": true, or both'], 413)
   async replayMatching(
     @Body() body: BulkReplayDto,
     @CurrentPrincipal() principal: Principal,
@@ -152,6 +188,8 @@ export class OutboxAdminController {
 
   /** The audit of bulk replays, newest first. */
   @Get('dead-letters/replays')
+  @ApiOkPage(DeadLetterReplayResponse)
+  @ApiProblems(400)
   async replays(@Query() query: PageQuery): Promise<Page<DeadLetterReplay>> {
     const offset = decodeCursor(OFFSET_CURSOR, query.cursor) ?? 0;
     return page(await this.deadLetters.replays(query.limit + 1, offset), query.limit, offset);
@@ -159,6 +197,8 @@ export class OutboxAdminController {
 
   @Post('dead-letters/:id/replay')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: ReplayOneResponse, description: 'Replayed' })
+  @ApiProblems(400, [404, 'Unknown dead letter'])
   async replayOne(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ replayed: number }> {
     if (!(await this.deadLetters.get(id))) throw new NotFoundException(`dead letter ${id} not found`);
     return { replayed: await this.deadLetters.replayOne(id) };

@@ -1,9 +1,18 @@
 import { Controller, Get, HttpCode, Logger, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { CurrentPrincipal, loggableError, type Principal, ProblemException, Roles } from '../../../platform/index.js';
+import {
+  ApiAuthProblems,
+  ApiProblems,
+  CurrentPrincipal,
+  loggableError,
+  type Principal,
+  ProblemException,
+  Roles,
+} from '../../../platform/index.js';
 import { BALANCE_PROJECTIONS, projectionNamed } from '../projections/balance-projections.js';
 import { ProjectionRebuilder, RebuildInProgressError, type RebuildView } from '../projections/projection-rebuilder.js';
+import { ProjectionListResponse, ProjectionResponse, RebuildStartedResponse } from './ledger.response.js';
 
 /** A projection as the admin API shows it: the live version, and its latest rebuild's progress. */
 export interface ProjectionView {
@@ -19,6 +28,7 @@ export interface ProjectionView {
 /** Balance projections' admin API (API.md, "Admin"): list, show, rebuild without downtime. */
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Roles('admin')
 @Controller('admin/projections')
 export class ProjectionsAdminController {
@@ -30,11 +40,14 @@ export class ProjectionsAdminController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: ProjectionListResponse })
   async list(): Promise<{ items: ProjectionView[] }> {
     return { items: await Promise.all(BALANCE_PROJECTIONS.map((p) => this.view(p.name))) };
   }
 
   @Get(':name')
+  @ApiOkResponse({ type: ProjectionResponse })
+  @ApiProblems([404, 'Unknown projection'])
   show(@Param('name') name: string): Promise<ProjectionView> {
     return this.view(this.known(name));
   }
@@ -42,6 +55,8 @@ export class ProjectionsAdminController {
   /** Starts a rebuild in this process and answers at once; follow it with `GET /admin/projections/{name}`. */
   @Post(':name/rebuild')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: RebuildStartedResponse, description: 'Rebuild started' })
+  @ApiProblems([404, 'Unknown projection'], [409, 'A rebuild of this projection is running (rebuildId names it)'])
   async rebuild(@Param('name') name: string, @CurrentPrincipal() principal: Principal): Promise<{ rebuildId: string }> {
     let started: RebuildView;
     try {

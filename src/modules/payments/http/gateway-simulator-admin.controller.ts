@@ -1,8 +1,15 @@
 import { Body, Controller, Get, Inject, Logger, Patch } from '@nestjs/common';
-import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
-import { CurrentPrincipal, type Principal, ProblemException, Roles } from '../../../platform/index.js';
+import {
+  ApiAuthProblems,
+  ApiProblems,
+  CurrentPrincipal,
+  type Principal,
+  ProblemException,
+  Roles,
+} from '../../../platform/index.js';
 import { GATEWAY_SIM_SETTINGS, type GatewaySimSettings } from '../gateway/simulated-gateway.js';
 
 /** `PATCH /admin/gateway-simulator`: the faults to change; those left out keep their value. */
@@ -50,6 +57,20 @@ export interface GatewaySimView {
   faults: GatewaySimSettings;
 }
 
+class GatewaySimFaultsResponse implements GatewaySimSettings {
+  @ApiProperty({ type: 'integer' }) latencyMs!: number;
+  @ApiProperty() declineRate!: number;
+  @ApiProperty() timeoutAfterChargeRate!: number;
+  @ApiProperty() errorRate!: number;
+  @ApiProperty() rejectRate!: number;
+}
+
+/** {@link GatewaySimView} for the OpenAPI document. */
+class GatewaySimResponse implements GatewaySimView {
+  @ApiProperty({ description: 'whether this process charges (has the worker role)' }) charging!: boolean;
+  @ApiProperty({ type: GatewaySimFaultsResponse }) faults!: GatewaySimFaultsResponse;
+}
+
 /**
  * The in-process payment simulator's faults, read and changed while the app runs, so that a
  * gateway failure can be made to happen and then healed (`npm run demo`, docs/adr/0037). Mounted
@@ -59,6 +80,7 @@ export interface GatewaySimView {
  */
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiAuthProblems()
 @Roles('admin')
 @Controller('admin/gateway-simulator')
 export class GatewaySimulatorAdminController {
@@ -70,11 +92,14 @@ export class GatewaySimulatorAdminController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: GatewaySimResponse })
   show(): GatewaySimView {
     return this.view();
   }
 
   @Patch()
+  @ApiOkResponse({ type: GatewaySimResponse, description: 'The faults after the change' })
+  @ApiProblems(400, [409, 'This process has no worker role: its simulator takes no charges'], 413)
   change(@Body() body: ChangeGatewaySimDto, @CurrentPrincipal() principal: Principal): GatewaySimView {
     if (!this.config.roles.has('worker')) {
       throw new ProblemException(
