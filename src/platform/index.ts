@@ -2,7 +2,14 @@ export * from './auth/index.js';
 export * from './context/index.js';
 export { configureHttp, CORRELATION_HEADER } from './http/configure-http.js';
 export { ProblemException, ValidationProblem, problemType } from './http/problem.js';
-export { ApiAuthProblems, ApiOkPage, ApiProblems, FieldErrorSchema, ProblemDetails } from './http/api-docs.js';
+export {
+  ApiAuthProblems,
+  ApiBodyProblems,
+  ApiOkPage,
+  ApiProblems,
+  FieldErrorSchema,
+  ProblemDetails,
+} from './http/api-docs.js';
 export type { ProblemStatus } from './http/api-docs.js';
 export type { FieldError, ProblemDocument } from './http/problem.js';
 export { loggingModule } from './logging/logging.module.js';

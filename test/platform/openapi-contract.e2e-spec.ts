@@ -177,12 +177,12 @@ describe('OpenAPI document agrees with API.md', () => {
     );
   });
 
-  it('declares the conventions of API.md: 401, 403 and 429 with a token; 400 and 413 with a body', () => {
+  it('declares the conventions: 401, 403 and 429 with a token; 400, 413 and 415 with a body', () => {
     const missing = [...operations].flatMap(([key, operation]) => {
       const declared = Object.keys(operation.responses);
       const expected = [
         ...((operation.security ?? []).length > 0 ? ['401', '403', '429'] : ['429']),
-        ...(operation.requestBody ? ['400', '413'] : []),
+        ...(operation.requestBody ? ['400', '413', '415'] : []),
       ];
       return expected.filter((s) => !declared.includes(s)).map((s) => `${key} → ${s}`);
     });

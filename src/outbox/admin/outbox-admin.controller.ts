@@ -4,7 +4,7 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLengt
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, type Principal, Roles } from '../../platform/auth/index.js';
 import { decodeCursor, encodeCursor, OFFSET_CURSOR, type Page, PageQuery } from '../../platform/http/pagination.js';
-import { ApiAuthProblems, ApiOkPage, ApiProblems } from '../../platform/http/api-docs.js';
+import { ApiAuthProblems, ApiBodyProblems, ApiOkPage, ApiProblems } from '../../platform/http/api-docs.js';
 import { ValidationProblem } from '../../platform/http/problem.js';
 import {
   BULK_REPLAY_DEFAULT_LIMIT,
@@ -160,7 +160,8 @@ export class OutboxAdminController {
   @Post('dead-letters/replay')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: BulkReplayResponse, description: 'Replayed' })
-  @ApiProblems([400, 'Invalid body, or neither a filter nor "all": true, or both'], 413)
+  @ApiProblems([400, 'Invalid body, or neither a filter nor "all": true, or both'])
+  @ApiBodyProblems()
   async replayMatching(
     @Body() body: BulkReplayDto,
     @CurrentPrincipal() principal: Principal,

@@ -42,7 +42,7 @@ export class ProblemDetails implements ProblemDocument {
 }
 
 /** The error statuses routes document; each has one meaning across the API (API.md, "Conventions"). */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429;
 
 const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
   400: 'Invalid request: malformed JSON, unknown or invalid fields, parameters or query (errors lists the fields)',
@@ -51,6 +51,7 @@ const PROBLEM_DESCRIPTIONS: Record<ProblemStatus, string> = {
   404: 'Not found, or another owner’s object (no existence leak)',
   409: 'Conflict with the current state',
   413: 'Body larger than HTTP_BODY_LIMIT',
+  415: 'Body that is not JSON (Content-Type must be application/json)',
   422: 'Well-formed but not acceptable in the current state',
   429: 'Rate limit reached; see Retry-After',
 };
@@ -79,6 +80,12 @@ export function ApiProblems(
 
 /** What a bearer-authenticated route with roles answers before its handler runs: 401, 403 and 429. */
 export const ApiAuthProblems = (): MethodDecorator & ClassDecorator => ApiProblems(401, 403, 429);
+
+/**
+ * What a route that reads a JSON body answers before its handler runs, besides 400: 413 and 415
+ * (`configureHttp`). The 400 is left to the route, which knows what else it refuses.
+ */
+export const ApiBodyProblems = (): MethodDecorator & ClassDecorator => ApiProblems(413, 415);
 
 /**
  * A 200 answer that is a page of `item` (API.md, "Lists": `{ items, nextCursor }`), with `extra`

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { DataSource, MoreThan } from 'typeorm';
 import {
   ApiAuthProblems,
+  ApiBodyProblems,
   ApiOkPage,
   ApiProblems,
   CurrentPrincipal,
@@ -51,7 +52,8 @@ export class DebtsController {
   @Roles('service', 'admin')
   @ApiCreatedResponse({ type: DebtResponse, description: 'Registered' })
   @ApiOkResponse({ type: DebtResponse, description: 'The same reference with the same body: the existing debt' })
-  @ApiProblems(400, 413, [409, 'The same reference with a different body'])
+  @ApiProblems(400, [409, 'The same reference with a different body'])
+  @ApiBodyProblems()
   async create(@Body() body: RegisterDebtDto, @Res({ passthrough: true }) response: Response): Promise<DebtView> {
     const { debt, created } = await this.register.execute({ ...body, dueDate: body.dueDate ?? null });
     response.status(created ? 201 : 200);

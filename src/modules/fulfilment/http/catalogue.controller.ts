@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ApiAuthProblems, ApiProblems, Roles } from '../../../platform/index.js';
+import { ApiAuthProblems, ApiBodyProblems, ApiProblems, Roles } from '../../../platform/index.js';
 import type { LocationView, SkuView } from '../application/catalogue.view.js';
 import { RecordStockTelemetryHandler } from '../application/record-stock-telemetry.handler.js';
 import { SetStockLevelHandler } from '../application/set-stock-level.handler.js';
@@ -37,7 +37,8 @@ export class CatalogueController {
   @Put('catalog/skus/:sku')
   @Roles('admin')
   @ApiOkResponse({ type: SkuResponse, description: 'Created or replaced' })
-  @ApiProblems(400, 413)
+  @ApiProblems(400)
+  @ApiBodyProblems()
   putSku(@Param('sku', SkuPipe) sku: string, @Body() body: UpsertSkuDto): Promise<SkuView> {
     return this.upsertSku.execute({ sku, ...body });
   }
@@ -45,7 +46,8 @@ export class CatalogueController {
   @Put('inventory/locations/:locationId')
   @Roles('admin')
   @ApiOkResponse({ type: LocationResponse, description: 'Created or replaced' })
-  @ApiProblems(400, 413)
+  @ApiProblems(400)
+  @ApiBodyProblems()
   putLocation(
     @Param('locationId', LocationIdPipe) locationId: string,
     @Body() body: UpsertLocationDto,
@@ -56,7 +58,8 @@ export class CatalogueController {
   @Put('inventory/locations/:locationId/stock/:sku')
   @Roles('admin')
   @ApiOkResponse({ type: StockLevelResponse })
-  @ApiProblems(400, [404, 'Unknown location or SKU'], [409, 'onHand below the reserved quantity'], 413)
+  @ApiProblems(400, [404, 'Unknown location or SKU'], [409, 'onHand below the reserved quantity'])
+  @ApiBodyProblems()
   putStock(
     @Param('locationId', LocationIdPipe) locationId: string,
     @Param('sku', SkuPipe) sku: string,
@@ -77,7 +80,8 @@ export class CatalogueController {
   @Roles('service')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: TelemetryAcceptedResponse, description: 'Readings recorded' })
-  @ApiProblems(400, 413)
+  @ApiProblems(400)
+  @ApiBodyProblems()
   postTelemetry(@Body() body: StockTelemetryDto): Promise<{ accepted: number }> {
     return this.telemetry.execute(body.readings);
   }

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import {
   ApiAuthProblems,
+  ApiBodyProblems,
   ApiProblems,
   applyIdempotentResult,
   CurrentPrincipal,
@@ -43,9 +44,9 @@ export class OrdersController {
     [400, 'Invalid body or lines, unknown SKU, mixed currencies; Idempotency-Key missing or invalid'],
     [404, 'A customer ordering for another customer'],
     [409, 'Too many open unpaid orders, or the same Idempotency-Key is in flight (Retry-After)'],
-    413,
     [422, 'More units than ORDER_MAX_UNITS, or the Idempotency-Key reused with another body'],
   )
+  @ApiBodyProblems()
   async place(
     @Body() body: PlaceOrderDto,
     @IdempotentRequest() keyed: IdempotencyRequest,

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import { DataSource, MoreThan } from 'typeorm';
 import {
   ApiAuthProblems,
+  ApiBodyProblems,
   ApiOkPage,
   ApiProblems,
   CurrentPrincipal,
@@ -36,7 +37,8 @@ export class LicencesController {
 
   @Post('licences/applications')
   @ApiCreatedResponse({ type: ApplicationResponse })
-  @ApiProblems(400, [404, 'A citizen applying for another citizen'], 413)
+  @ApiProblems(400, [404, 'A citizen applying for another citizen'])
+  @ApiBodyProblems()
   async create(@Body() body: ApplyForLicenceDto, @CurrentPrincipal() principal: Principal): Promise<ApplicationView> {
     // A citizen applies only for themselves; pretending otherwise gets the same 404 as a stranger's object.
     if (!isOwnerOrAdmin(principal, body.citizenId)) throw new NotFoundException(`citizen ${body.citizenId} not found`);

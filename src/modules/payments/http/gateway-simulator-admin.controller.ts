@@ -4,6 +4,7 @@ import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 import {
   ApiAuthProblems,
+  ApiBodyProblems,
   ApiProblems,
   CurrentPrincipal,
   type Principal,
@@ -99,7 +100,8 @@ export class GatewaySimulatorAdminController {
 
   @Patch()
   @ApiOkResponse({ type: GatewaySimResponse, description: 'The faults after the change' })
-  @ApiProblems(400, [409, 'This process has no worker role: its simulator takes no charges'], 413)
+  @ApiProblems(400, [409, 'This process has no worker role: its simulator takes no charges'])
+  @ApiBodyProblems()
   change(@Body() body: ChangeGatewaySimDto, @CurrentPrincipal() principal: Principal): GatewaySimView {
     if (!this.config.roles.has('worker')) {
       throw new ProblemException(

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, Public, WebhookBudget } from '../../../platform/index.js';
+import { ApiBodyProblems, ApiProblems, Public, WebhookBudget } from '../../../platform/index.js';
 import { ReceiveGatewayWebhookHandler } from '../application/receive-gateway-webhook.handler.js';
 import { WEBHOOK_SIGNATURE_HEADER } from '../gateway/webhook-signature.js';
 import { GatewaySignatureGuard } from './gateway-signature.guard.js';
@@ -35,10 +35,10 @@ export class GatewayWebhookController {
   @ApiProblems(
     [400, 'Invalid body, or a missing, malformed, stale or wrong signature'],
     [404, 'Unknown payment'],
-    413,
     [422, 'Amount or currency differs from the payment’s'],
     429,
   )
+  @ApiBodyProblems()
   async receive(@Body() body: GatewayWebhookDto): Promise<{ received: true }> {
     await this.webhooks.execute(body);
     return { received: true };

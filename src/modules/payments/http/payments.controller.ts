@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import {
   ApiAuthProblems,
+  ApiBodyProblems,
   ApiProblems,
   applyIdempotentResult,
   CurrentPrincipal,
@@ -46,9 +47,9 @@ export class PaymentsController {
     [403, 'The roles may not pay this purpose'],
     [404, 'Unknown reference, or another owner’s'],
     [409, 'The reference takes no more payments, or the same Idempotency-Key is in flight (Retry-After)'],
-    413,
     [422, 'Amount or currency the reference does not accept, or the Idempotency-Key reused with another body'],
   )
+  @ApiBodyProblems()
   async request(
     @Body() body: RequestPaymentDto,
     @IdempotentRequest() keyed: IdempotencyRequest,
