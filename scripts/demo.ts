@@ -11,8 +11,11 @@
  * Against the stub provider (README, "Payments through the stub provider"), set DEMO_GATEWAY_STUB_URL
  * (e.g. http://127.0.0.1:4010) to also print the charge the provider took for each payment; the
  * failure is then made at the stub (`PATCH /_stub/settings`).
+ * Every call goes through the typed client generated from the app's OpenAPI document
+ * (`scripts/api/`): a route, parameter or field the document does not have fails `tsc`.
  */
 import { randomUUID } from 'node:crypto';
+import { apiClient, ok, type Schema } from './api/client.js';
 import { loadConfig } from '../src/config/app-config.js';
 import type { Role } from '../src/platform/auth/principal.js';
 import { TokenService } from '../src/platform/auth/token.service.js';
@@ -25,12 +28,14 @@ const tokens = new TokenService(loadConfig({ ...process.env, PAYMENT_GATEWAY: 's
 const started = Date.now();
 const citizenId = `demo-citizen-${randomUUID().slice(0, 8)}`;
 
-const bearer = (sub: string, roles: Role[]) => `Bearer ${tokens.sign({ sub, roles })}`;
-const service = bearer('demo-issuer', ['service']);
-const citizen = bearer(citizenId, ['citizen']);
+/** The API as one principal: every call carries its bearer token. */
+const as = (sub: string, roles: Role[]) => apiClient(baseUrl, `Bearer ${tokens.sign({ sub, roles })}`);
+const service = as('demo-issuer', ['service']);
+const citizen = as(citizenId, ['citizen']);
 const customerId = `demo-customer-${randomUUID().slice(0, 8)}`;
-const customer = bearer(customerId, ['customer']);
-const admin = bearer('demo-admin', ['admin']);
+const customer = as(customerId, ['customer']);
+const admin = as('demo-admin', ['admin']);
+const idempotencyKey = () => ({ header: { 'Idempotency-Key': randomUUID() } });
 
 /** The random tail of a uuid v7 (its head is a timestamp, the same for every id made in one run). */
 const short = (id: string) => id.slice(-8);
@@ -38,34 +43,6 @@ const short = (id: string) => id.slice(-8);
 function step(message: string): void {
   const seconds = ((Date.now() - started) / 1000).toFixed(2).padStart(6);
   process.stdout.write(`[+${seconds}s] ${message}\n`);
-}
-
-async function call<T>(
-  method: string,
-  path: string,
-  auth: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<T> {
-  return (await exchange<T>(method, path, auth, body, headers)).body;
-}
-
-/** {@link call}, with the response's headers (the correlation id of what the request caused). */
-async function exchange<T>(
-  method: string,
-  path: string,
-  auth: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ body: T; headers: Headers }> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { Authorization: auth, 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
-  return { body: JSON.parse(text) as T, headers: response.headers };
 }
 
 /** Polls until `done` holds, printing nothing meanwhile; fails after `timeoutMs`. */
@@ -84,38 +61,7 @@ async function until<T>(
   }
 }
 
-interface Debt {
-  id: string;
-  amount: number;
-  outstanding: number;
-  status: string;
-}
-interface Application {
-  id: string;
-  status: string;
-  blockingDebtIds: string[];
-  licenceNumber: string | null;
-}
-interface Payment {
-  id: string;
-  status: string;
-  amount: number;
-}
-interface Order {
-  id: string;
-  total: number;
-  status: string;
-  paymentStatus: string;
-  allocations: Array<{ locationId: string; sku: string; quantity: number }>;
-  routing: { cost: number; solverMs: number; solver: string } | null;
-  shippedAt: string | null;
-}
-interface StockLevel {
-  locationId: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-}
+type Debt = Schema<'DebtResponse'>;
 
 /** With DEMO_GATEWAY_STUB_URL: what the stub provider recorded for the payment's charge. */
 async function showProviderCharge(paymentId: string): Promise<void> {
@@ -134,25 +80,28 @@ async function showProviderCharge(paymentId: string): Promise<void> {
   );
 }
 
+const paymentOf = (id: string) => ok(citizen.GET('/v1/payments/{id}', { params: { path: { id } } }));
+const debtOf = (id: string) => ok(citizen.GET('/v1/debts/{id}', { params: { path: { id } } }));
+const orderOf = (id: string) => ok(customer.GET('/v1/orders/{id}', { params: { path: { id } } }));
+
 async function pay(debt: Debt, amount: number): Promise<void> {
-  const payment = await call<Payment>(
-    'POST',
-    '/v1/payments',
-    citizen,
-    { purpose: 'debt', referenceId: debt.id, amount, currency: 'SAR' },
-    { 'Idempotency-Key': randomUUID() },
+  const payment = await ok(
+    citizen.POST('/v1/payments', {
+      params: idempotencyKey(),
+      body: { purpose: 'debt', referenceId: debt.id, amount, currency: 'SAR' },
+    }),
   );
   step(`payment ${short(payment.id)} of ${amount / 100} SAR accepted (${payment.status})`);
   const confirmed = await until(
     'payment confirmation',
-    () => call<Payment>('GET', `/v1/payments/${payment.id}`, citizen),
+    () => paymentOf(payment.id),
     (p) => p.status !== 'pending',
   );
   step(`payment ${short(payment.id)} ${confirmed.status}`);
   await showProviderCharge(payment.id);
   const after = await until(
     'the debt to reflect the payment',
-    () => call<Debt>('GET', `/v1/debts/${debt.id}`, citizen),
+    () => debtOf(debt.id),
     (d) => d.outstanding <= debt.outstanding - amount,
   );
   step(`debt ${short(debt.id)}: ${after.outstanding / 100} SAR outstanding (${after.status})`);
@@ -161,29 +110,26 @@ async function pay(debt: Debt, amount: number): Promise<void> {
 
 async function main(): Promise<void> {
   step(`Debts Hub demo against ${baseUrl}, citizen ${citizenId}`);
-  await call('GET', '/health/ready', service);
+  const ready = await fetch(`${baseUrl}/health/ready`);
+  if (!ready.ok) throw new Error(`GET /health/ready → ${ready.status}: ${await ready.text()}`);
 
-  const fine = await call<Debt>('POST', '/v1/debts', service, {
-    citizenId,
-    reference: `DEMO-FINE-${randomUUID()}`,
-    kind: 'fine',
-    amount: 30000,
-    currency: 'SAR',
-  });
-  const fee = await call<Debt>('POST', '/v1/debts', service, {
-    citizenId,
-    reference: `DEMO-FEE-${randomUUID()}`,
-    kind: 'fee',
-    amount: 12000,
-    currency: 'SAR',
-  });
+  const fine = await ok(
+    service.POST('/v1/debts', {
+      body: { citizenId, reference: `DEMO-FINE-${randomUUID()}`, kind: 'fine', amount: 30000, currency: 'SAR' },
+    }),
+  );
+  const fee = await ok(
+    service.POST('/v1/debts', {
+      body: { citizenId, reference: `DEMO-FEE-${randomUUID()}`, kind: 'fee', amount: 12000, currency: 'SAR' },
+    }),
+  );
   step(`registered a 300 SAR fine (${short(fine.id)}) and a 120 SAR fee (${short(fee.id)})`);
 
-  const application = await call<Application>('POST', '/v1/licences/applications', citizen, {
-    citizenId,
-    activity: 'coffee roastery',
-    premisesAddress: '12 Olaya St, Riyadh',
-  });
+  const application = await ok(
+    citizen.POST('/v1/licences/applications', {
+      body: { citizenId, activity: 'coffee roastery', premisesAddress: '12 Olaya St, Riyadh' },
+    }),
+  );
   step(
     `licence application ${short(application.id)}: ${application.status}, blocked by ${application.blockingDebtIds.length} debts`,
   );
@@ -194,7 +140,7 @@ async function main(): Promise<void> {
 
   const issued = await until(
     'the licence',
-    () => call<Application>('GET', `/v1/licences/applications/${application.id}`, citizen),
+    () => ok(citizen.GET('/v1/licences/applications/{id}', { params: { path: { id: application.id } } })),
     (a) => a.status === 'issued',
   );
   step(`citizen cleared → licence ${issued.licenceNumber} issued`);
@@ -209,33 +155,47 @@ async function main(): Promise<void> {
 async function orderScenario(): Promise<void> {
   step(`order flow, customer ${customerId}`);
   const sku = `DEMO-KETTLE-${randomUUID().slice(0, 6)}`;
-  await call('PUT', `/v1/catalog/skus/${sku}`, admin, { name: 'Demo kettle', unitPrice: 8900, currency: 'SAR' });
+  await ok(
+    admin.PUT('/v1/catalog/skus/{sku}', {
+      params: { path: { sku } },
+      body: { name: 'Demo kettle', unitPrice: 8900, currency: 'SAR' },
+    }),
+  );
   const locations = [
     { id: 'demo-riyadh-store', name: 'Riyadh store', kind: 'store', lat: 24.71, lon: 46.68, onHand: 1 },
     { id: 'demo-dammam-warehouse', name: 'Dammam warehouse', kind: 'warehouse', lat: 26.42, lon: 50.09, onHand: 20 },
-  ];
+  ] as const;
   for (const { id, onHand, ...location } of locations) {
-    await call('PUT', `/v1/inventory/locations/${id}`, admin, {
-      ...location,
-      handlingCostPerUnit: location.kind === 'store' ? 400 : 150,
-      shippingCostPerKm: 1.2,
-      fixedCostPerShipment: 1500,
-    });
-    await call('PUT', `/v1/inventory/locations/${id}/stock/${sku}`, admin, { onHand });
+    await ok(
+      admin.PUT('/v1/inventory/locations/{locationId}', {
+        params: { path: { locationId: id } },
+        body: {
+          ...location,
+          handlingCostPerUnit: location.kind === 'store' ? 400 : 150,
+          shippingCostPerKm: 1.2,
+          fixedCostPerShipment: 1500,
+        },
+      }),
+    );
+    await ok(
+      admin.PUT('/v1/inventory/locations/{locationId}/stock/{sku}', {
+        params: { path: { locationId: id, sku } },
+        body: { onHand },
+      }),
+    );
   }
   step(`SKU ${sku} at 89 SAR: 1 unit in the Riyadh store, 20 in the Dammam warehouse`);
 
-  const order = await call<Order>(
-    'POST',
-    '/v1/orders',
-    customer,
-    { customerId, lines: [{ sku, quantity: 3 }], shipTo: { lat: 24.77, lon: 46.74 } },
-    { 'Idempotency-Key': randomUUID() },
+  const order = await ok(
+    customer.POST('/v1/orders', {
+      params: idempotencyKey(),
+      body: { customerId, lines: [{ sku, quantity: 3 }], shipTo: { lat: 24.77, lon: 46.74 } },
+    }),
   );
   step(`order ${short(order.id)} placed: 3 × ${sku}, total ${order.total / 100} SAR (${order.status})`);
   const reserved = await until(
     'the reservation',
-    () => call<Order>('GET', `/v1/orders/${order.id}`, customer),
+    () => orderOf(order.id),
     (o) => o.status !== 'placed',
   );
   const plan = reserved.allocations.map((a) => `${a.quantity} from ${a.locationId}`).join(', ');
@@ -243,22 +203,21 @@ async function orderScenario(): Promise<void> {
     `order ${reserved.status}: ${plan}; routing cost ${reserved.routing?.cost} (${reserved.routing?.solver}, ${reserved.routing?.solverMs} ms)`,
   );
 
-  const payment = await call<Payment>(
-    'POST',
-    '/v1/payments',
-    customer,
-    { purpose: 'order', referenceId: order.id, amount: order.total, currency: 'SAR' },
-    { 'Idempotency-Key': randomUUID() },
+  const payment = await ok(
+    customer.POST('/v1/payments', {
+      params: idempotencyKey(),
+      body: { purpose: 'order', referenceId: order.id, amount: order.total, currency: 'SAR' },
+    }),
   );
   step(`payment ${short(payment.id)} of ${payment.amount / 100} SAR accepted (${payment.status})`);
   const shipped = await until(
     'the shipment',
-    () => call<Order>('GET', `/v1/orders/${order.id}`, customer),
+    () => orderOf(order.id),
     (o) => o.status === 'shipped' || o.status === 'cancelled',
   );
   step(`order ${shipped.status} at ${shipped.shippedAt} (payment ${shipped.paymentStatus})`);
   await showProviderCharge(payment.id);
-  const stock = await call<{ locations: StockLevel[] }>('GET', `/v1/inventory/skus/${sku}`, admin);
+  const stock = await ok(admin.GET('/v1/inventory/skus/{sku}', { params: { path: { sku } } }));
   step(
     `stock now: ${stock.locations.map((l) => `${l.locationId} ${l.onHand} on hand, ${l.reserved} reserved`).join('; ')}`,
   );
@@ -267,61 +226,19 @@ async function orderScenario(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // When something breaks: what an operator sees and does, through the admin API
 
-interface DeadLetterRef {
-  id: string;
-  reason: string;
-  status: 'dead' | 'replayed';
-  replayCount: number;
-}
-interface JourneyDelivery {
-  subscriber: string;
-  lane: string;
-  state: 'pending' | 'enqueued' | 'handled' | 'dead';
-  attempts: number;
-  redrives: number;
-  enqueuedAt: string | null;
-  handledAt: string | null;
-  lastError: string | null;
-  deadLetter: DeadLetterRef | null;
-}
-interface Journey {
-  envelope: {
-    id: string;
-    type: string;
-    version: number;
-    occurredAt: string;
-    causationId: string | null;
-    payload: Record<string, unknown>;
-  };
-  relayedAt: string | null;
-  deliveries: JourneyDelivery[];
-  causedEvents: Array<{ id: string; type: string }>;
-}
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-interface DeadLetter {
-  id: string;
-  eventId: string;
-  subscriber: string;
-  errorClass: string;
-  errorMessage: string;
-  attempts: number;
-  status: 'dead' | 'replayed';
-}
+type Journey = Schema<'MessageJourneyResponse'>;
+type JourneyDelivery = Schema<'JourneyDeliveryResponse'>;
 
 const CHARGE_SUBSCRIBER = 'payments.charge-gateway-when-payment-requested';
 
 /** Every journey of one correlation id (the request and all it caused), oldest first. */
 async function journeysOf(correlationId: string): Promise<Journey[]> {
   const all: Journey[] = [];
-  let cursor: string | null = null;
+  let cursor: string | undefined;
   do {
-    const query = new URLSearchParams({ correlationId, limit: '200', ...(cursor ? { cursor } : {}) });
-    const page: Page<Journey> = await call<Page<Journey>>('GET', `/admin/messages?${query}`, admin);
+    const page = await ok(admin.GET('/admin/messages', { params: { query: { correlationId, limit: 200, cursor } } }));
     all.push(...page.items);
-    cursor = page.nextCursor;
+    cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return all;
 }
@@ -351,31 +268,27 @@ async function gatewayFault(): Promise<GatewayFault> {
     const before = ((await (await fetch(`${stubUrl}/_stub/settings`)).json()) as { rejectRate: number }).rejectRate;
     return { where: `the stub provider at ${stubUrl}`, refuse: () => patch(1), heal: () => patch(before) };
   }
-  const response = await fetch(`${baseUrl}/admin/gateway-simulator`, { headers: { Authorization: admin } });
+  const { data, response } = await admin.GET('/admin/gateway-simulator');
   if (response.status === 404) {
     throw new Error(
       'the app serves no /admin/gateway-simulator: it runs with GATEWAY_SIM_CONTROL=false or PAYMENT_GATEWAY=http ' +
         '(then set DEMO_GATEWAY_STUB_URL to the stub provider)',
     );
   }
-  if (!response.ok) throw new Error(`GET /admin/gateway-simulator → ${response.status}: ${await response.text()}`);
-  const before = ((await response.json()) as { faults: { rejectRate: number } }).faults.rejectRate;
-  return {
-    where: "the app's payment simulator",
-    refuse: async () => void (await call('PATCH', '/admin/gateway-simulator', admin, { rejectRate: 1 })),
-    heal: async () => void (await call('PATCH', '/admin/gateway-simulator', admin, { rejectRate: before })),
-  };
+  if (data === undefined) throw new Error(`GET /admin/gateway-simulator → ${response.status}`);
+  const before = data.faults.rejectRate;
+  const set = async (rejectRate: number) =>
+    void (await ok(admin.PATCH('/admin/gateway-simulator', { body: { rejectRate } })));
+  return { where: "the app's payment simulator", refuse: () => set(1), heal: () => set(before) };
 }
 
 async function failureScenario(): Promise<{ paymentId: string; correlationId: string }> {
   step('── a payment fails at the gateway, and heals ──');
-  const debt = await call<Debt>('POST', '/v1/debts', service, {
-    citizenId,
-    reference: `DEMO-PERMIT-${randomUUID()}`,
-    kind: 'fee',
-    amount: 7500,
-    currency: 'SAR',
-  });
+  const debt = await ok(
+    service.POST('/v1/debts', {
+      body: { citizenId, reference: `DEMO-PERMIT-${randomUUID()}`, kind: 'fee', amount: 7500, currency: 'SAR' },
+    }),
+  );
   step(`registered a 75 SAR permit fee (${short(debt.id)})`);
 
   const fault = await gatewayFault();
@@ -383,15 +296,12 @@ async function failureScenario(): Promise<{ paymentId: string; correlationId: st
   let healed = false;
   try {
     step(`the gateway now refuses every charge request (422, not retryable), set at ${fault.where}`);
-    const accepted = await exchange<Payment>(
-      'POST',
-      '/v1/payments',
-      citizen,
-      { purpose: 'debt', referenceId: debt.id, amount: 7500, currency: 'SAR' },
-      { 'Idempotency-Key': randomUUID() },
-    );
-    const payment = accepted.body;
-    const correlationId = accepted.headers.get('x-correlation-id');
+    const accepted = await citizen.POST('/v1/payments', {
+      params: idempotencyKey(),
+      body: { purpose: 'debt', referenceId: debt.id, amount: 7500, currency: 'SAR' },
+    });
+    const payment = await ok(Promise.resolve(accepted));
+    const correlationId = accepted.response.headers.get('x-correlation-id');
     if (!correlationId) throw new Error('POST /v1/payments answered without x-correlation-id');
     step(`payment ${short(payment.id)} of 75 SAR accepted (${payment.status}), correlation id ${correlationId}`);
 
@@ -401,18 +311,16 @@ async function failureScenario(): Promise<{ paymentId: string; correlationId: st
       (j) => j?.deliveries.some((d) => d.subscriber === CHARGE_SUBSCRIBER && d.state === 'dead') ?? false,
     );
     const requested = charge!;
-    const dead = await call<Page<DeadLetter>>(
-      'GET',
-      `/admin/dead-letters?${new URLSearchParams({ subscriber: CHARGE_SUBSCRIBER, limit: '200' })}`,
-      admin,
+    const dead = await ok(
+      admin.GET('/admin/dead-letters', { params: { query: { subscriber: CHARGE_SUBSCRIBER, limit: 200 } } }),
     );
     const letter = dead.items.find((d) => d.eventId === requested.envelope.id);
     if (!letter) throw new Error(`no dead letter listed for event ${requested.envelope.id}`);
     step(
       `dead letter ${short(letter.id)}: ${letter.subscriber} after ${letter.attempts} attempt(s): ${letter.errorClass}: ${letter.errorMessage}`,
     );
-    const stuck = await call<Payment>('GET', `/v1/payments/${payment.id}`, citizen);
-    const owed = await call<Debt>('GET', `/v1/debts/${debt.id}`, citizen);
+    const stuck = await paymentOf(payment.id);
+    const owed = await debtOf(debt.id);
     step(
       `payment ${short(payment.id)} still ${stuck.status}; debt ${short(debt.id)} still ${owed.outstanding / 100} SAR outstanding`,
     );
@@ -420,25 +328,25 @@ async function failureScenario(): Promise<{ paymentId: string; correlationId: st
     await fault.heal();
     healed = true;
     step(`cause fixed: the gateway accepts charges again (${fault.where})`);
-    const replay = await call<{ replayed: number }>('POST', `/admin/dead-letters/${letter.id}/replay`, admin);
+    const replay = await ok(admin.POST('/admin/dead-letters/{id}/replay', { params: { path: { id: letter.id } } }));
     step(`POST /admin/dead-letters/${short(letter.id)}/replay → replayed ${replay.replayed} (same event id)`);
     const confirmed = await until(
       'the replayed payment',
-      () => call<Payment>('GET', `/v1/payments/${payment.id}`, citizen),
+      () => paymentOf(payment.id),
       (p) => p.status !== 'pending',
     );
     step(`payment ${short(payment.id)} ${confirmed.status} after the replay`);
     await showProviderCharge(payment.id);
     const settled = await until(
       'the debt to be settled',
-      () => call<Debt>('GET', `/v1/debts/${debt.id}`, citizen),
+      () => debtOf(debt.id),
       (d) => d.outstanding === 0,
     );
     step(`debt ${short(debt.id)}: ${settled.outstanding / 100} SAR outstanding (${settled.status})`);
-    const after = await call<Page<DeadLetter>>(
-      'GET',
-      `/admin/dead-letters?${new URLSearchParams({ subscriber: CHARGE_SUBSCRIBER, status: 'replayed', limit: '200' })}`,
-      admin,
+    const after = await ok(
+      admin.GET('/admin/dead-letters', {
+        params: { query: { subscriber: CHARGE_SUBSCRIBER, status: 'replayed', limit: 200 } },
+      }),
     );
     const replayed = after.items.find((d) => d.id === letter.id);
     step(`dead letter ${short(letter.id)} is now ${replayed?.status ?? 'not listed as replayed'}`);
@@ -503,38 +411,17 @@ async function journeyTree(paymentId: string, correlationId: string): Promise<vo
   step(`journey: ${journeys.length} events, ${journeys.reduce((n, j) => n + j.deliveries.length, 0)} deliveries`);
 }
 
-interface Run {
-  id: string;
-  reconciler: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  findings: number;
-  healed: number;
-  exceptions: number;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-interface Finding {
-  id: string;
-  reconciler: string;
-  subject: string;
-  status: 'open' | 'healed' | 'resolved';
-  description: string;
-  firstRunId: string;
-  lastSeenRunId: string;
-}
-
 /** Runs one reconciler now and prints what it found; then the latest findings of every reconciler. */
 async function reconcilerScenario(): Promise<void> {
   const name = 'payments-ledger-matches-payments';
   step(`── reconciliation: ${name} (POST /admin/reconciliation/${name}/run) ──`);
-  const { runId } = await call<{ runId: string }>('POST', `/admin/reconciliation/${name}/run`, admin);
+  const { runId } = await ok(admin.POST('/admin/reconciliation/{name}/run', { params: { path: { name } } }));
   const run = await until(
     `run ${runId}`,
     async () =>
-      (await call<Page<Run>>('GET', `/admin/reconciliation/runs?reconciler=${name}&limit=20`, admin)).items.find(
-        (r) => r.id === runId,
-      ),
+      (
+        await ok(admin.GET('/admin/reconciliation/runs', { params: { query: { reconciler: name, limit: 20 } } }))
+      ).items.find((r) => r.id === runId),
     (r) => r?.status === 'succeeded' || r?.status === 'failed',
   );
   const done = run!;
@@ -542,10 +429,8 @@ async function reconcilerScenario(): Promise<void> {
     `run ${short(done.id)} ${done.status} in ${ms(done.startedAt, done.finishedAt)}: ${done.findings} finding(s), ` +
       `${done.healed} healed, ${done.exceptions} open exception(s)${done.error ? `, error ${done.error}` : ''}`,
   );
-  const findings = await call<Page<Finding>>(
-    'GET',
-    `/admin/reconciliation/findings?reconciler=${name}&limit=50`,
-    admin,
+  const findings = await ok(
+    admin.GET('/admin/reconciliation/findings', { params: { query: { reconciler: name, limit: 50 } } }),
   );
   const seen = findings.items.filter((f) => f.lastSeenRunId === done.id);
   if (seen.length === 0) {
@@ -554,40 +439,25 @@ async function reconcilerScenario(): Promise<void> {
     );
   }
   for (const f of seen) step(`finding ${short(f.id)} [${f.status}] ${f.subject}: ${f.description}`);
-  const latest = await call<Page<Finding>>('GET', '/admin/reconciliation/findings?limit=5', admin);
+  const latest = await ok(admin.GET('/admin/reconciliation/findings', { params: { query: { limit: 5 } } }));
   step(`latest findings of every reconciler (GET /admin/reconciliation/findings): ${latest.items.length}`);
   for (const f of latest.items) {
     process.stdout.write(`           ${f.status.padEnd(8)} ${f.reconciler} · ${f.subject}: ${f.description}\n`);
   }
 }
 
-interface Rebuild {
-  id: string;
-  version: number;
-  status: 'running' | 'succeeded' | 'failed';
-  progress: { done: number; total: number | null };
-  caughtUp: number;
-  error: string | null;
-  durationSeconds: number | null;
-}
-interface Projection {
-  name: string;
-  version: number;
-  status: 'live' | 'rebuilding';
-  rebuild: Rebuild | null;
-}
-
 /** Rebuilds a balance projection from the ledger beside the live one, printing its progress. */
 async function rebuildScenario(): Promise<void> {
   const name = 'citizen-balances';
-  const before = await call<Projection>('GET', `/admin/projections/${name}`, admin);
+  const projection = () => ok(admin.GET('/admin/projections/{name}', { params: { path: { name } } }));
+  const before = await projection();
   step(`── projection rebuild: ${name}, live version ${before.version} (POST /admin/projections/${name}/rebuild) ──`);
-  const { rebuildId } = await call<{ rebuildId: string }>('POST', `/admin/projections/${name}/rebuild`, admin);
+  const { rebuildId } = await ok(admin.POST('/admin/projections/{name}/rebuild', { params: { path: { name } } }));
   let printed = '';
   const finished = await until(
     `rebuild ${rebuildId}`,
     async () => {
-      const view = await call<Projection>('GET', `/admin/projections/${name}`, admin);
+      const view = await projection();
       const rebuild = view.rebuild?.id === rebuildId ? view.rebuild : null;
       if (rebuild) {
         const { done, total } = rebuild.progress;
@@ -609,7 +479,7 @@ async function rebuildScenario(): Promise<void> {
     `rebuild ${short(rebuildId)} succeeded in ${rebuild.durationSeconds?.toFixed(2)} s (${rebuild.caughtUp} subject(s) caught up ` +
       `after the scan); live version ${before.version} → ${finished.view.version}`,
   );
-  const balance = await call<{ totalOutstanding: number }>('GET', `/v1/citizens/${citizenId}/debts`, citizen);
+  const balance = await ok(citizen.GET('/v1/citizens/{citizenId}/debts', { params: { path: { citizenId } } }));
   step(
     `citizen ${citizenId}: totalOutstanding ${balance.totalOutstanding / 100} SAR, read from the rebuilt projection`,
   );

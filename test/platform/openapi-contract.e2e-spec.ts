@@ -36,16 +36,21 @@ const V1_MISSING_FROM_API_MD = new Set(['GET /v1/customers/{}/balance']);
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 const STATUS_IN_TEXT = /\b(200|201|202|204|400|401|403|404|409|413|415|422|429)\b/g;
-const ROUTE_IN_TEXT = /`(GET|POST|PUT|PATCH|DELETE) (\/[^`?\s]*)(?:\?[^`]*)?`/g;
+const ROUTE_IN_TEXT = /`(GET|POST|PUT|PATCH|DELETE) (\/[^`?\s]*)(?:\?([^`]*))?`/g;
 
 interface ContractRoute {
   /** `METHOD path` with placeholders as `{}`. */
   key: string;
   /** Statuses API.md names for the route (in its own row). */
   statuses: number[];
+  /** Query parameters API.md names for the route (`?correlationId=`, `?subscriber=&type=`). */
+  query: string[];
+  /** Request headers its row requires (`header \`Idempotency-Key\``). */
+  headers: string[];
 }
 
 interface Operation {
+  parameters?: Array<{ name: string; in: string }>;
   responses: Record<string, { content?: Record<string, { schema?: SchemaLike }> }>;
   requestBody?: { content?: Record<string, { schema?: SchemaLike }> };
   security?: unknown[];
@@ -78,13 +83,25 @@ function contractRoutes(markdown: string): ContractRoute[] {
     if (!ROUTE_SECTIONS.includes(section) || !line.startsWith('| `')) continue;
     const cells = line.split(/(?<!\\)\|/).slice(1, -1);
     const statuses = [...cells.slice(1).join('|').matchAll(STATUS_IN_TEXT)].map((m) => Number(m[1]));
+    const headers = [
+      ...cells
+        .slice(1)
+        .join('|')
+        .matchAll(/header `([A-Za-z-]+)/g),
+    ].map((m) => m[1]);
     cells.forEach((cell, index) => {
-      for (const [, method, path] of cell.matchAll(ROUTE_IN_TEXT)) {
+      for (const [, method, path, queryString] of cell.matchAll(ROUTE_IN_TEXT)) {
         const key = `${method} ${normalise(path)}`;
         if (NOT_NEST_ROUTES.has(key)) continue;
         const own = index === 0 ? [...new Set(statuses)] : [];
+        const query = [...new URLSearchParams(queryString ?? '').keys()];
         const known = routes.get(key);
-        routes.set(key, { key, statuses: [...new Set([...(known?.statuses ?? []), ...own])] });
+        routes.set(key, {
+          key,
+          statuses: [...new Set([...(known?.statuses ?? []), ...own])],
+          query: [...new Set([...(known?.query ?? []), ...query])],
+          headers: index === 0 ? headers : (known?.headers ?? []),
+        });
       }
     });
   }
@@ -120,12 +137,38 @@ describe('OpenAPI document agrees with API.md', () => {
   it('reads the route tables of API.md', () => {
     // A parser that found nothing would make every other check pass.
     expect(contract.length).toBeGreaterThanOrEqual(27);
-    expect(contract).toContainEqual({ key: 'POST /v1/debts', statuses: [201, 200, 409] });
+    expect(contract).toContainEqual({ key: 'POST /v1/debts', statuses: [201, 200, 409], query: [], headers: [] });
     // "300 s away" is a duration, not a status.
-    expect(contract).toContainEqual({ key: 'POST /v1/payments/gateway-webhook', statuses: [200, 400] });
+    expect(contract).toContainEqual({
+      key: 'POST /v1/payments/gateway-webhook',
+      statuses: [200, 400],
+      query: [],
+      headers: ['X-Gateway-Signature'],
+    });
     // Two routes in one cell, joined by "and" or ","; a query string is not part of the path.
-    expect(contract).toContainEqual({ key: 'POST /admin/dead-letters/replay', statuses: [202] });
-    expect(contract).toContainEqual({ key: 'POST /admin/dead-letters/{}/replay', statuses: [202] });
+    expect(contract).toContainEqual({
+      key: 'POST /admin/dead-letters/replay',
+      statuses: [202],
+      query: [],
+      headers: [],
+    });
+    expect(contract).toContainEqual({
+      key: 'POST /admin/dead-letters/{}/replay',
+      statuses: [202],
+      query: [],
+      headers: [],
+    });
+    // A query string names the route's query parameters.
+    expect(contract).toContainEqual({
+      key: 'GET /admin/messages',
+      statuses: [],
+      query: ['correlationId'],
+      headers: [],
+    });
+    expect(contract).toContainEqual(expect.objectContaining({ key: 'POST /v1/orders', headers: ['Idempotency-Key'] }));
+    expect(contract).toContainEqual(
+      expect.objectContaining({ key: 'GET /admin/dead-letters', query: ['subscriber', 'type', 'error'] }),
+    );
     expect(contract.map((r) => r.key)).toEqual(
       expect.arrayContaining([
         'GET /admin/messages',
@@ -149,6 +192,18 @@ describe('OpenAPI document agrees with API.md', () => {
     // Exact lists: an allowance for a route no longer served, or now in API.md, fails too.
     expect(extra.filter((key) => / \/v1\//.test(key)).sort()).toEqual([...V1_MISSING_FROM_API_MD].sort());
     expect(extra.filter((key) => / \/admin\//.test(key)).sort()).toEqual([...ADMIN_BEYOND_API_MD].sort());
+  });
+
+  it('declares every query parameter and required header API.md names for a route', () => {
+    const undeclared = contract.flatMap(({ key, query, headers }) => {
+      const parameters = operations.get(key)?.parameters ?? [];
+      const named = (where: string) => parameters.filter((p) => p.in === where).map((p) => p.name);
+      return [
+        ...query.filter((name) => !named('query').includes(name)).map((name) => `${key} ?${name}`),
+        ...headers.filter((name) => !named('header').includes(name)).map((name) => `${key} header ${name}`),
+      ];
+    });
+    expect(undeclared).toEqual([]);
   });
 
   it('declares every status API.md names for a route', () => {

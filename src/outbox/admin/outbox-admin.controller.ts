@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, type Principal, Roles } from '../../platform/auth/index.js';
@@ -64,14 +71,36 @@ export class BulkReplayDto {
 }
 
 export class DeadLetterListQuery extends PageQuery {
-  @IsOptional() @IsString() @MaxLength(100) subscriber?: string;
-  @IsOptional() @IsString() @MaxLength(200) type?: string;
-  @IsOptional() @IsString() @MaxLength(500) error?: string;
-  @IsOptional() @IsIn(['dead', 'replayed']) status?: 'dead' | 'replayed';
+  @ApiPropertyOptional({ description: 'subscriber name, exactly' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  subscriber?: string;
+
+  @ApiPropertyOptional({ description: 'event type, exactly' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'the error class, or text the error message contains' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  error?: string;
+
+  @ApiPropertyOptional({ enum: ['dead', 'replayed'] })
+  @IsOptional()
+  @IsIn(['dead', 'replayed'])
+  status?: 'dead' | 'replayed';
 }
 
 export class MessageListQuery extends PageQuery {
-  @IsString() @IsNotEmpty() @MaxLength(200) correlationId!: string;
+  @ApiProperty({ description: 'the correlation id a request answered with (X-Correlation-Id)' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  correlationId!: string;
 }
 
 /**
