@@ -6,8 +6,8 @@
  */
 export { mountBullBoard } from './admin/bull-board.js';
 export { EventCatalogue } from './catalogue/event-catalogue.js';
-export { defineEvent, InvalidEventPayloadError, LANES } from './catalogue/event-contract.js';
-export type { Envelope, EventContract, Lane } from './catalogue/event-contract.js';
+export { defineEvent, defineUpcaster, InvalidEventPayloadError, LANES } from './catalogue/event-contract.js';
+export type { Envelope, EventContract, Lane, Upcaster } from './catalogue/event-contract.js';
 export { renderEventsDoc } from './catalogue/events-doc.js';
 export { defineModule } from './catalogue/module-manifest.js';
 export type { ListenerClass, ModuleManifest, ModuleManifestInput } from './catalogue/module-manifest.js';

@@ -1,6 +1,6 @@
 import { IsString } from 'class-validator';
 import { EventCatalogue } from './event-catalogue.js';
-import { assertValidPayload, defineEvent, InvalidEventPayloadError } from './event-contract.js';
+import { assertValidPayload, defineEvent, defineUpcaster, InvalidEventPayloadError } from './event-contract.js';
 import { passesFilter, retryHorizonMs, subscribe } from './subscription.js';
 
 class Payload {
@@ -31,6 +31,82 @@ describe('event contracts', () => {
     expect(() => assertValidPayload(DebtSettled, { debtId: 7 })).toThrow(InvalidEventPayloadError);
     expect(() => assertValidPayload(DebtSettled, { debtId: 'd', extra: 1 })).toThrow(/extra/);
     expect(() => assertValidPayload(DebtSettled, null)).toThrow(/must be an object/);
+  });
+});
+
+describe('upcasters', () => {
+  class PayloadV2 {
+    @IsString()
+    debtId!: string;
+
+    @IsString()
+    currency!: string;
+  }
+  class PayloadV3 extends PayloadV2 {
+    @IsString()
+    reason!: string;
+  }
+  const base = { type: 'debts.debt-settled', owner: 'debts', aggregateType: 'debt', description: '' };
+  const V2 = defineEvent({ ...base, version: 2, payload: PayloadV2 });
+  const V3 = defineEvent({ ...base, version: 3, payload: PayloadV3 });
+  const oneToTwo = defineUpcaster({ from: DebtSettled, to: V2, upcast: (p: Payload) => ({ ...p, currency: 'SAR' }) });
+  const twoToThree = defineUpcaster({ from: V2, to: V3, upcast: (p: PayloadV2) => ({ ...p, reason: 'unknown' }) });
+  const envelope = {
+    id: '0190a3c4-0000-7000-8000-000000000001',
+    type: 'debts.debt-settled',
+    version: 1,
+    aggregateType: 'debt',
+    aggregateId: 'd-1',
+    aggregateSeq: 1,
+    occurredAt: '2026-12-04T00:00:00.000Z',
+    correlationId: 'c',
+    causationId: null,
+    payload: { debtId: 'd-1' },
+  };
+
+  it('route every earlier version to a subscriber of a later one, upcast one step at a time', () => {
+    const v3 = subscribe(V3, { name: 'licences.v3', module: 'licences' });
+    const catalogue = new EventCatalogue([DebtSettled, V2, V3], [v3], [oneToTwo, twoToThree]);
+    expect(catalogue.routes().map((r) => [r.stored.version, r.handled.version])).toEqual([
+      [3, 3],
+      [2, 3],
+      [1, 3],
+    ]);
+    expect(catalogue.subscribersOf(DebtSettled)).toEqual([v3]);
+    const route = catalogue.routeOf(v3, envelope)!;
+    expect(catalogue.upcast(envelope, route)).toEqual({
+      ...envelope,
+      version: 3,
+      payload: { debtId: 'd-1', currency: 'SAR', reason: 'unknown' },
+    });
+  });
+
+  it('stop at a version the subscriber takes itself, and need an unbroken chain', () => {
+    const both = subscribe([DebtSettled, V3], { name: 'licences.both', module: 'licences' });
+    const catalogue = new EventCatalogue([DebtSettled, V2, V3], [both], [oneToTwo, twoToThree]);
+    expect(catalogue.routes().map((r) => [r.stored.version, r.handled.version])).toEqual([
+      [1, 1],
+      [3, 3],
+      [2, 3],
+    ]);
+    const gap = new EventCatalogue(
+      [DebtSettled, V2, V3],
+      [subscribe(V3, { name: 'licences.v3', module: 'licences' })],
+      [oneToTwo],
+    );
+    expect(gap.routes().map((r) => r.stored.version)).toEqual([3]);
+  });
+
+  it('are refused between versions that are not consecutive, unregistered or registered twice, or when a filtered field is missing', () => {
+    expect(() => defineUpcaster({ from: DebtSettled, to: V3, upcast: (p) => p as PayloadV3 })).toThrow(
+      /from one version to the next/,
+    );
+    expect(() => new EventCatalogue([DebtSettled], [], [oneToTwo])).toThrow(/both versions must be registered/);
+    expect(() => new EventCatalogue([DebtSettled, V2], [], [oneToTwo, oneToTwo])).toThrow(/registered twice/);
+    const filtered = subscribe(V2, { name: 'licences.sar', module: 'licences', filter: { currency: 'SAR' } });
+    expect(() => new EventCatalogue([DebtSettled, V2], [filtered], [oneToTwo])).toThrow(
+      'subscriber "licences.sar" filters on "currency", which debts.debt-settled v1 does not carry',
+    );
   });
 });
 

@@ -58,6 +58,32 @@ export function defineEvent<P>(contract: EventContract<P>): EventContract<P> {
   return Object.freeze({ ...contract });
 }
 
+/**
+ * Turns a stored or in-flight event of one contract version into the next (docs/adr/0045-event-upcasters.md):
+ * a subscriber that handles `to` also receives `from` events, upcast on delivery (and on replay from a
+ * dead letter). Pure and total: it sees only the payload, and must not fail on a valid `from` payload.
+ */
+export interface Upcaster {
+  readonly from: EventContract;
+  readonly to: EventContract;
+  readonly upcast: (payload: unknown) => unknown;
+}
+
+/** Declares an upcaster from one version of an event to the next; typed by the two contracts' payloads. */
+export function defineUpcaster<From, To>(upcaster: {
+  from: EventContract<From>;
+  to: EventContract<To>;
+  upcast: (payload: From) => To;
+}): Upcaster {
+  const { from, to, upcast } = upcaster;
+  if (from.type !== to.type || to.version !== from.version + 1) {
+    throw new Error(
+      `an upcaster goes from one version to the next of one event, not ${from.type} v${from.version} → ${to.type} v${to.version}`,
+    );
+  }
+  return Object.freeze({ from, to, upcast: (payload: unknown) => upcast(payload as From) });
+}
+
 /** The payload does not satisfy its contract; never retried, since it can never succeed. */
 export class InvalidEventPayloadError extends Error {
   constructor(

@@ -14,11 +14,12 @@ export function renderEventsDoc(catalogue: EventCatalogue): string {
   ];
   for (const contract of catalogue.allContracts()) {
     const subscribers = catalogue
-      .subscribersOf(contract)
-      .map(
-        (s) =>
-          `${s.name} (${s.lane}${s.ordered ? ', ordered' : ''}${s.filter ? `; only ${describeFilter(s.filter)}` : ''})`,
-      )
+      .routes()
+      .filter((r) => r.stored === contract)
+      .map(({ subscription: s, handled }) => {
+        const upcast = handled === contract ? '' : `; upcast to v${handled.version}`;
+        return `${s.name} (${s.lane}${s.ordered ? ', ordered' : ''}${s.filter ? `; only ${describeFilter(s.filter)}` : ''}${upcast})`;
+      })
       .concat(catalogue.retiredSubscribersOf(contract).map((s) => `${s.name} (retired: ${s.retired})`))
       .join('<br>');
     lines.push(

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import type { EventContract } from './event-contract.js';
+import type { EventContract, Upcaster } from './event-contract.js';
 import { boundSubscription } from './handles-events.js';
 import type { Subscription } from './subscription.js';
 
@@ -18,10 +18,15 @@ export interface ModuleManifestInput {
   publishes: EventContract[];
   /** The module's listeners; the Nest module provides exactly these, and the catalogue takes their subscriptions. */
   listeners: ListenerClass[];
+  /** How an earlier version of a published event becomes the next (docs/adr/0045-event-upcasters.md). */
+  upcasters?: Upcaster[];
 }
 
-export interface ModuleManifest extends Readonly<Omit<ModuleManifestInput, 'facade' | 'publishes' | 'listeners'>> {
+export interface ModuleManifest extends Readonly<
+  Omit<ModuleManifestInput, 'facade' | 'publishes' | 'listeners' | 'upcasters'>
+> {
   readonly facade: readonly string[];
+  readonly upcasters: readonly Upcaster[];
   readonly publishes: readonly EventContract[];
   readonly listeners: readonly ListenerClass[];
   /** The listeners' subscriptions, in the order of `listeners`. */
@@ -58,6 +63,7 @@ export function defineModule(input: ModuleManifestInput): ModuleManifest {
     facade: Object.freeze([...input.facade]),
     publishes: Object.freeze([...input.publishes]),
     listeners: Object.freeze([...input.listeners]),
+    upcasters: Object.freeze([...(input.upcasters ?? [])]),
     subscriptions: Object.freeze(subscriptions),
   });
 }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
 import { runWithCorrelation } from '../../platform/context/index.js';
 import { contextFromTraceparent, inSpan, tracingEnabled, withTraceparent } from '../../platform/tracing/index.js';
+import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';
 import type { Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
@@ -142,6 +143,7 @@ export class DeliveryProcessor {
     private readonly deadLetters: DeadLetters,
     private readonly metrics: OutboxMetrics,
     private readonly criticalFirst: CriticalFirst,
+    private readonly catalogue: EventCatalogue,
   ) {}
 
   async process(job: Job<DeliveryJobData>, token?: string): Promise<DeliveryOutcome> {
@@ -196,12 +198,10 @@ export class DeliveryProcessor {
     const { envelope } = job.data;
     return runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, async () => {
       try {
-        // The relay routes an event only to subscribers of its type: any other pairing did not come from it.
-        const contract = bound.subscription.contracts.find(
-          (c) => c.type === envelope.type && c.version === envelope.version,
-        );
-        if (!contract) throw new ForgedJobError(`the subscriber does not take ${envelope.type} v${envelope.version}`);
-        assertValidPayload(contract, envelope.payload);
+        // The relay routes an event only by the catalogue's routes: any other pairing did not come from it.
+        const route = this.catalogue.routeOf(bound.subscription, envelope);
+        if (!route) throw new ForgedJobError(`the subscriber does not take ${envelope.type} v${envelope.version}`);
+        assertValidPayload(route.stored, envelope.payload);
         if (!grouped) return await this.handle(bound, envelope);
       } catch (error) {
         if (error instanceof PredecessorPending) return this.waitForPredecessor(job, token, bound.subscription);
@@ -238,7 +238,7 @@ export class DeliveryProcessor {
       if (subscription.ordered && (await checkSequence(tx, subscription, envelope)) === 'wait') {
         throw new PredecessorPending();
       }
-      await handler.handle(envelope, tx);
+      await handler.handle(this.asHandled(subscription, envelope), tx);
       return 'handled';
     });
     stopTimer();
@@ -280,7 +280,7 @@ export class DeliveryProcessor {
           if (result[i] !== 'handled') continue;
           await runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
             // What a member appends joins its own event's trace, not the trace of the job that ran the group.
-            withTraceparent(envelope.traceparent, () => handler.handle(envelope, tx)),
+            withTraceparent(envelope.traceparent, () => handler.handle(this.asHandled(subscription, envelope), tx)),
           );
         }
         return result;
@@ -307,6 +307,19 @@ export class DeliveryProcessor {
     const outcomes = members.map((member) => member.alone());
     members.forEach((member, i) => member.settle(outcomes[i]));
     await Promise.allSettled(outcomes);
+  }
+
+  /**
+   * The envelope as the subscriber handles it: upcast to the version it subscribes to, and checked
+   * against that contract (docs/adr/0045-event-upcasters.md). The inbox, the ledger and the
+   * authenticity check keep the stored envelope.
+   */
+  private asHandled(subscription: Subscription, envelope: Envelope): Envelope {
+    const route = this.catalogue.routeOf(subscription, envelope)!;
+    if (route.handled === route.stored) return envelope;
+    const upcast = this.catalogue.upcast(envelope, route);
+    assertValidPayload(route.handled, upcast.payload);
+    return upcast;
   }
 
   private count(subscription: Subscription, envelope: Envelope, outcome: DeliveryOutcome): void {

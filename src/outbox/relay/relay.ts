@@ -136,15 +136,14 @@ export class Relay {
     private readonly queues: LaneQueues,
     private readonly metrics: OutboxMetrics,
   ) {
-    // Retired subscribers get no new deliveries; their handlers drain the ones they had.
-    for (const subscription of catalogue.allSubscriptions().filter((s) => s.retired === null)) {
-      for (const contract of subscription.contracts) {
-        this.routeTypes.push(contract.type);
-        this.routeVersions.push(contract.version);
-        this.routeSubscribers.push(subscription.name);
-        this.routeLanes.push(subscription.lane);
-        this.routeFilters.push(subscription.filter === null ? null : JSON.stringify(subscription.filter));
-      }
+    // Live subscribers only (a retired one drains the deliveries it had), and each earlier version of
+    // a subscribed event that upcasts to it (docs/adr/0045-event-upcasters.md).
+    for (const { stored, subscription } of catalogue.routes()) {
+      this.routeTypes.push(stored.type);
+      this.routeVersions.push(stored.version);
+      this.routeSubscribers.push(subscription.name);
+      this.routeLanes.push(subscription.lane);
+      this.routeFilters.push(subscription.filter === null ? null : JSON.stringify(subscription.filter));
     }
   }
 
