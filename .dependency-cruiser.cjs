@@ -112,6 +112,15 @@ module.exports = {
       to: { path: npmPackage('bullmq') },
     },
     {
+      name: 'platform-not-to-outbox',
+      comment:
+        'The platform sits below the outbox: it declares ports (e.g. QUEUE_ENGINE) that the composition root binds ' +
+        'to the outbox, and never imports the outbox itself.',
+      severity: 'error',
+      from: { path: '^src/platform/' },
+      to: { path: '^src/outbox/' },
+    },
+    {
       name: 'no-circular',
       comment: 'Circular dependencies make initialisation order fragile (and hide layering mistakes).',
       severity: 'error',

@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { eventCatalogue } from './event-catalogue.js';
 import { type AppConfig, ConfigModule } from './config/index.js';
 import { DatabaseModule } from './database/index.js';
@@ -7,9 +7,23 @@ import { FulfilmentModule } from './modules/fulfilment/index.js';
 import { LedgerModule } from './modules/ledger/index.js';
 import { LicencesModule } from './modules/licences/index.js';
 import { GatewaySimulatorControlModule, PaymentsModule } from './modules/payments/index.js';
-import { type EventCatalogue, OutboxModule } from './outbox/index.js';
-import { loggingModule, PlatformModule } from './platform/index.js';
+import { type EventCatalogue, OutboxModule, QueueBackend } from './outbox/index.js';
+import { loggingModule, PlatformModule, QUEUE_ENGINE, type QueueEngine } from './platform/index.js';
 import { ReconciliationModule } from './reconciliation/index.js';
+
+/**
+ * The composition root's wiring of ports: the platform declares what it needs from the queue engine
+ * (`QUEUE_ENGINE`: readiness, the Redis of shared rate limits) and the outbox's `QueueBackend`
+ * provides it, so neither imports the other's insides and the platform never imports the outbox.
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: QUEUE_ENGINE, inject: [QueueBackend], useFactory: (queues: QueueBackend): QueueEngine => queues },
+  ],
+  exports: [QUEUE_ENGINE],
+})
+class PortsModule {}
 
 /** The whole application, built from a validated configuration. */
 @Module({})
@@ -23,6 +37,7 @@ export class AppModule {
         loggingModule(config),
         DatabaseModule.forRoot(config),
         OutboxModule.forRoot(catalogue),
+        PortsModule,
         PlatformModule,
         ReconciliationModule,
         LedgerModule,

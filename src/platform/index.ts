@@ -16,6 +16,8 @@ export { loggingModule } from './logging/logging.module.js';
 export { loggableError } from './logging/loggable-error.js';
 export type { LoggableError } from './logging/loggable-error.js';
 export { PlatformModule } from './platform.module.js';
+export { QUEUE_ENGINE } from './engines/queue-engine.port.js';
+export type { QueueEngine } from './engines/queue-engine.port.js';
 export { WebhookBudget } from './throttling/principal-throttler.guard.js';
 export {
   ACCEPTED_CURRENCIES,

@@ -298,6 +298,13 @@ const scenarios: Scenario[] = [
     expected: [{ rule: 'platform-no-bullmq', from: 'src/platform/queue-health.ts', to: 'node_modules/bullmq/' }],
   },
   {
+    name: 'the platform importing the outbox',
+    files: {
+      'src/platform/queue-health.ts': "import { relay } from '../outbox/relay.js';\nexport const start = relay;",
+    },
+    expected: [{ rule: 'platform-not-to-outbox', from: 'src/platform/queue-health.ts', to: 'src/outbox/relay.ts' }],
+  },
+  {
     name: 'a cycle',
     files: {
       'src/modules/alpha/domain/left.ts': "import { right } from './right.js';\nexport const left = () => right();",

@@ -5,8 +5,8 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { QueueBackend } from '../../outbox/index.js';
 import { Public } from '../auth/index.js';
+import { QUEUE_ENGINE, type QueueEngine } from '../engines/queue-engine.port.js';
 
 const CHECK_TIMEOUT_MS = 1500;
 
@@ -26,7 +26,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly dataSource: DataSource,
-    private readonly queues: QueueBackend,
+    @Inject(QUEUE_ENGINE) private readonly queues: QueueEngine,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.connection = config.databaseDirectUrl === undefined ? 'direct' : 'pooled';

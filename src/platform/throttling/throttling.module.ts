@@ -1,6 +1,6 @@
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { QueueBackend } from '../../outbox/index.js';
+import { QUEUE_ENGINE, type QueueEngine } from '../engines/queue-engine.port.js';
 import { BatchedRedisThrottlerStorage } from './batched-redis-throttler-storage.js';
 import { FailoverThrottlerStorage, PerProcessThrottlerStorage } from './failover-throttler-storage.js';
 import { PRINCIPAL_BUDGET, WEBHOOK_BUDGET } from './principal-throttler.guard.js';
@@ -17,8 +17,8 @@ const REDIS_RETRY_AFTER_MS = 5000;
  * outages already fall back to (docs/adr/0035-queue-backend-abstraction.md).
  */
 export const throttlingModule = ThrottlerModule.forRootAsync({
-  inject: [APP_CONFIG, QueueBackend],
-  useFactory: (config: AppConfig, queues: QueueBackend) => {
+  inject: [APP_CONFIG, QUEUE_ENGINE],
+  useFactory: (config: AppConfig, queues: QueueEngine) => {
     const redis = queues.rateLimitRedis();
     return {
       throttlers: [
