@@ -17,6 +17,7 @@ import { GatewayWebhookController } from './http/gateway-webhook.controller.js';
 import { PaymentsController } from './http/payments.controller.js';
 import { PaymentsApi } from './payments.api.js';
 import { PaymentEntity } from './persistence/payment.entity.js';
+import { PaymentRepository } from './persistence/payment.repository.js';
 import { WebhookReceiptPruner } from './persistence/webhook-receipt.pruner.js';
 import { LedgerMatchesPaymentsReconciler } from './reconcilers/ledger-matches-payments.reconciler.js';
 import { ResolveStalePendingPaymentsReconciler } from './reconcilers/resolve-stale-pending-payments.reconciler.js';
@@ -34,6 +35,7 @@ import { paymentsManifest } from './payments.manifest.js';
     RequestPaymentHandler,
     GatewayResultApplier,
     PaymentRefunder,
+    PaymentRepository,
     ReceiveGatewayWebhookHandler,
     // Its listeners, from the manifest: adding one touches only its file and payments.manifest.ts.
     ...paymentsManifest.listeners,

@@ -6,6 +6,7 @@ import { refundAtConfirm } from '../domain/payment-rules.js';
 import { PaymentConfirmedV1, PaymentFailedV1, type PaymentPurpose } from '../events/index.js';
 import type { ChargeResult } from '../gateway/payment-gateway.js';
 import type { PaymentStatus } from '../persistence/payment.entity.js';
+import { type ConfirmedPayment, type MovedPayment, PaymentRepository } from '../persistence/payment.repository.js';
 import { Payables } from './payables.js';
 import { PAYMENT_RECEIVED_KIND, paymentLedgerSource } from './payment-postings.js';
 import { lockPaymentReference } from './reference-lock.js';
@@ -28,25 +29,12 @@ export interface PaymentReference {
   referenceId: string;
 }
 
-interface MovedRow {
-  purpose: PaymentPurpose;
-  reference_id: string;
-  owner_id: string;
-  amount: string;
-  currency: string;
-}
-
-interface ConfirmedRow extends MovedRow {
-  /** The reference's other confirmed payments, counted under the reference lock. */
-  others: number;
-}
-
 /**
  * The account a received payment is credited to until it is applied: a debt payment waits in
  * payments clearing for debts to apply it; an order payment is held for its customer until the
  * order ships (to revenue) or the payment is refunded.
  */
-function receivedInto(payment: MovedRow): string {
+function receivedInto(payment: MovedPayment): string {
   return payment.purpose === 'order' ? Accounts.customerOrders(payment.owner_id) : Accounts.paymentsClearing();
 }
 
@@ -71,6 +59,7 @@ export class GatewayResultApplier {
     private readonly ledger: LedgerApi,
     private readonly payables: Payables,
     private readonly refunder: PaymentRefunder,
+    private readonly payments: PaymentRepository,
   ) {}
 
   /**
@@ -99,13 +88,8 @@ export class GatewayResultApplier {
   }
 
   private async awaitDecision(tx: EntityManager, paymentId: string, gatewayRef: string): Promise<ApplyOutcome> {
-    const [rows]: [Array<{ status: PaymentStatus }>, number] = await tx.query(
-      `UPDATE payments_payment SET gateway_ref = $2, updated_at = now()
-       WHERE id = $1 AND status = 'pending' AND gateway_ref IS NULL
-       RETURNING status`,
-      [paymentId, gatewayRef],
-    );
-    if (rows.length > 0) return { applied: false, status: 'pending' };
+    if (await this.payments.recordPendingCharge(tx, paymentId, gatewayRef))
+      return { applied: false, status: 'pending' };
     return this.unchanged(tx, paymentId, 'pending');
   }
 
@@ -115,27 +99,16 @@ export class GatewayResultApplier {
     gatewayRef: string,
     known: PaymentReference | undefined,
   ): Promise<ApplyOutcome> {
-    const target = known ?? (await this.referenceOf(tx, paymentId));
+    const target = known ?? (await this.payments.referenceOf(tx, paymentId));
     if (!target) return this.unchanged(tx, paymentId, 'succeeded');
     // The reference lock, taken before the payment's row lock (the order every path takes them in,
     // so no deadlock), makes this confirmation and the refund of a closed order see each other:
     // see refundIfTooLate.
     await lockPaymentReference(tx, target.purpose, target.referenceId);
 
-    // The reference's other confirmed payments are counted in the same statement (refundIfTooLate
-    // needs them): its snapshot is taken after the reference lock above was granted, and every
-    // change to that set (a confirmation, a refund) holds the same lock, so the count is current.
-    const [rows]: [ConfirmedRow[], number] = await tx.query(
-      `UPDATE payments_payment p
-       SET status = 'confirmed', gateway_ref = $2, confirmed_at = now(), updated_at = now()
-       WHERE p.id = $1 AND p.status = 'pending'
-       RETURNING p.purpose, p.reference_id, p.owner_id, p.amount, p.currency,
-         (SELECT count(*)::int FROM payments_payment o
-          WHERE o.purpose = p.purpose AND o.reference_id = p.reference_id AND o.status = 'confirmed'
-            AND o.id <> p.id) AS others`,
-      [paymentId, gatewayRef],
-    );
-    const [moved] = rows;
+    // The reference's other confirmed payments are counted by the same statement (refundIfTooLate
+    // needs them), current because of the reference lock above.
+    const moved = await this.payments.confirm(tx, paymentId, gatewayRef);
     if (!moved) return this.unchanged(tx, paymentId, 'succeeded');
     const amount = Number(moved.amount);
     await this.ledger.post(tx, {
@@ -163,14 +136,6 @@ export class GatewayResultApplier {
     return { applied: true, status: refunded ? 'refunded' : 'confirmed' };
   }
 
-  private async referenceOf(tx: EntityManager, paymentId: string): Promise<PaymentReference | undefined> {
-    const [row]: Array<{ purpose: PaymentPurpose; reference_id: string }> = await tx.query(
-      `SELECT purpose, reference_id FROM payments_payment WHERE id = $1`,
-      [paymentId],
-    );
-    return row && { purpose: row.purpose, referenceId: row.reference_id };
-  }
-
   /**
    * Refunds the payment just confirmed when its reference can no longer take it: closed, or
    * (exactly-priced) paid by another confirmed payment. Returns whether it refunded.
@@ -185,7 +150,7 @@ export class GatewayResultApplier {
    * this transaction has committed, and its query then finds this payment `confirmed` and refunds
    * it. Two confirmations of one reference are serialised the same way: the second sees the first.
    */
-  private async refundIfTooLate(tx: EntityManager, paymentId: string, moved: ConfirmedRow): Promise<boolean> {
+  private async refundIfTooLate(tx: EntityManager, paymentId: string, moved: ConfirmedPayment): Promise<boolean> {
     const payable = await this.payables.resolver(moved.purpose)?.resolve(tx, moved.reference_id);
     if (!payable) {
       this.logger.warn(`payment ${paymentId} was confirmed for ${moved.purpose} ${moved.reference_id}, now unknown`);
@@ -207,14 +172,7 @@ export class GatewayResultApplier {
     reason: string,
     gatewayRef: string | null,
   ): Promise<ApplyOutcome> {
-    const [rows]: [MovedRow[], number] = await tx.query(
-      `UPDATE payments_payment
-       SET status = 'failed', failure_reason = $2, gateway_ref = coalesce($3, gateway_ref), updated_at = now()
-       WHERE id = $1 AND status = 'pending'
-       RETURNING purpose, reference_id, amount, currency`,
-      [paymentId, reason, gatewayRef],
-    );
-    const [moved] = rows;
+    const moved = await this.payments.fail(tx, paymentId, reason, gatewayRef);
     if (!moved) return this.unchanged(tx, paymentId, 'declined');
     await this.outbox.append(tx, {
       contract: PaymentFailedV1,
@@ -226,14 +184,11 @@ export class GatewayResultApplier {
 
   /** Nothing to do: the payment is not pending (or not there). Flags a charge that contradicts it. */
   private async unchanged(tx: EntityManager, paymentId: string, charge: ChargeResult['status']): Promise<ApplyOutcome> {
-    const [row]: Array<{ status: PaymentStatus }> = await tx.query(
-      `SELECT status FROM payments_payment WHERE id = $1`,
-      [paymentId],
-    );
-    if (row && charge === 'succeeded' && row.status === 'failed') {
+    const status = await this.payments.statusOf(tx, paymentId);
+    if (charge === 'succeeded' && status === 'failed') {
       // Money taken for a payment already failed: only a refund can fix it; make it loud.
       this.logger.error(`payment ${paymentId} is failed but the gateway reports a succeeded charge: refund needed`);
     }
-    return { applied: false, status: row?.status };
+    return { applied: false, status };
   }
 }

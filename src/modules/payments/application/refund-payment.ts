@@ -2,15 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OutboxWriter } from '../../../outbox/index.js';
 import { LedgerApi, reversed } from '../../ledger/index.js';
-import { type PaymentPurpose, PaymentRefundedV1 } from '../events/index.js';
+import { PaymentRefundedV1 } from '../events/index.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 import { PAYMENT_RECEIVED_KIND, PAYMENT_REFUNDED_KIND, paymentLedgerSource } from './payment-postings.js';
-
-interface RefundedRow {
-  purpose: PaymentPurpose;
-  reference_id: string;
-  amount: string;
-  currency: string;
-}
 
 /**
  * Refunds confirmed payments (SPEC.md, "Orders" point 5): a compare-and-set of `confirmed` to
@@ -25,6 +19,7 @@ export class PaymentRefunder {
   constructor(
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerApi,
+    private readonly payments: PaymentRepository,
   ) {}
 
   /**
@@ -33,14 +28,7 @@ export class PaymentRefunder {
    *   failed, already refunded, or no such payment), in which case nothing changed.
    */
   async refund(tx: EntityManager, paymentId: string, reason: string): Promise<boolean> {
-    const [rows]: [RefundedRow[], number] = await tx.query(
-      `UPDATE payments_payment
-       SET status = 'refunded', refunded_at = now(), refund_reason = $2, updated_at = now()
-       WHERE id = $1 AND status = 'confirmed'
-       RETURNING purpose, reference_id, amount, currency`,
-      [paymentId, reason],
-    );
-    const [moved] = rows;
+    const moved = await this.payments.refund(tx, paymentId, reason);
     if (!moved) return false;
 
     const source = paymentLedgerSource(paymentId);

@@ -5,7 +5,7 @@ import { OutboxWriter } from '../../../outbox/index.js';
 import { isOwner, type Principal, ProblemException, safeMinorUnits } from '../../../platform/index.js';
 import { CONFLICT_REFUSALS, mayPayFor, ownerRoleOf, refusePayment } from '../domain/payment-rules.js';
 import { type PaymentPurpose, PaymentRequestedV1 } from '../events/index.js';
-import { PaymentEntity } from '../persistence/payment.entity.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 import { Payables } from './payables.js';
 import { type PaymentView, toPaymentView } from './payment.view.js';
 import { lockPaymentReference } from './reference-lock.js';
@@ -28,6 +28,7 @@ export class RequestPaymentHandler {
   constructor(
     private readonly payables: Payables,
     private readonly outbox: OutboxWriter,
+    private readonly payments: PaymentRepository,
   ) {}
 
   /**
@@ -60,12 +61,7 @@ export class RequestPaymentHandler {
       throw notFound();
     }
 
-    const [{ pending, confirmed }]: Array<{ pending: string; confirmed: number }> = await tx.query(
-      `SELECT coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0)::text AS pending,
-              count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed
-       FROM payments_payment WHERE purpose = $1 AND reference_id = $2`,
-      [purpose, referenceId],
-    );
+    const { pending, confirmed } = await this.payments.standingOf(tx, purpose, referenceId);
     const refusal = refusePayment(payable, command, safeMinorUnits(pending, 'the pending sum'), confirmed);
     if (refusal) {
       const conflict = CONFLICT_REFUSALS.has(refusal.reason);
@@ -92,8 +88,7 @@ export class RequestPaymentHandler {
       refundedAt: null,
       refundReason: null,
     };
-    // The insert returns the columns PostgreSQL fills in (created_at, updated_at): no re-read.
-    const { generatedMaps } = await tx.getRepository(PaymentEntity).insert(payment);
+    const inserted = await this.payments.insert(tx, payment);
     await this.outbox.append(tx, {
       contract: PaymentRequestedV1,
       aggregateId: id,
@@ -107,6 +102,6 @@ export class RequestPaymentHandler {
         ...(payable.statementReference !== undefined && { statementReference: payable.statementReference }),
       },
     });
-    return toPaymentView({ ...payment, ...generatedMaps[0] } as PaymentEntity);
+    return toPaymentView(inserted);
   }
 }
