@@ -7,6 +7,7 @@ import { RegisterDebtHandler } from './application/register-debt.handler.js';
 import { DebtsApi } from './debts.api.js';
 import { DebtsController } from './http/debts.controller.js';
 import { DebtEntity } from './persistence/debt.entity.js';
+import { DebtRepository } from './persistence/debt.repository.js';
 import { LedgerMatchesDebtsReconciler } from './reconcilers/ledger-matches-debts.reconciler.js';
 import { debtsManifest } from './debts.manifest.js';
 
@@ -17,6 +18,7 @@ import { debtsManifest } from './debts.manifest.js';
   providers: [
     DebtsApi,
     RegisterDebtHandler,
+    DebtRepository,
     DebtPayables,
     // Its listeners, from the manifest: adding one touches only its file and debts.manifest.ts.
     ...debtsManifest.listeners,

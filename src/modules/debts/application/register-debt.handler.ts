@@ -6,7 +6,7 @@ import { ProblemException } from '../../../platform/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
 import { type DebtKind, sameTerms } from '../domain/debt.js';
 import { DebtRegisteredV1 } from '../events/index.js';
-import { DebtEntity } from '../persistence/debt.entity.js';
+import { DebtRepository } from '../persistence/debt.repository.js';
 import { type DebtView, toDebtView } from './debt.view.js';
 
 export interface RegisterDebtCommand {
@@ -29,21 +29,16 @@ export class RegisterDebtHandler {
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerApi,
+    private readonly debts: DebtRepository,
   ) {}
 
   async execute(command: RegisterDebtCommand): Promise<{ debt: DebtView; created: boolean }> {
     return this.dataSource.transaction(async (tx) => {
       const id = uuidv7();
       // What PostgreSQL fills in or normalises comes back with the insert: a new debt is not re-read.
-      const inserted: Array<{ created_at: Date; due_date: string | null; currency: string }> = await tx.query(
-        `INSERT INTO debts_debt (id, citizen_id, reference, kind, amount, outstanding, currency, status, due_date)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, 'outstanding', $7)
-         ON CONFLICT (reference) DO NOTHING
-         RETURNING created_at, to_char(due_date, 'YYYY-MM-DD') AS due_date, currency`,
-        [id, command.citizenId, command.reference, command.kind, command.amount, command.currency, command.dueDate],
-      );
-      if (inserted.length === 0) {
-        const view = toDebtView(await tx.getRepository(DebtEntity).findOneByOrFail({ reference: command.reference }));
+      const row = await this.debts.insertIfNew(tx, { id, ...command });
+      if (row === undefined) {
+        const view = toDebtView(await this.debts.findByReference(tx, command.reference));
         if (!sameTerms(view, command)) {
           throw new ProblemException(
             409,
@@ -54,7 +49,6 @@ export class RegisterDebtHandler {
         }
         return { debt: view, created: false };
       }
-      const [row] = inserted;
       const view = toDebtView({
         id,
         citizenId: command.citizenId,

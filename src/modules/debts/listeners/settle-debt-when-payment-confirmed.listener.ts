@@ -17,7 +17,7 @@ import {
   DebtSettledV1,
   type DebtSettledV1Payload,
 } from '../events/index.js';
-import { DebtEntity } from '../persistence/debt.entity.js';
+import { DebtRepository } from '../persistence/debt.repository.js';
 
 export const settleDebtSubscription = subscribe(PaymentConfirmedV1, {
   name: 'debts.settle-debt-when-payment-confirmed',
@@ -41,23 +41,18 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
   constructor(
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerApi,
+    private readonly debts: DebtRepository,
   ) {}
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const payment = event.payload;
     if (payment.purpose !== 'debt') return; // a delivery relayed before the filter existed
-    const debts = tx.getRepository(DebtEntity);
-    // One citizen at a time: whoever settles the last debt must see every other settlement. The
-    // lock is keyed by the debt's citizen, read in the same statement: a debt's citizen never
-    // changes, so only the debt's amounts need the fresh read (after the lock) below.
-    const locked: unknown[] = await tx.query(
-      `SELECT pg_advisory_xact_lock(hashtext('debts-citizen:' || citizen_id)) FROM debts_debt WHERE id = $1`,
-      [payment.referenceId],
-    );
-    if (locked.length === 0) {
+    // One citizen at a time: whoever settles the last debt must see every other settlement. A debt's
+    // citizen never changes, so only the debt's amounts need the fresh read (after the lock) below.
+    if (!(await this.debts.lockCitizenOf(tx, payment.referenceId))) {
       throw new Error(`payment ${payment.paymentId} pays unknown debt ${payment.referenceId}`);
     }
-    const debt = await debts.findOneOrFail({ where: { id: payment.referenceId }, lock: { mode: 'pessimistic_write' } });
+    const debt = await this.debts.findForUpdate(tx, payment.referenceId);
 
     const { applied, outstanding, excess } = applyPayment(Number(debt.outstanding), payment.amount);
     if (excess > 0) {
@@ -68,19 +63,7 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
     if (applied === 0) return;
     // The citizen's other outstanding debts are counted in the same statement: its snapshot is taken
     // under the citizen lock, after every other settlement of theirs committed.
-    const [[{ still_owed: stillOwed }]]: [Array<{ still_owed: number }>, number] = await tx.query(
-      `UPDATE debts_debt d
-       SET outstanding = $2, status = $3, settled_at = $4, updated_at = now()
-       WHERE d.id = $1
-       RETURNING (SELECT count(*)::int FROM debts_debt o
-                  WHERE o.citizen_id = d.citizen_id AND o.status = 'outstanding' AND o.id <> d.id) AS still_owed`,
-      [
-        debt.id,
-        String(outstanding),
-        outstanding === 0 ? 'settled' : debt.status,
-        outstanding === 0 ? new Date() : debt.settledAt,
-      ],
-    );
+    const stillOwed = await this.debts.applyPayment(tx, debt, outstanding);
     await this.ledger.post(tx, {
       source: event.id,
       kind: 'debt-payment-applied',
