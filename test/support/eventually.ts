@@ -32,3 +32,37 @@ export async function eventually<T>(
     }
   }
 }
+
+export interface ConsistentlyOptions {
+  /** How long the probe must keep passing. */
+  within: number;
+  intervalMs?: number;
+}
+
+/**
+ * The counterpart of {@link eventually} for "nothing else happens": polls `probe` until `within`
+ * ms have passed and fails at the first attempt that throws, with that failure. The one bounded
+ * wait the tests may make, because the window is the assertion (no duplicate effect, no second
+ * NOTIFY, a request still blocked); it never waits for an outcome.
+ */
+export async function consistently(
+  probe: () => unknown,
+  { within, intervalMs = 25 }: ConsistentlyOptions,
+): Promise<void> {
+  const started = Date.now();
+  const deadline = started + within;
+  for (;;) {
+    try {
+      await settleWithin(Promise.resolve().then(probe), Math.max(within, 5_000), () => {
+        return new Error(`consistently: the probe was still pending ${Math.max(within, 5_000)} ms after it started`);
+      });
+    } catch (error) {
+      if (error instanceof Error)
+        error.message = `consistently: failed after ${Date.now() - started} ms of ${within}: ${error.message}`;
+      throw error;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+  }
+}
