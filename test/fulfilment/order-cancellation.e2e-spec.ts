@@ -28,6 +28,19 @@ const paymentOf = async (t: TestApp, id: string) =>
       .set('Authorization', `Bearer ${t.token(admin)}`)
   ).body;
 
+/**
+ * Waits until order `id` has been reserved for longer than the TTL by the clock the reconciler
+ * reads (this process's `Date.now()` against `reserved_at`): from then on a run treats it as expired.
+ */
+const pastReservationTtl = (db: DataSource, id: string) =>
+  eventually(async () => {
+    const [{ reserved_at }]: Array<{ reserved_at: Date }> = await db.query(
+      `SELECT reserved_at FROM fulfilment_order WHERE id = $1`,
+      [id],
+    );
+    expect(Date.now() - reserved_at.getTime()).toBeGreaterThan(TTL_MS);
+  });
+
 /** A payment's net effect on the ledger, per account: zero everywhere once refunded. */
 const paymentLedger = (db: DataSource, paymentId: string) =>
   db.query(
@@ -59,7 +72,7 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 3 }]);
     await orderInStatus(t, order.id, 'reserved');
     expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 3 })]);
-    await new Promise((resolve) => setTimeout(resolve, TTL_MS + 100));
+    await pastReservationTtl(db, order.id);
 
     const reconciliation = reconciliationClient(t);
     // Two runs at once, then a third: the release happens once.
@@ -91,7 +104,7 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     let paymentId: string;
     try {
       paymentId = await payOrder(t, buyer, order);
-      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 100));
+      await pastReservationTtl(db, order.id);
       const run = await reconciliationClient(t).run('fulfilment-cancel-expired-reservations');
       expect(run.status).toBe('succeeded');
       expect(
@@ -113,7 +126,7 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     await orderInStatus(t, order.id, 'reserved');
     await payOrder(t, buyer, order);
     await orderInStatus(t, order.id, 'shipped');
-    await new Promise((resolve) => setTimeout(resolve, TTL_MS + 100));
+    await pastReservationTtl(db, order.id);
     await reconciliationClient(t).run('fulfilment-cancel-expired-reservations');
     expect((await getOrder(t, order.id)).body.status).toBe('shipped');
     expect(await orderEvents(db, 'fulfilment.order-cancelled', order.id)).toEqual([]);

@@ -8,7 +8,7 @@ import {
   defineEvent,
 } from '../../src/outbox/index.js';
 import { runWithCorrelation } from '../../src/platform/index.js';
-import { eventually } from '../support/eventually.js';
+import { consistently, eventually } from '../support/eventually.js';
 import { listenForOutboxNotifies } from '../support/notify-listener.js';
 import {
   appendThings,
@@ -17,21 +17,19 @@ import {
   ThingHappened,
   ThingPayload,
 } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('outbox append', () => {
-  let t: TestApp;
+  // No relay, no workers: what is appended stays in the outbox for inspection.
+  const t = useTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
   let dataSource: DataSource;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    // No relay, no workers: what is appended stays in the outbox for inspection.
-    t = await startTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
   beforeEach(() => dataSource.query('TRUNCATE outbox_message, outbox_aggregate_seq'));
 
   const count = async (table: string) => Number((await dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
@@ -153,8 +151,7 @@ describe('outbox append', () => {
       });
       await appendThings(dataSource, writer, 2);
       await eventually(() => expect(received).toHaveLength(2));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(received).toEqual(['outbox_message', 'outbox_message']);
+      await consistently(() => expect(received).toEqual(['outbox_message', 'outbox_message']), { within: 200 });
     } finally {
       await listener.close();
     }

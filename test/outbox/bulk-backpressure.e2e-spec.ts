@@ -1,28 +1,26 @@
 import { DataSource } from 'typeorm';
 import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { eventually } from '../support/eventually.js';
+import { consistently, eventually } from '../support/eventually.js';
 import { appendThings, outboxTestSetup, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('relay backpressure for the bulk lane', () => {
-  let t: TestApp;
+  // A relay but no workers: nothing consumes the queues, so the bulk backlog only grows.
+  const t = useTestApp({
+    ...outboxTestSetup(),
+    env: {
+      APP_ROLES: 'api,relay',
+      OUTBOX_RELAY_POLL_INTERVAL_MS: '50',
+      OUTBOX_RELAY_BULK_BATCH_SIZE: '10',
+      OUTBOX_RELAY_BULK_BACKLOG_MAX: '50',
+    },
+  });
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    // A relay but no workers: nothing consumes the queues, so the bulk backlog only grows.
-    t = await startTestApp({
-      ...outboxTestSetup(),
-      env: {
-        APP_ROLES: 'api,relay',
-        OUTBOX_RELAY_POLL_INTERVAL_MS: '50',
-        OUTBOX_RELAY_BULK_BATCH_SIZE: '10',
-        OUTBOX_RELAY_BULK_BACKLOG_MAX: '50',
-      },
-    });
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   const outboxRows = async (type: string) =>
     Number((await dataSource.query(`SELECT count(*) AS n FROM outbox_message WHERE type = $1`, [type]))[0].n);
@@ -34,7 +32,8 @@ describe('relay backpressure for the bulk lane', () => {
 
     // The relay stops at the first batch that reaches the limit: 50 to 59 jobs waiting, the rest kept.
     await eventually(async () => expect(await bulk.getWaitingCount()).toBeGreaterThanOrEqual(50));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // …and it stays there: no further batch goes out while the queue is full.
+    await consistently(async () => expect(await bulk.getWaitingCount()).toBeLessThan(60), { within: 300 });
     const waiting = await bulk.getWaitingCount();
     expect(waiting).toBeLessThan(60);
     expect(await outboxRows(ThingObserved.type)).toBe(200 - waiting);

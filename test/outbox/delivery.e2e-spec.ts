@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { register } from 'prom-client';
 import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { eventually } from '../support/eventually.js';
+import { consistently, eventually } from '../support/eventually.js';
 import {
   appendThings,
   createEffectTable,
@@ -13,7 +13,7 @@ import {
   recorderSubscription,
   ThingRejectedError,
 } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECORDER = recorderSubscription.name;
 
@@ -24,22 +24,20 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 }
 
 describe('outbox delivery: inbox, retries, dead letters, replay', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'board-password' },
+  });
   let dataSource: DataSource;
   let writer: OutboxWriter;
   let admin: string;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'board-password' },
-    });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     admin = `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`;
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
   beforeEach(async () => {
     faults.recorder.reset();
     await dataSource.query('TRUNCATE test_effect');
@@ -166,8 +164,9 @@ describe('outbox delivery: inbox, retries, dead letters, replay', () => {
 
     const again = await request(t.url).post(`/admin/dead-letters/${letter.id}/replay`).set('Authorization', admin);
     expect(again.body).toEqual({ replayed: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await effectCounts(dataSource, RECORDER)).toEqual({ rows: 1, distinct: 1 });
+    await consistently(async () => expect(await effectCounts(dataSource, RECORDER)).toEqual({ rows: 1, distinct: 1 }), {
+      within: 300,
+    });
   });
 
   it('replays in bulk by filter', async () => {

@@ -9,27 +9,25 @@ import {
   recorderSubscription,
   ThingHappened,
 } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const FILTERED = filteredSubscription.name;
 const RECORDER = recorderSubscription.name;
 
 /** A subscription's filter is applied when the relay writes the ledger (docs/adr/0025-round-trips-and-filtered-subscriptions.md). */
 describe('outbox: a filtered subscription', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription, filteredSubscription]),
+    env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', OUTBOX_SWEEP_AFTER_MS: '100' },
+  });
   let dataSource: DataSource;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription, filteredSubscription]),
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', OUTBOX_SWEEP_AFTER_MS: '100' },
-    });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
 
   const rowsOf = async (table: 'outbox_delivery' | 'outbox_inbox' | 'test_effect', subscriber: string, ids: string[]) =>
     (
@@ -65,7 +63,17 @@ describe('outbox: a filtered subscription', () => {
     );
     const ids = events.map((e) => e.id);
     await eventually(async () => expect(await rowsOf('test_effect', RECORDER, ids)).toHaveLength(1));
-    await new Promise((resolve) => setTimeout(resolve, 300)); // past OUTBOX_SWEEP_AFTER_MS
+    // The sweep below looks only at rows older than OUTBOX_SWEEP_AFTER_MS (100 ms): wait until every
+    // row of the event is, so that a stray delivery would be one it re-drives.
+    await eventually(async () => {
+      const [{ old }] = await dataSource.query(
+        `SELECT bool_and(at < now() - interval '100 milliseconds') AS old FROM (
+           SELECT relayed_at AS at FROM outbox_event WHERE id = ANY($1::uuid[])
+           UNION ALL SELECT updated_at FROM outbox_delivery WHERE event_id = ANY($1::uuid[])) r`,
+        [ids],
+      );
+      expect(old).toBe(true);
+    });
     expect(await t.app.get(Sweeper).sweep()).toBe(0);
     const [{ open }] = await dataSource.query(
       `SELECT count(*)::int AS open FROM outbox_delivery WHERE state IN ('pending', 'enqueued')`,

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { eventually } from '../support/eventually.js';
+import { consistently, eventually } from '../support/eventually.js';
 import { listenForOutboxNotifies } from '../support/notify-listener.js';
 import {
   appendThings,
@@ -11,25 +11,24 @@ import {
   recorderSubscription,
   ThingHappened,
 } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+/** How long a NOTIFY that should not come is given to show up. */
+const QUIET_MS = 300;
 
 describe('relay wake-up after commit', () => {
   describe('in a process that runs the relay', () => {
-    let t: TestApp;
+    // Polling is pushed out of the way: only the after-commit wake-up can deliver in time.
+    const t = useTestApp({
+      ...outboxTestSetup([recorderSubscription]),
+      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '600000' },
+    });
     let dataSource: DataSource;
 
     beforeAll(async () => {
-      // Polling is pushed out of the way: only the after-commit wake-up can deliver in time.
-      t = await startTestApp({
-        ...outboxTestSetup([recorderSubscription]),
-        env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '600000' },
-      });
       dataSource = t.app.get(DataSource);
       await createEffectTable(dataSource);
     });
-    afterAll(() => t.close());
 
     it('wakes its own relay after each appending commit, without a NOTIFY', async () => {
       faults.recorder.reset();
@@ -47,8 +46,7 @@ describe('relay wake-up after commit', () => {
             },
           );
         }
-        await settle();
-        expect(listener.received).toEqual([]);
+        await consistently(() => expect(listener.received).toEqual([]), { within: QUIET_MS });
       } finally {
         await listener.close();
       }
@@ -56,16 +54,14 @@ describe('relay wake-up after commit', () => {
   });
 
   describe('in a process without a relay', () => {
-    let t: TestApp;
+    const t = useTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
     let dataSource: DataSource;
     let writer: OutboxWriter;
 
     beforeAll(async () => {
-      t = await startTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
       dataSource = t.app.get(DataSource);
       writer = t.app.get(OutboxWriter);
     });
-    afterAll(() => t.close());
 
     it('notifies once after the outermost commit, and never for a rolled-back append', async () => {
       const listener = await listenForOutboxNotifies(t.isolation.databaseUrl);
@@ -77,8 +73,7 @@ describe('relay wake-up after commit', () => {
             throw new Error('business rule broken');
           }),
         ).rejects.toThrow('business rule broken');
-        await settle();
-        expect(listener.received).toEqual([]);
+        await consistently(() => expect(listener.received).toEqual([]), { within: QUIET_MS });
 
         // An append inside a nested transaction (a savepoint): the savepoint's release is not the commit.
         const runner = dataSource.createQueryRunner();
@@ -87,15 +82,13 @@ describe('relay wake-up after commit', () => {
           await runner.startTransaction();
           await writer.append(runner, event(2));
           await runner.commitTransaction();
-          await settle();
-          expect(listener.received).toEqual([]);
+          await consistently(() => expect(listener.received).toEqual([]), { within: QUIET_MS });
           await runner.commitTransaction();
         } finally {
           await runner.release();
         }
         await eventually(() => expect(listener.received).toEqual(['outbox_message']));
-        await settle();
-        expect(listener.received).toHaveLength(1);
+        await consistently(() => expect(listener.received).toHaveLength(1), { within: QUIET_MS });
       } finally {
         await listener.close();
       }
@@ -108,8 +101,7 @@ describe('relay wake-up after commit', () => {
           Array.from({ length: 20 }, (_, i) => appendThings(dataSource, writer, 1, { aggregateId: `many-${i}` })),
         );
         await eventually(() => expect(listener.received.length).toBeGreaterThan(0));
-        await settle();
-        expect(listener.received.length).toBeLessThanOrEqual(20);
+        await consistently(() => expect(listener.received.length).toBeLessThanOrEqual(20), { within: QUIET_MS });
       } finally {
         await listener.close();
       }

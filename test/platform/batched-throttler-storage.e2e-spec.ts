@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Redis } from 'ioredis';
 import { BatchedRedisThrottlerStorage } from '../../src/platform/throttling/batched-redis-throttler-storage.js';
+import { eventually } from '../support/eventually.js';
 import { TEST_REDIS_URL } from '../support/test-env.js';
 import { redisSuite } from '../support/suite-backends.js';
 
@@ -45,14 +46,17 @@ describeOnRedis('BatchedRedisThrottlerStorage against Redis', () => {
     // Sequential hits on two keys and two budgets, past the limit, then after the block and window lapse.
     const plan: Array<[key: string, throttler: string]> = [];
     for (let i = 0; i < 5; i++) plan.push(['alice', 'default'], ['bob', 'default'], ['alice', 'webhook']);
-    const run = async (storage: { increment: BatchedRedisThrottlerStorage['increment'] }) => {
+    const run = async (storage: { increment: BatchedRedisThrottlerStorage['increment'] }, redis: Redis) => {
       const answers = [];
       for (const [key, throttler] of plan) answers.push(await storage.increment(key, 400, 3, 200, throttler));
-      await new Promise((resolve) => setTimeout(resolve, 450));
+      // Until Redis has expired alice's window (400 ms) and block (200 ms); both stores name them alike.
+      await eventually(async () =>
+        expect(await redis.exists('{alice:default}:hits', '{alice:default}:blocked')).toBe(0),
+      );
       answers.push(await storage.increment('alice', 400, 3, 200, 'default'));
       return answers;
     };
-    const [ours, theirs] = await Promise.all([run(batched), run(reference)]);
+    const [ours, theirs] = await Promise.all([run(batched, batchedRedis), run(reference, referenceRedis)]);
     expect(ours).toEqual(theirs);
     expect(ours.map((answer) => answer.totalHits).slice(0, 12)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
     expect(ours.slice(9, 12).every((answer) => answer.isBlocked && answer.timeToBlockExpire > 0)).toBe(true);

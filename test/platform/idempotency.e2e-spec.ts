@@ -8,28 +8,26 @@ import {
   PROBE_EFFECT_TABLE,
   probeGates,
 } from '../support/idempotent-probe.controller.js';
-import { eventually } from '../support/eventually.js';
+import { consistently, eventually } from '../support/eventually.js';
 import { outboxTestSetup } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const PATH = '/probe/idempotent';
 
 describe('Idempotency-Key', () => {
-  let t: TestApp;
+  // Only the API role: outbox rows stay in outbox_message, where they can be counted.
+  const t = useTestApp({
+    ...outboxTestSetup([]),
+    controllers: [IdempotentProbeController],
+    env: { APP_ROLES: 'api', IDEMPOTENCY_TTL_HOURS: '1', RATE_LIMIT_PER_MINUTE: '100000' },
+  });
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    // Only the API role: outbox rows stay in outbox_message, where they can be counted.
-    t = await startTestApp({
-      ...outboxTestSetup([]),
-      controllers: [IdempotentProbeController],
-      env: { APP_ROLES: 'api', IDEMPOTENCY_TTL_HOURS: '1', RATE_LIMIT_PER_MINUTE: '100000' },
-    });
     dataSource = t.app.get(DataSource);
     await createProbeEffectTable(dataSource);
   });
-  afterAll(() => t.close());
 
   const alice = { sub: 'citizen-alice', roles: ['citizen' as const] };
   const bob = { sub: 'citizen-bob', roles: ['citizen' as const] };
@@ -224,8 +222,8 @@ describe('Idempotency-Key', () => {
         );
         expect(waiting).toBe(1);
       });
-      await new Promise((resolve) => setTimeout(resolve, 300)); // three times the claim's bound
-      expect(settled).toBe(false);
+      // Still waiting for three times the claim's bound: the window is the assertion.
+      await consistently(() => expect(settled).toBe(false), { within: 300 });
       await foreign.rollbackTransaction();
       const answer = await res;
       expect(answer.status).toBe(201);
