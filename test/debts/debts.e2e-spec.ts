@@ -4,19 +4,17 @@ import { PaymentConfirmedV1 } from '../../src/modules/payments/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { scenario, useTestApp } from '../support/scenario.js';
 
 describe('debts', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let client: ReturnType<typeof api>;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp();
     client = api(t);
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   const citizen = (id: string) => client.as(id, ['citizen']);
 
@@ -160,15 +158,15 @@ describe('debts', () => {
 
     await confirmPayment(a.id, 400);
     await eventually(async () => expect((await client.getDebt(a.id, client.admin)).body.outstanding).toBe(600));
-    const settleA = await confirmPayment(a.id, 600);
-    const settleB = await confirmPayment(b.id, 500);
-    await eventually(async () => {
-      const [{ n }] = await dataSource.query(
-        `SELECT count(*)::int AS n FROM outbox_event WHERE type = 'debts.citizen-cleared' AND aggregate_id = $1`,
-        [citizenId],
-      );
-      expect(n).toBe(1);
-    });
+    let settleA!: Awaited<ReturnType<typeof confirmPayment>>;
+    let settleB!: typeof settleA;
+    const cleared = await scenario(t)
+      .when(async () => {
+        settleA = await confirmPayment(a.id, 600);
+        settleB = await confirmPayment(b.id, 500);
+      })
+      .expectEvent('debts.citizen-cleared', { citizenId }, { relayed: true });
+    expect(cleared.aggregateId).toBe(citizenId);
     expect((await client.getDebt(a.id, client.admin)).body).toMatchObject({ outstanding: 0, status: 'settled' });
     expect((await client.getDebt(b.id, client.admin)).body).toMatchObject({ outstanding: 0, status: 'settled' });
 

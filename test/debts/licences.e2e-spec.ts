@@ -4,17 +4,15 @@ import { CitizenClearedV1 } from '../../src/modules/debts/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('licences', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let client: ReturnType<typeof api>;
 
   beforeAll(async () => {
-    t = await startTestApp();
     client = api(t);
   });
-  afterAll(() => t.close());
 
   const citizen = (id: string) => client.as(id, ['citizen']);
   const application = (citizenId: string) => ({ citizenId, activity: 'bakery', premisesAddress: '1 King Fahd Rd' });

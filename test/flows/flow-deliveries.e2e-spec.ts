@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
 import { customer, orderInStatus, payOrder, placeOrder, stockedSku } from '../fulfilment/order-fixtures.js';
 import { citizen, pay, registerDebt, settledPayment } from '../payments/payment-fixtures.js';
+import { useTestApp } from '../support/scenario.js';
 
 /** Deliveries per subscriber, of events appended after `since` (a set of event ids already there). */
 async function deliveriesSince(db: DataSource, since: Set<string>): Promise<Record<string, number>> {
@@ -35,14 +35,12 @@ async function quiet(db: DataSource): Promise<Set<string>> {
  * be a decision made here.
  */
 describe('deliveries per flow', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp();
     db = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   it('a debt payment that clears the citizen and issues the blocked licence: 4 deliveries', async () => {
     const who = citizen();

@@ -1,19 +1,17 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { api } from '../support/api-client.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('fulfilment catalogue, locations and stock', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let client: ReturnType<typeof api>;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp();
     client = api(t);
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   const putSku = (sku: string, body: Record<string, unknown>, auth = client.admin) =>
     request(t.url).put(`/v1/catalog/skus/${sku}`).set('Authorization', auth).send(body);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually.js';
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../support/test-app.js';
 import { admin, buckets, customer, orderInStatus, payOrder, placeOrder, stockedSku } from './order-fixtures.js';
+import { useTestApp } from '../support/scenario.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const MAX_OPEN_UNPAID = 3;
@@ -14,26 +14,24 @@ const MAX_UNITS = 10;
  * units in all. Beyond that: 409 / 422 problem+json, and nothing is written or reserved.
  */
 describe('order abuse caps', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    env: {
+      ORDER_MAX_OPEN_UNPAID: String(MAX_OPEN_UNPAID),
+      ORDER_MAX_UNITS: String(MAX_UNITS),
+      OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
+      RECONCILIATION_INTERVAL_MS: '3600000',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    },
+  });
   let db: DataSource;
   let sku: string;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        ORDER_MAX_OPEN_UNPAID: String(MAX_OPEN_UNPAID),
-        ORDER_MAX_UNITS: String(MAX_UNITS),
-        OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
-        RECONCILIATION_INTERVAL_MS: '3600000',
-        RATE_LIMIT_PER_MINUTE: '100000',
-      },
-    });
     db = t.app.get(DataSource);
     sku = await stockedSku(t, 1000, [
       { location: { id: `caps-${randomUUID().slice(0, 6)}`, lat: 24.8, lon: 46.6 }, onHand: 1000 },
     ]);
   });
-  afterAll(() => t.close());
 
   const ordersOf = async (customerId: string): Promise<number> =>
     (await db.query(`SELECT count(*)::int AS n FROM fulfilment_order WHERE customer_id = $1`, [customerId]))[0].n;

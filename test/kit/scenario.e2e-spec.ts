@@ -50,6 +50,16 @@ describe('scenario test kit', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
   });
 
+  it('expectEvent with relayed waits for the event in outbox_event', async () => {
+    const envelope = await scenario(t)
+      .when(() => append('kit-7'))
+      .expectEvent('testing.thing-happened', { key: 'k0' }, { relayed: true });
+    const [{ n }] = await t.app
+      .get(DataSource)
+      .query(`SELECT count(*)::int AS n FROM outbox_event WHERE id = $1`, [envelope.id]);
+    expect(n).toBe(1);
+  });
+
   it('andThen chains steps, each given the value of the one before', async () => {
     const seen: number[] = [];
     const result = await scenario(t)
@@ -104,5 +114,18 @@ describe('scenario test kit', () => {
     ).rejects.toThrow(/consistently: failed after \d+ ms of 10000/);
     expect(value).toBe(3);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('scenario test kit, in a process without a relay', () => {
+  const t = useTestApp({ ...outboxTestSetup([]), env: { APP_ROLES: 'api' } });
+
+  it('expectEvent sees an event still in outbox_message, and with relayed does not', async () => {
+    const append = () => appendThings(t.app.get(DataSource), t.app.get(OutboxWriter), 1, { aggregateId: 'kit-8' });
+    const step = scenario(t).when(append);
+    expect(await step.expectEvent('testing.thing-happened', { n: 0 })).toMatchObject({ aggregateId: 'kit-8' });
+    await expect(
+      scenario(t).when(append).expectEvent('testing.thing-happened', { n: 0 }, { relayed: true, timeoutMs: 300 }),
+    ).rejects.toThrow(/^scenario: no relayed event testing\.thing-happened matching \{"n":0\} within 300 ms/);
   });
 });

@@ -1,18 +1,16 @@
 import { DataSource } from 'typeorm';
 import { AfterCommitTransactionRequiredError, afterCommit } from '../../src/outbox/index.js';
 import { createEffectTable, outboxTestSetup } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('afterCommit', () => {
-  let t: TestApp;
+  const t = useTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({ ...outboxTestSetup(), env: { APP_ROLES: 'api' } });
     dataSource = t.app.get(DataSource);
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
 
   const insertEffect = (tx: { query: DataSource['query'] }, eventId: string) =>
     tx.query(

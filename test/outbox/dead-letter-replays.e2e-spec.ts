@@ -11,28 +11,26 @@ import {
   recorderSubscription,
   ThingRejectedError,
 } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECORDER = recorderSubscription.name;
 
 /** Safer bulk replays (issue 15, point 8): a filter or `all`, a cap, and an audit of who replayed what. */
 describe('bulk dead-letter replays: refused without a filter, capped, audited', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' },
+  });
   let dataSource: DataSource;
   let writer: OutboxWriter;
   let admin: string;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' },
-    });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     admin = `Bearer ${t.token({ sub: 'ops-alice', roles: ['admin'] })}`;
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
   beforeEach(() => faults.recorder.reset());
 
   const replay = (body: unknown, authorization = admin) =>

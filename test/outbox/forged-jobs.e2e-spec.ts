@@ -9,7 +9,7 @@ import { debtsManifest } from '../../src/modules/debts/index.js';
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { scenario, useTestApp } from '../support/scenario.js';
 import { redisSuite } from '../support/suite-backends.js';
 
 /** About Redis itself: runs on Redis whatever TEST_QUEUE_BACKEND says (test/support/suite-backends.ts). */
@@ -29,7 +29,6 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
  * queue: with the app's prefix and lane name, its own connection, no help from the app's code.
  */
 describeOnRedis('outbox: forged delivery jobs do nothing', () => {
-  let t: TestApp;
   let client: ReturnType<typeof api>;
   let dataSource: DataSource;
   let redis: Redis;
@@ -38,22 +37,25 @@ describeOnRedis('outbox: forged delivery jobs do nothing', () => {
   const errorLogs: string[] = [];
   const logError = Logger.prototype.error;
 
-  beforeAll(async () => {
+  // Declared before the app's hooks: the logger is patched before it starts, and restored (and the
+  // queue's own connection closed) before it stops.
+  beforeAll(() => {
     Logger.prototype.error = function (this: Logger, message: unknown, ...rest: unknown[]) {
       errorLogs.push(String(message));
       return logError.call(this, message, ...rest);
     };
-    t = await startTestApp({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' } });
-    client = api(t);
-    dataSource = t.app.get(DataSource);
-    redis = new Redis(t.config.redisUrl, { maxRetriesPerRequest: null });
-    critical = new Queue(settleDebtSubscription.lane, { connection: redis, prefix: `{${t.config.queuePrefix}}` });
   });
   afterAll(async () => {
     Logger.prototype.error = logError;
     await critical.close();
     redis.disconnect();
-    await t.close();
+  });
+  const t = useTestApp({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' } });
+  beforeAll(() => {
+    client = api(t);
+    dataSource = t.app.get(DataSource);
+    redis = new Redis(t.config.redisUrl, { maxRetriesPerRequest: null });
+    critical = new Queue(settleDebtSubscription.lane, { connection: redis, prefix: `{${t.config.queuePrefix}}` });
   });
 
   async function outstandingDebt(amount: number): Promise<string> {
@@ -163,35 +165,12 @@ describeOnRedis('outbox: forged delivery jobs do nothing', () => {
 
   it('also refuses a real event delivered to a subscriber the relay never routed it to', async () => {
     // debts.debt-registered is not one of the settle subscriber's events: no ledger row joins them.
-    const debtId = await outstandingDebt(2_000);
-    const [registered] = await dataSource.query(
-      `SELECT id FROM outbox_event WHERE aggregate_id = $1 AND type = 'debts.debt-registered'
-       UNION ALL SELECT id FROM outbox_message WHERE aggregate_id = $1 AND type = 'debts.debt-registered'`,
-      [debtId],
-    );
-    await eventually(async () => {
-      const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM outbox_event WHERE id = $1`, [
-        registered.id,
-      ]);
-      expect(n).toBe(1);
-    });
-    const [row] = await dataSource.query(
-      `SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id, causation_id, payload
-       FROM outbox_event WHERE id = $1`,
-      [registered.id],
-    );
-    const envelope: Envelope = {
-      id: row.id,
-      type: row.type,
-      version: row.version,
-      aggregateType: row.aggregate_type,
-      aggregateId: row.aggregate_id,
-      aggregateSeq: Number(row.aggregate_seq),
-      occurredAt: (row.occurred_at as Date).toISOString(),
-      correlationId: row.correlation_id,
-      causationId: row.causation_id,
-      payload: row.payload,
-    };
+    let debtId!: string;
+    const envelope = await scenario(t)
+      .when(async () => {
+        debtId = await outstandingDebt(2_000);
+      })
+      .expectEvent('debts.debt-registered', (_, e) => e.aggregateId === debtId, { relayed: true });
     await critical.add(SETTLE, { subscriber: SETTLE, envelope }, { jobId: `${envelope.id}-misrouted` });
     await eventually(async () => expect(await deadLetter(envelope.id)).toMatchObject({ reason: 'forged' }));
     expect(await debt(debtId)).toMatchObject({ outstanding: 2_000, status: 'outstanding' });

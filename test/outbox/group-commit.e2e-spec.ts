@@ -12,7 +12,7 @@ import {
 } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, ThingHappened, type ThingPayload, withAppCatalogue } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 /** A default-lane subscriber that opts into group commit and records the transaction of each effect. */
 const groupedSubscription = subscribe(ThingHappened, {
@@ -43,23 +43,21 @@ class GroupedRecorder implements EventHandler<ThingPayload> {
 }
 
 describe('outbox delivery: group commit', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    catalogue: withAppCatalogue([ThingHappened], [groupedSubscription]),
+    providers: [GroupedRecorder],
+    env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' },
+  });
   let dataSource: DataSource;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      catalogue: withAppCatalogue([ThingHappened], [groupedSubscription]),
-      providers: [GroupedRecorder],
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' },
-    });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     await dataSource.query(
       `CREATE TABLE test_grouped (event_id uuid NOT NULL, n integer NOT NULL, tx bigint NOT NULL)`,
     );
   });
-  afterAll(() => t.close());
   beforeEach(async () => {
     Object.assign(control, { poisonN: -1, flakyN: -1, flakyFailures: 0, calls: 0 });
     await dataSource.query('TRUNCATE test_grouped');

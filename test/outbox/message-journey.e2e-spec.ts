@@ -14,27 +14,25 @@ import {
   ThingHappened,
   ThingRejectedError,
 } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECORDER = recorderSubscription.name;
 
 describe('admin message journeys (GET /admin/messages)', () => {
-  let t: TestApp;
+  // Workers but no relay loop: the test relays itself, so it can look at an event before that.
+  const t = useTestApp({ ...outboxTestSetup([recorderSubscription]), env: { APP_ROLES: 'api,worker' } });
   let dataSource: DataSource;
   let writer: OutboxWriter;
   let relay: Relay;
   let admin: string;
 
   beforeAll(async () => {
-    // Workers but no relay loop: the test relays itself, so it can look at an event before that.
-    t = await startTestApp({ ...outboxTestSetup([recorderSubscription]), env: { APP_ROLES: 'api,worker' } });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     relay = t.app.get(Relay);
     admin = `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`;
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
   beforeEach(() => faults.recorder.reset());
 
   const journey = (eventId: string) => request(t.url).get(`/admin/messages/${eventId}`).set('Authorization', admin);

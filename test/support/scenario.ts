@@ -58,6 +58,8 @@ export type EventMatcher = Record<string, unknown> | ((payload: any, envelope: E
 
 export interface ExpectEventOptions {
   timeoutMs?: number;
+  /** Only an event the relay has moved to outbox_event counts (a test about to read it there). */
+  relayed?: boolean;
 }
 
 /** Where a scenario reads events from: an app (its DataSource) or a DataSource. */
@@ -114,14 +116,14 @@ export class Step<T> implements PromiseLike<T> {
   expectEvent<P = any>( // eslint-disable-line @typescript-eslint/no-explicit-any
     type: string,
     matcher?: EventMatcher,
-    { timeoutMs = 15_000 }: ExpectEventOptions = {},
+    { timeoutMs = 15_000, relayed = false }: ExpectEventOptions = {},
   ): Step<Envelope<P>> {
     return this.next(async () => {
       let seen: Envelope[] = [];
       try {
         return await eventually(
           async () => {
-            seen = await eventsSince(this.context.resolve(), this.context.since);
+            seen = await eventsSince(this.context.resolve(), this.context.since, { relayed });
             const found = seen.find((e) => e.type === type && matches(e, matcher));
             if (!found) throw new Error('not yet');
             return found as Envelope<P>;
@@ -130,7 +132,7 @@ export class Step<T> implements PromiseLike<T> {
         );
       } catch {
         throw new Error(
-          `scenario: no event ${type}${describeMatcher(matcher)} within ${timeoutMs} ms of the stimulus; ` +
+          `scenario: no ${relayed ? 'relayed ' : ''}event ${type}${describeMatcher(matcher)} within ${timeoutMs} ms of the stimulus; ` +
             describeSeen(type, seen),
         );
       }
@@ -177,15 +179,16 @@ export class Step<T> implements PromiseLike<T> {
   }
 }
 
-/** Events appended since `since`, relayed (outbox_event) or not yet (outbox_message), oldest first. */
-export async function eventsSince(db: DataSource, since: Date): Promise<Envelope[]> {
+/**
+ * Events appended since `since`, relayed (outbox_event) or not yet (outbox_message, left out with
+ * `relayed`), oldest first.
+ */
+export async function eventsSince(db: DataSource, since: Date, { relayed = false } = {}): Promise<Envelope[]> {
+  const columns = `id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id,
+                   causation_id, payload`;
+  const pending = relayed ? '' : `UNION ALL SELECT ${columns} FROM outbox_message WHERE occurred_at >= $1`;
   const rows: Array<Omit<ClaimedRow, 'subscriber'>> = await db.query(
-    `SELECT * FROM (
-       SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id,
-              causation_id, payload FROM outbox_event WHERE occurred_at >= $1
-       UNION ALL
-       SELECT id, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, correlation_id,
-              causation_id, payload FROM outbox_message WHERE occurred_at >= $1) e
+    `SELECT * FROM (SELECT ${columns} FROM outbox_event WHERE occurred_at >= $1 ${pending}) e
      ORDER BY occurred_at, id`,
     [since],
   );
