@@ -21,6 +21,7 @@ import {
   RIYADH,
   stockedSku,
 } from './order-fixtures.js';
+import { pace } from '../support/pace.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const place = (id: string) => ({ id: `${id}-${randomUUID().slice(0, 6)}` });
@@ -234,7 +235,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     const watcher = (async () => {
       while (watching) {
         seen.push(await buckets(db, sku));
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await pace(20); // the watcher's sampling interval, not a wait for an effect
       }
     })();
 

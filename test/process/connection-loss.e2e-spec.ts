@@ -2,6 +2,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { pace } from '../support/pace.js';
 
 /**
  * Connections PostgreSQL ends under load (pg_terminate_backend, a restart, a failover) must fail
@@ -42,7 +43,7 @@ describe('PostgreSQL connections terminated under load', () => {
   it('fails only the requests that held a lost connection; nothing is raised uncaught and the app serves on', async () => {
     const load = Promise.all(Array.from({ length: 300 }, (_, i) => registerDebt(i).then((r) => r.status)));
     for (let round = 0; round < 5; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 150)); // the fault schedule, not a wait for an effect
+      await pace(150); // the fault schedule, not a wait for an effect
       await admin.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid()`,

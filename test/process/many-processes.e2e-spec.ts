@@ -6,6 +6,7 @@ import { type AppProcess, freePort, ORDERED_MAIN, spawnApp } from '../support/ap
 import { eventually } from '../support/eventually.js';
 import { redisSuite } from '../support/suite-backends.js';
 import { isolate, type TestIsolation } from '../support/test-env.js';
+import { pace } from '../support/pace.js';
 
 /**
  * Several processes per role on one database and one Redis (docs/scaling.md): 3 × api, 3 × relay,
@@ -153,7 +154,7 @@ describeOnRedis('many processes per role on one database and Redis', () => {
             appended.set(aggregateId, [...(appended.get(aggregateId) ?? []), ...seqs]);
           }),
         );
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await pace(300); // load pacing: a round every 300 ms, not a wait for an effect
       }
     })();
     // Under load: one process of each role asked to stop, as a rolling deploy does.

@@ -11,6 +11,7 @@ import {
   type IdempotentResponse,
 } from '../../src/platform/index.js';
 import { ThingHappened } from './outbox-fixtures.js';
+import { pace } from './pace.js';
 
 /** How the probe command may be told to fail. */
 export const PROBE_FAILURES = ['throw', 'throw-once', 'answer-503'] as const;
@@ -151,7 +152,7 @@ export class IdempotentProbeController {
       payload: { key: body.name, n: id },
     });
     if (body.hold !== undefined) await probeGates.pass(body.hold);
-    if (body.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, body.delayMs));
+    if (body.delayMs !== undefined) await pace(body.delayMs); // a request slow on purpose (body.delayMs)
     if (body.fail === 'throw' || (body.fail === 'throw-once' && !failedOnce.has(body.name))) {
       failedOnce.add(body.name);
       throw new Error('probe command failed after writing');

@@ -14,6 +14,7 @@ import {
   ThingHappened,
   withAppCatalogue,
 } from './outbox-fixtures.js';
+import { pace } from './pace.js';
 
 /** This process, as `ordered_effect.handled_by` names it. */
 const PROCESS = `${process.pid}`;
@@ -28,7 +29,7 @@ class OrderedEffectHandler implements EventHandler<ThingPayload> {
   private readonly delayMs = Number(process.env.TEST_ORDERED_DELAY_MS ?? 0);
 
   async handle(event: Envelope<ThingPayload>, tx: EntityManager): Promise<void> {
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    if (this.delayMs > 0) await pace(this.delayMs); // a handler slow on purpose (TEST_ORDERED_DELAY_MS)
     await tx.query(`INSERT INTO ordered_effect (event_id, aggregate_id, seq, handled_by) VALUES ($1, $2, $3, $4)`, [
       event.id,
       event.aggregateId,

@@ -14,6 +14,7 @@ import {
   OutboxWriter,
   subscribe,
 } from '../../src/outbox/index.js';
+import { pace } from './pace.js';
 
 export class ThingPayload {
   @IsString()
@@ -111,7 +112,7 @@ export const filteredSubscription = subscribe(ThingHappened, {
 /** Records every call in test_effect — not idempotent on purpose, so a double effect shows as two rows. */
 async function record(tx: EntityManager, subscriber: string, event: Envelope<ThingPayload>, f: Faults): Promise<void> {
   f.calls += 1;
-  if (f.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, f.delayMs));
+  if (f.delayMs > 0) await pace(f.delayMs); // a handler slow on purpose (Faults.delayMs)
   if (f.hold) await f.hold;
   if (f.failuresLeft > 0) {
     f.failuresLeft -= 1;

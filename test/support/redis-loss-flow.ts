@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OutboxWriter, ScheduledTasks } from '../../src/outbox/index.js';
@@ -12,6 +11,7 @@ import {
   recorderSubscription,
 } from './outbox-fixtures.js';
 import { startTestApp, type TestApp } from './test-app.js';
+import { pace } from './pace.js';
 
 /**
  * The scenario the Redis-loss chaos suites share (FLUSHALL, a Cluster master lost, a Sentinel
@@ -96,7 +96,7 @@ export async function flowWithFault(
       startN: tx * flow.eventsPerTransaction,
     });
     appended.push(...events.map((e) => e.id));
-    await delay(20); // pacing of the flow, not a wait for an effect
+    await pace(20); // pacing of the flow, not a wait for an effect
   }
   expect(appended).toHaveLength(flow.transactions * flow.eventsPerTransaction);
   return { appended, atFault };

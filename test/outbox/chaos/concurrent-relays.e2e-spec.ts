@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../src/config/index.js';
 import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
@@ -15,6 +14,7 @@ import {
   recorderSubscription,
 } from '../../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { pace } from '../../support/pace.js';
 
 const RECORDER = recorderSubscription.name;
 const RELAYS = 10;
@@ -62,7 +62,7 @@ describe('chaos: many relays racing for the same outbox', () => {
       while (!stop) {
         const claimed = await relay.relayBatch();
         claimedBy[i] += claimed;
-        if (claimed === 0) await delay(50); // idle poll, as the relay loop's fallback would
+        if (claimed === 0) await pace(50); // idle poll, as the relay loop's fallback would
       }
     });
 

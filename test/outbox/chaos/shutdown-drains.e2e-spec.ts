@@ -10,6 +10,7 @@ import {
   recorderSubscription,
 } from '../../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { pace } from '../../support/pace.js';
 
 const RECORDER = recorderSubscription.name;
 /** How long the handlers stay held inside their transactions after close() has begun. */
@@ -59,7 +60,7 @@ describe('chaos: shutdown while a slow handler is running', () => {
     // …when the app is told to stop; the handlers are released only after close() has begun.
     const closeStarted = Date.now();
     const closing = t.app.close();
-    setTimeout(release, HOLD_AFTER_CLOSE_MS);
+    void pace(HOLD_AFTER_CLOSE_MS).then(release); // the handlers' deliberate hold, not a wait for an effect
     await closing;
     closed = true;
     const closeMs = Date.now() - closeStarted;

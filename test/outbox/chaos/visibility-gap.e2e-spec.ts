@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../../src/outbox/index.js';
 import { eventually } from '../../support/eventually.js';
@@ -11,6 +10,7 @@ import {
   ThingHappened,
 } from '../../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { pace } from '../../support/pace.js';
 
 const RECORDER = recorderSubscription.name;
 // Each writer holds a connection of its own: with the app's pools (two on the PostgreSQL queue
@@ -71,7 +71,7 @@ describe('chaos: the visibility gap (sequence order is not commit order)', () =>
     const write = async (i: number): Promise<WriterOutcome> => {
       const reversed = i < REVERSED;
       if (reversed && i > 0) await appendedOf[i - 1].promise;
-      else if (!reversed) await delay(random(100));
+      else if (!reversed) await pace(random(100)); // chaos: writers start at random times
       const runner = writersSource.createQueryRunner();
       await runner.connect();
       try {
@@ -88,9 +88,9 @@ describe('chaos: the visibility gap (sequence order is not commit order)', () =>
         if (reversed) {
           appendedOf[i].resolve();
           if (i < REVERSED - 1) await finishedOf[i + 1].promise;
-          await delay(10 + random(10));
+          await pace(10 + random(10)); // chaos: each reversed writer commits a moment after the next
         } else {
-          await delay(random(MAX_HOLD_MS));
+          await pace(random(MAX_HOLD_MS)); // chaos: holds its transaction open a random while
         }
         if (rollsBack(i)) {
           await runner.rollbackTransaction();
