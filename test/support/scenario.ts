@@ -53,7 +53,7 @@ export function useTestApp(options?: TestAppOptions | (() => TestAppOptions | Pr
   return useApp(async () => startTestApp(typeof options === 'function' ? await options() : options));
 }
 
-/** What an expected event's payload must match: a partial payload, or a predicate. */
+/** What an expected event's payload must match: a partial payload (each key given deep-equals the payload's), or a predicate. */
 export type EventMatcher = Record<string, unknown> | ((payload: any, envelope: Envelope) => boolean); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface ExpectEventOptions {
