@@ -7,6 +7,7 @@ import { LicencesController } from './http/licences.controller.js';
 import { LicenceApplicationEntity } from './persistence/licence-application.entity.js';
 import { IssueClearedBlockedApplicationsReconciler } from './reconcilers/issue-cleared-blocked-applications.reconciler.js';
 import { licencesManifest } from './licences.manifest.js';
+import { LicenceApplicationRepository } from './persistence/licence-application.repository.js';
 
 /** Licence applications, blocked while the citizen has outstanding debts. */
 @Module({
@@ -15,6 +16,7 @@ import { licencesManifest } from './licences.manifest.js';
   providers: [
     ApplyForLicenceHandler,
     IssueLicences,
+    LicenceApplicationRepository,
     // Its listeners, from the manifest: adding one touches only its file and licences.manifest.ts.
     ...licencesManifest.listeners,
     IssueClearedBlockedApplicationsReconciler,

@@ -4,7 +4,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { OutboxWriter } from '../../../outbox/index.js';
 import { DebtsApi } from '../../debts/index.js';
 import { ApplicationBlockedV1, LicenceIssuedV1 } from '../events/index.js';
-import { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
+import type { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
+import { LicenceApplicationRepository } from '../persistence/licence-application.repository.js';
 import { type ApplicationView, toApplicationView } from './application.view.js';
 
 export interface ApplyForLicenceCommand {
@@ -23,6 +24,7 @@ export class ApplyForLicenceHandler {
     private readonly dataSource: DataSource,
     private readonly debts: DebtsApi,
     private readonly outbox: OutboxWriter,
+    private readonly applications: LicenceApplicationRepository,
   ) {}
 
   async execute(command: ApplyForLicenceCommand): Promise<ApplicationView> {
@@ -40,9 +42,7 @@ export class ApplyForLicenceHandler {
           issuedAt: null,
         };
       } else {
-        const [{ number }] = await tx.query(
-          `SELECT 'LIC-' || lpad(nextval('licences_licence_number_seq')::text, 8, '0') AS number`,
-        );
+        const number = await this.applications.nextLicenceNumber(tx);
         application = {
           id,
           ...command,
@@ -52,8 +52,7 @@ export class ApplyForLicenceHandler {
           issuedAt: new Date(),
         };
       }
-      // The insert returns created_at (RETURNING), so the application is not read back.
-      const { generatedMaps } = await tx.getRepository(LicenceApplicationEntity).insert(application);
+      const inserted = await this.applications.insert(tx, application);
       if (application.licenceNumber === null) {
         await this.outbox.append(tx, {
           contract: ApplicationBlockedV1,
@@ -67,7 +66,7 @@ export class ApplyForLicenceHandler {
           payload: { applicationId: id, citizenId: command.citizenId, licenceNumber: application.licenceNumber },
         });
       }
-      return toApplicationView({ ...application, ...generatedMaps[0] } as LicenceApplicationEntity);
+      return toApplicationView(inserted);
     });
   }
 }

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { OutboxWriter } from '../../../outbox/index.js';
 import { DebtsApi } from '../../debts/index.js';
 import { LicenceIssuedV1 } from '../events/index.js';
+import { LicenceApplicationRepository } from '../persistence/licence-application.repository.js';
 
 /**
  * Issues every blocked application of a citizen who owes nothing now, each exactly once (the
@@ -14,18 +15,12 @@ export class IssueLicences {
   constructor(
     private readonly debts: DebtsApi,
     private readonly outbox: OutboxWriter,
+    private readonly applications: LicenceApplicationRepository,
   ) {}
 
   async forClearedCitizen(tx: EntityManager, citizenId: string): Promise<string[]> {
     if ((await this.debts.outstandingDebts(citizenId, tx)).length > 0) return [];
-    const [rows]: [Array<{ id: string; licence_number: string }>, number] = await tx.query(
-      `UPDATE licences_application
-       SET status = 'issued', issued_at = now(),
-           licence_number = 'LIC-' || lpad(nextval('licences_licence_number_seq')::text, 8, '0')
-       WHERE citizen_id = $1 AND status = 'blocked'
-       RETURNING id, licence_number`,
-      [citizenId],
-    );
+    const rows = await this.applications.issueBlockedOf(tx, citizenId);
     // One append for all of them: one round trip however many applications the citizen had.
     if (rows.length > 0) {
       await this.outbox.append(
