@@ -12,7 +12,7 @@ import {
 } from '../domain/order/order.js';
 import { OrderCancelledV1, OrderReadyV1, OrderShippedV1 } from '../events/index.js';
 import { OrderEntity } from '../persistence/order.entity.js';
-import { releaseStock, shipStock } from './stock-moves.js';
+import { releaseStock, shipStock } from '../persistence/stock-buckets.js';
 
 /** The ledger kind of the posting a shipment makes: the order's payment becomes sales revenue. */
 export const ORDER_SHIPPED_KIND = 'order-shipped';

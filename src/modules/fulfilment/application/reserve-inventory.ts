@@ -14,7 +14,7 @@ import { InventoryReservedV1, OrderRejectedV1 } from '../events/index.js';
 import { OrderEntity } from '../persistence/order.entity.js';
 import { lockOrder, OrderLifecycle } from './order-lifecycle.js';
 import { reservationMetrics } from './reservation.metrics.js';
-import { holdStock } from './stock-moves.js';
+import { holdStock } from '../persistence/stock-buckets.js';
 
 /** The MILP solver for orders too large to enumerate (one per process: a pool of HiGHS worker threads). */
 export const MILP_SOLVER = Symbol('MILP_SOLVER');
