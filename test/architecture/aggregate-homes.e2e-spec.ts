@@ -4,9 +4,8 @@ import { join, relative } from 'node:path';
 /**
  * One home per aggregate (issue 16.3): the files that write an aggregate's table, by SQL
  * (`INSERT INTO`, `UPDATE`, `DELETE FROM`) or through TypeORM (`getRepository(Entity).insert/update/
- * save/delete/upsert`). Payments, debts, licence applications and stock buckets are written by
- * their repository alone; orders still have their writes in three application files, listed here so
- * that a new writer fails this test until it is a decision (and the list shrinks when it gets one).
+ * save/delete/upsert`). Each of the five aggregates (payments, debts, licence applications, orders,
+ * stock buckets) is written by its own persistence file alone, whatever other files read it.
  */
 const WRITERS: Record<string, { entity: string; files: string[]; home: boolean }> = {
   payments_payment: {
@@ -26,12 +25,8 @@ const WRITERS: Record<string, { entity: string; files: string[]; home: boolean }
   },
   fulfilment_order: {
     entity: 'OrderEntity',
-    files: [
-      'src/modules/fulfilment/application/order-lifecycle.ts',
-      'src/modules/fulfilment/application/place-order.handler.ts',
-      'src/modules/fulfilment/application/reserve-inventory.ts',
-    ],
-    home: false,
+    files: ['src/modules/fulfilment/persistence/orders.ts'],
+    home: true,
   },
   fulfilment_stock: {
     entity: 'StockBucketEntity',
@@ -75,14 +70,9 @@ describe('one home per aggregate', () => {
     expect(writers.sort()).toEqual([...allowed].sort());
   });
 
-  it('gives payments, debts, licence applications and stock a home of their own: each repository is the only writer', () => {
+  it('gives every aggregate a home of its own: one file, its only writer', () => {
     const homes = Object.entries(WRITERS).filter(([, w]) => w.home);
     for (const [, { files: allowed }] of homes) expect(allowed).toHaveLength(1);
-    expect(homes.map(([table]) => table)).toEqual([
-      'payments_payment',
-      'debts_debt',
-      'licences_application',
-      'fulfilment_stock',
-    ]);
+    expect(homes.map(([table]) => table)).toEqual(Object.keys(WRITERS));
   });
 });

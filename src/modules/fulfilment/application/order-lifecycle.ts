@@ -11,18 +11,22 @@ import {
   statusAfterPayment,
 } from '../domain/order/order.js';
 import { OrderCancelledV1, OrderReadyV1, OrderShippedV1 } from '../events/index.js';
-import { OrderEntity } from '../persistence/order.entity.js';
+import type { OrderEntity } from '../persistence/order.entity.js';
+import {
+  lockOrder,
+  markCancelled,
+  markReady,
+  markShipped,
+  noteRefund,
+  notePaymentOfClosedOrder,
+  recordPayment,
+} from '../persistence/orders.js';
 import { releaseStock, shipStock } from '../persistence/stock-buckets.js';
 
 /** The ledger kind of the posting a shipment makes: the order's payment becomes sales revenue. */
 export const ORDER_SHIPPED_KIND = 'order-shipped';
 /** The revenue account of shipped orders. */
 export const ORDER_REVENUE_ACCOUNT = Accounts.revenue('order');
-
-/** The order `id` locked for the rest of the transaction, or `null`. */
-export async function lockOrder(tx: EntityManager, id: string): Promise<OrderEntity | null> {
-  return tx.getRepository(OrderEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-}
 
 /**
  * The order transitions that follow payment: readiness, shipping, cancellation, refund records.
@@ -49,11 +53,7 @@ export class OrderLifecycle {
     if (!order) throw new Error(`payment ${paymentId} pays unknown order ${orderId}`);
     if (CLOSED_STATUSES.includes(order.status)) {
       // Refunded by payments (it saw the order closed); a refund record may already have come.
-      await tx.query(
-        `UPDATE fulfilment_order SET payment_status = 'confirmed', payment_id = $2, updated_at = now()
-         WHERE id = $1 AND payment_status IN ('none', 'failed')`,
-        [orderId, paymentId],
-      );
+      await notePaymentOfClosedOrder(tx, orderId, paymentId);
       return;
     }
     const next = statusAfterPayment(order.status);
@@ -64,9 +64,7 @@ export class OrderLifecycle {
       }
       return;
     }
-    await tx
-      .getRepository(OrderEntity)
-      .update({ id: orderId }, { status: next, paymentStatus: 'confirmed', paymentId });
+    await recordPayment(tx, orderId, next, paymentId);
     // The row is locked and its new state known: decide readiness without reading it again.
     await this.markReadyIfComplete(tx, { ...order, status: next, paymentStatus: 'confirmed', paymentId });
   }
@@ -97,7 +95,7 @@ export class OrderLifecycle {
       paymentConfirmed: order.paymentStatus === 'confirmed',
     });
     if (!ready) return false;
-    await tx.getRepository(OrderEntity).update({ id: orderId }, { status: 'ready' });
+    await markReady(tx, orderId);
     await this.outbox.append(tx, {
       contract: OrderReadyV1,
       aggregateId: orderId,
@@ -115,7 +113,7 @@ export class OrderLifecycle {
     if (!order) throw new Error(`order ${orderId} does not exist`);
     if (order.status !== 'ready') return false;
     await shipStock(tx, order.allocations);
-    await tx.getRepository(OrderEntity).update({ id: orderId }, { status: 'shipped', shippedAt: new Date() });
+    await markShipped(tx, orderId);
     const total = Number(order.total);
     await this.ledger.post(tx, {
       source: `order-${orderId}`,
@@ -150,25 +148,13 @@ export class OrderLifecycle {
     if (!CANCELLABLE_STATUSES.includes(order.status)) return false;
     if (options.heldBefore && !(order.status === 'reserved' && order.reservedAt! < options.heldBefore)) return false;
     if (order.reservedAt !== null) await releaseStock(tx, order.allocations);
-    await tx.getRepository(OrderEntity).update(
-      { id: orderId },
-      {
-        status: 'cancelled',
-        cancellationReason: reason,
-        closedAt: new Date(),
-        ...(options.paymentFailed ? { paymentStatus: 'failed' as const } : {}),
-      },
-    );
+    await markCancelled(tx, orderId, reason, options.paymentFailed ?? false);
     await this.outbox.append(tx, { contract: OrderCancelledV1, aggregateId: orderId, payload: { orderId, reason } });
     return true;
   }
 
   /** Notes that payments refunded the order's payment. */
   async paymentRefunded(tx: EntityManager, orderId: string, paymentId: string): Promise<void> {
-    await tx.query(
-      `UPDATE fulfilment_order SET payment_status = 'refunded', payment_id = coalesce(payment_id, $2), updated_at = now()
-       WHERE id = $1 AND payment_status <> 'refunded'`,
-      [orderId, paymentId],
-    );
+    await noteRefund(tx, orderId, paymentId);
   }
 }

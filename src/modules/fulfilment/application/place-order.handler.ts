@@ -6,7 +6,7 @@ import { OutboxWriter } from '../../../outbox/index.js';
 import { isOwner, type Principal, ProblemException } from '../../../platform/index.js';
 import { invalidLines, OPEN_UNPAID_STATUSES, type OrderLine, orderTotal, orderUnits } from '../domain/order/order.js';
 import { OrderPlacedV1 } from '../events/index.js';
-import { OrderEntity } from '../persistence/order.entity.js';
+import { findOrder, insertOrder } from '../persistence/orders.js';
 import { type OrderView, toOrderView } from './order.view.js';
 
 export interface PlaceOrderCommand {
@@ -92,7 +92,7 @@ export class PlaceOrderHandler {
     const id = uuidv7();
     const currency = currencies[0]!;
     const lines = command.lines.map(({ sku, quantity }) => ({ sku, quantity }));
-    await tx.getRepository(OrderEntity).insert({
+    await insertOrder(tx, {
       id,
       customerId: command.customerId,
       lines,
@@ -109,7 +109,7 @@ export class PlaceOrderHandler {
       aggregateId: id,
       payload: { orderId: id, customerId: command.customerId, lines, total, currency },
     });
-    return toOrderView(await tx.getRepository(OrderEntity).findOneByOrFail({ id }));
+    return toOrderView(await findOrder(tx, id));
   }
 
   /**

@@ -11,8 +11,9 @@ import {
   type StockLocation,
 } from '../domain/routing/index.js';
 import { InventoryReservedV1, OrderRejectedV1 } from '../events/index.js';
-import { OrderEntity } from '../persistence/order.entity.js';
-import { lockOrder, OrderLifecycle } from './order-lifecycle.js';
+import type { OrderEntity } from '../persistence/order.entity.js';
+import { lockOrder, recordRejection, recordReservation } from '../persistence/orders.js';
+import { OrderLifecycle } from './order-lifecycle.js';
 import { reservationMetrics } from './reservation.metrics.js';
 import { holdStock } from '../persistence/stock-buckets.js';
 
@@ -127,17 +128,14 @@ export class ReserveInventory {
     const allocations = plan.allocations.map(({ locationId, sku, quantity }) => ({ locationId, sku, quantity }));
     const status = statusAfterReservation(order.status)!;
     const reservedAt = new Date();
-    await tx.getRepository(OrderEntity).update(
-      { id: order.id },
-      {
-        status,
-        allocations,
-        routingCost: String(plan.cost),
-        routingSolver: plan.solver,
-        routingSolverMs: plan.solverMs,
-        reservedAt,
-      },
-    );
+    await recordReservation(tx, order.id, {
+      status,
+      allocations,
+      routingCost: String(plan.cost),
+      routingSolver: plan.solver,
+      routingSolverMs: plan.solverMs,
+      reservedAt,
+    });
     if (plan.fallbackReason) this.logger.warn(`order ${order.id} routed greedily: ${plan.fallbackReason}`);
     await this.outbox.append(tx, {
       contract: InventoryReservedV1,
@@ -149,9 +147,7 @@ export class ReserveInventory {
   }
 
   private async reject(tx: EntityManager, order: OrderEntity): Promise<void> {
-    await tx
-      .getRepository(OrderEntity)
-      .update({ id: order.id }, { status: 'rejected', rejectionReason: 'insufficient-stock', closedAt: new Date() });
+    await recordRejection(tx, order.id);
     await this.outbox.append(tx, {
       contract: OrderRejectedV1,
       aggregateId: order.id,
