@@ -1,14 +1,26 @@
+import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { consistently } from '../support/eventually.js';
 import { appendThings, outboxTestSetup, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';
+import { suiteReportFile } from '../support/global-setup.js';
 import { scenario, useTestApp } from '../support/scenario.js';
+import { suiteBackend } from '../support/suite-backends.js';
+import { parseRecords } from '../support/suite-backends-report.js';
 
 describe('scenario test kit', () => {
   // No test subscribers: the kit reads the events whether or not the relay has moved them yet.
   const t = useTestApp({ ...outboxTestSetup([]), env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50' } });
   const append = (aggregateId: string, count = 1, contract = ThingHappened, startN = 0) =>
     appendThings(t.app.get(DataSource), t.app.get(OutboxWriter), count, { aggregateId, contract, startN });
+
+  it('starts the app on behalf of the suite that called useTestApp: its backend, recorded under it', () => {
+    // The hook runs from scenario.ts, whose stack never reaches this file: without the suite taken at
+    // registration, the app would get TEST_QUEUE_BACKEND (not a Redis-specific suite's Redis) and the
+    // end-of-run report would count this suite among those that start no app.
+    const records = parseRecords(readFileSync(suiteReportFile(), 'utf8')).records;
+    expect(records).toContainEqual({ file: 'test/kit/scenario.e2e-spec.ts', backend: suiteBackend(), ran: true });
+  });
 
   it('useTestApp gives the running app to hooks and tests', () => {
     expect(t.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Envelope } from '../../src/outbox/index.js';
 import { type ClaimedRow, toEnvelope } from '../../src/outbox/relay/relay.js';
 import { consistently, eventually } from './eventually.js';
+import { currentSuite, onBehalfOf } from './suite-backends.js';
 import { startTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 
 /**
@@ -22,8 +23,11 @@ import { startTestApp, type TestApp, type TestAppOptions } from './test-app.js';
  */
 export function useApp<T extends { close(): Promise<void> }>(start: () => Promise<T>): T {
   let current: T | undefined;
+  // This hook's stack does not reach the suite's file: the suite is taken now, so its app gets the
+  // suite's queue backend (a Redis-specific suite's Redis) and is recorded under it.
+  const suite = currentSuite();
   beforeAll(async () => {
-    current = await start();
+    current = await onBehalfOf(suite, start);
   });
   afterAll(async () => {
     const started = current;

@@ -5,6 +5,7 @@
  * which runs them on Redis whatever `TEST_QUEUE_BACKEND` says, or skips them, recorded with the reason,
  * when no Redis answers. `isolate()` records every suite that starts an app (docs/adr/0035).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -101,12 +102,30 @@ export function recordSuite(
   appendFileSync(target, `${line}\n`);
 }
 
+/** The suite a helper acts for when the suite is not on the call stack (see {@link onBehalfOf}). */
+const actingFor = new AsyncLocalStorage<string | undefined>();
+
+/**
+ * The e2e suite on the current call stack: a helper that starts apps later on a suite's behalf (a
+ * `beforeAll` registered by test/support/scenario.ts, whose stack does not reach the suite's file)
+ * takes it at registration and passes it to {@link onBehalfOf}.
+ */
+export function currentSuite(): string | undefined {
+  return callingSuite() ?? actingFor.getStore();
+}
+
+/** Runs `fn` as if called from `suite`: its apps get that suite's backend and are recorded under it. */
+export function onBehalfOf<T>(suite: string | undefined, fn: () => Promise<T>): Promise<T> {
+  return actingFor.run(suite, fn);
+}
+
 /**
  * The backend a test app started now should use, recorded once per suite: Redis for a suite that
- * called {@link redisSuite}, else {@link suiteBackend}. The suite is found on the call stack.
+ * called {@link redisSuite}, else {@link suiteBackend}. The suite is found on the call stack, or
+ * is the one a helper acts for ({@link onBehalfOf}).
  */
 export function backendForCaller(): QueueBackendName {
-  const file = callingSuite();
+  const file = currentSuite();
   const backend = file !== undefined && redisSuites.has(file) ? 'redis' : suiteBackend();
   if (file !== undefined && !recorded.has(file)) recordSuite(file, backend, true);
   return backend;
