@@ -2,26 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
 
+/** A compiled file of `npm test`'s build, by its path from the project root. */
+const built = (...path: string[]) => join(process.cwd(), process.env.TEST_BUILD_DIR ?? '.test-build', ...path);
+
 /** The compiled entry point that `npm test` builds before running the suites. */
-const MAIN = join(process.cwd(), process.env.TEST_BUILD_DIR ?? '.test-build', 'src', 'main.js');
+const MAIN = built('src', 'main.js');
 
 /** The same app with the probe routes mounted (test/support/probe-main.ts). */
-export const PROBE_MAIN = join(
-  process.cwd(),
-  process.env.TEST_BUILD_DIR ?? '.test-build',
-  'test',
-  'support',
-  'probe-main.js',
-);
+export const PROBE_MAIN = built('test', 'support', 'probe-main.js');
 
 /** The same app with the ordered test subscriber and a route that appends its events (test/support/ordered-main.ts). */
-export const ORDERED_MAIN = join(
-  process.cwd(),
-  process.env.TEST_BUILD_DIR ?? '.test-build',
-  'test',
-  'support',
-  'ordered-main.js',
-);
+export const ORDERED_MAIN = built('test', 'support', 'ordered-main.js');
 
 /** A real app process, with everything it printed. */
 export interface AppProcess {
