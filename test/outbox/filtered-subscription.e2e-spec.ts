@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Sweeper } from '../../src/outbox/maintenance/sweeper.js';
+import { Sweeper } from '../../src/outbox/testing.js';
 import { eventually } from '../support/eventually.js';
 import {
   createEffectTable,

@@ -1,8 +1,6 @@
 import { DataSource } from 'typeorm';
-import type { DeliveryToEnqueue } from '../../src/outbox/delivery/lane-queues.js';
-import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { type DeliveryToEnqueue, LaneQueues, Relay } from '../../src/outbox/testing.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, createEffectTable, orderedSubscription, outboxTestSetup } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

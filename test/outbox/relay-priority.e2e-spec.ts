@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
+import { Relay } from '../../src/outbox/testing.js';
 import { appendThings, outboxTestSetup, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

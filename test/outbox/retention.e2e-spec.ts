@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { Retention } from '../../src/outbox/maintenance/retention.js';
+import { Retention } from '../../src/outbox/testing.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('retention and connection safety', () => {

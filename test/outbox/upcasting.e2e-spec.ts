@@ -7,13 +7,13 @@ import {
   defineEvent,
   defineUpcaster,
   type Envelope,
-  EventCatalogue,
   type EventHandler,
   HandlesEvents,
   NonRetryableError,
   OutboxWriter,
   subscribe,
 } from '../../src/outbox/index.js';
+import { EventCatalogue } from '../../src/outbox/host.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, ThingHappened, ThingPayload } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

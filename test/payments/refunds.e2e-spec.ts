@@ -9,7 +9,7 @@ import {
   type PayableStanding,
   PaymentRequestedV1,
 } from '../../src/modules/payments/index.js';
-import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { type DeliveryJobData, LaneQueues } from '../../src/outbox/testing.js';
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Sweeper } from '../../src/outbox/maintenance/sweeper.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
+import { Relay, Sweeper } from '../../src/outbox/testing.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, createEffectTable, outboxTestSetup, recorderSubscription } from '../support/outbox-fixtures.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

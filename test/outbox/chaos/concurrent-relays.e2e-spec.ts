@@ -1,9 +1,15 @@
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../../src/config/index.js';
-import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
-import { EventCatalogue, OutboxWriter } from '../../../src/outbox/index.js';
-import { OutboxMetrics } from '../../../src/outbox/metrics/outbox-metrics.js';
-import { Relay } from '../../../src/outbox/relay/relay.js';
+import {
+  LaneQueues,
+  OUTBOX_OPTIONS,
+  OUTBOX_PORTS,
+  OutboxMetrics,
+  type OutboxOptions,
+  type OutboxPorts,
+  Relay,
+} from '../../../src/outbox/testing.js';
+import { OutboxWriter } from '../../../src/outbox/index.js';
+import { EventCatalogue } from '../../../src/outbox/host.js';
 import { eventually } from '../../support/eventually.js';
 import {
   appendThings,
@@ -48,11 +54,12 @@ describe('chaos: many relays racing for the same outbox', () => {
       { length: RELAYS },
       () =>
         new Relay(
-          t.app.get<AppConfig>(APP_CONFIG),
+          t.app.get<OutboxOptions>(OUTBOX_OPTIONS),
           dataSource,
           t.app.get(EventCatalogue),
           t.app.get(LaneQueues),
           t.app.get(OutboxMetrics),
+          t.app.get<OutboxPorts>(OUTBOX_PORTS),
         ),
     );
     const claimedBy = relays.map(() => 0);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { QueueBackend } from '../../../src/outbox/index.js';
+import { QueueBackend } from '../../../src/outbox/host.js';
 import { eventually } from '../../support/eventually.js';
 import { faults, recorderSubscription } from '../../support/outbox-fixtures.js';
 import { type PrivateRedisCluster, startPrivateRedisCluster } from '../../support/private-redis-cluster.js';

@@ -1,8 +1,6 @@
 import { DataSource } from 'typeorm';
-import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
+import { LaneQueues, Relay, Sweeper } from '../../../src/outbox/testing.js';
 import { OutboxWriter } from '../../../src/outbox/index.js';
-import { Sweeper } from '../../../src/outbox/maintenance/sweeper.js';
-import { Relay } from '../../../src/outbox/relay/relay.js';
 import { eventually } from '../../support/eventually.js';
 import {
   appendThings,
