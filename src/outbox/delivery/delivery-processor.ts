@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';
-import type { Subscription } from '../catalogue/subscription.js';
+import { passesFilter, type Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
 import { OUTBOX_PORTS, type OutboxPorts } from '../ports.js';
@@ -19,7 +19,7 @@ import {
   isEnvelopeShaped,
   VERIFY_ENVELOPE,
 } from './job-authenticity.js';
-import { type BoundSubscription, HandlerRegistry } from './handler-registry.js';
+import { type BoundSubscription, type EventHandler, HandlerRegistry } from './handler-registry.js';
 import type { DeliveryJobData } from './lane-queues.js';
 import { NonRetryableError } from './non-retryable.error.js';
 import { checkSequence } from './sequence-gate.js';
@@ -239,7 +239,7 @@ export class DeliveryProcessor {
       if (subscription.ordered && (await checkSequence(tx, subscription, envelope)) === 'wait') {
         throw new PredecessorPending();
       }
-      await handler.handle(this.asHandled(subscription, envelope), tx);
+      await this.callHandler(subscription, handler, envelope, tx);
       return 'handled';
     });
     stopTimer();
@@ -282,7 +282,7 @@ export class DeliveryProcessor {
           await this.ports.context.run({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
             // What a member appends joins its own event's trace, not the trace of the job that ran the group.
             this.ports.tracing.withTraceparent(envelope.traceparent, () =>
-              handler.handle(this.asHandled(subscription, envelope), tx),
+              this.callHandler(subscription, handler, envelope, tx),
             ),
           );
         }
@@ -310,6 +310,22 @@ export class DeliveryProcessor {
     const outcomes = members.map((member) => member.alone());
     members.forEach((member, i) => member.settle(outcomes[i]));
     await Promise.allSettled(outcomes);
+  }
+
+  /**
+   * Calls the handler, unless the event fails the subscription's filter: the relay routes only
+   * events that pass it, but a delivery relayed before the filter existed (or replayed from a dead
+   * letter of that time) still arrives. It is recorded as handled without reaching the handler, so
+   * handlers never repeat their subscription's filter as a guard.
+   */
+  private async callHandler(
+    subscription: Subscription,
+    handler: EventHandler,
+    envelope: Envelope,
+    tx: EntityManager,
+  ): Promise<void> {
+    if (!passesFilter(subscription, envelope.payload)) return;
+    await handler.handle(this.asHandled(subscription, envelope), tx);
   }
 
   /**

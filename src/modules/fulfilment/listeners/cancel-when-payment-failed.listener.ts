@@ -21,7 +21,6 @@ export class CancelWhenPaymentFailedListener implements EventHandler<PaymentFail
 
   async handle(event: Envelope<PaymentFailedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId } = event.payload;
-    if (purpose !== 'order') return; // a delivery relayed before the filter existed
     await this.orders.cancel(tx, referenceId, 'payment-failed', { paymentFailed: true });
   }
 }

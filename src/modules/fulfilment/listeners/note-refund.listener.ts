@@ -21,7 +21,6 @@ export class NoteRefundListener implements EventHandler<PaymentRefundedV1Payload
 
   async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId, paymentId } = event.payload;
-    if (purpose !== 'order') return; // a delivery relayed before the filter existed
     await this.orders.paymentRefunded(tx, referenceId, paymentId);
   }
 }

@@ -21,7 +21,6 @@ export class ReadyWhenPaidListener implements EventHandler<PaymentConfirmedV1Pay
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const { purpose, referenceId, paymentId } = event.payload;
-    if (purpose !== 'order') return; // a delivery relayed before the filter existed
     await this.orders.paymentConfirmed(tx, referenceId, paymentId);
   }
 }
