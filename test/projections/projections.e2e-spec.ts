@@ -8,20 +8,18 @@ import { Accounts, EntryKinds, LedgerApi } from '../../src/modules/ledger/index.
 import { customer, laneQueue, orderInStatus, payOrder, placeOrder, stockedSku } from '../fulfilment/order-fixtures.js';
 import { citizen, pay, registerDebt, settledPayment } from '../payments/payment-fixtures.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { drift, projectionsAdmin } from './projection-fixtures.js';
 
 describe('balance projections from the ledger', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000', OUTBOX_RELAY_POLL_INTERVAL_MS: '100' } });
   let db: DataSource;
   let admin: ReturnType<typeof projectionsAdmin>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000', OUTBOX_RELAY_POLL_INTERVAL_MS: '100' } });
     db = t.app.get(DataSource);
     admin = projectionsAdmin(t);
   });
-  afterAll(() => t.close());
 
   const totalOutstanding = async (citizenId: string): Promise<number> => {
     const res = await request(t.url)

@@ -4,21 +4,19 @@ import { PaymentConfirmedV1 } from '../../src/modules/payments/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
 import { applyForLicence, newCitizenId, reconciliationClient, registerDebt } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'licences-issue-cleared-blocked';
 const LICENCE_SUBSCRIBER = 'licences.issue-licences-when-citizen-cleared';
 
 describe('reconciler: blocked applications of cleared citizens are issued', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
   const application = async (id: string) => {
     const [row] = await rc.db.query(`SELECT status, licence_number FROM licences_application WHERE id = $1`, [id]);

@@ -3,29 +3,27 @@ import request from 'supertest';
 import { NO_CHARGE_AT_GATEWAY } from '../../src/modules/payments/index.js';
 import { eventually } from '../support/eventually.js';
 import { newCitizenId, reconciliationClient, registerDebt, type StoredRun } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'payments-resolve-stale-pending';
 const TIMEOUT_MS = 3000;
 
 describe('reconciler: payments pending beyond the timeout are resolved from the gateway', () => {
-  let t: TestApp;
+  // Every charge attempt of the worker fails with a 5xx before charging: payments stay pending.
+  const t = useTestApp({
+    env: {
+      RECONCILIATION_INTERVAL_MS: '3600000',
+      PAYMENT_PENDING_TIMEOUT_MS: String(TIMEOUT_MS),
+      PAYMENT_NO_CHARGE_TIMEOUT_MS: String(TIMEOUT_MS),
+      GATEWAY_SIM_ERROR_RATE: '1',
+    },
+  });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    // Every charge attempt of the worker fails with a 5xx before charging: payments stay pending.
-    t = await startTestApp({
-      env: {
-        RECONCILIATION_INTERVAL_MS: '3600000',
-        PAYMENT_PENDING_TIMEOUT_MS: String(TIMEOUT_MS),
-        PAYMENT_NO_CHARGE_TIMEOUT_MS: String(TIMEOUT_MS),
-        GATEWAY_SIM_ERROR_RATE: '1',
-      },
-    });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
   async function pendingPayment(amount: number): Promise<{ paymentId: string; debtId: string }> {
     const citizenId = newCitizenId('pay');
