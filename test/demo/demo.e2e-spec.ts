@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const DEMO = join(process.cwd(), process.env.TEST_BUILD_DIR ?? '.test-build', 'scripts', 'demo.js');
 const CHARGE = 'payments.charge-gateway-when-payment-requested';
@@ -30,18 +30,14 @@ function runDemo(url: string): Promise<{ code: number | null; stdout: string; st
 }
 
 describe('npm run demo (scripts/demo.ts) against a running app', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let db: DataSource;
   let demo: Awaited<ReturnType<typeof runDemo>>;
 
   beforeAll(async () => {
-    t = await startTestApp();
     db = t.app.get(DataSource);
     demo = await runDemo(t.url);
   }, 180_000);
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const admin = () => ({ Authorization: `Bearer ${t.token({ sub: 'demo-test-admin', roles: ['admin'] })}` });
 
