@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { api, reference } from '../support/api-client.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import { startTestAppWithStub } from '../support/gateway-stub.js';
 import { useApp } from '../support/scenario.js';
@@ -109,10 +110,8 @@ describe('the Debts Hub flow through HTTP', () => {
     expect(issued.licenceNumber).toMatch(/^LIC-\d{8}$/);
     expect(payments.map((p) => p.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
     const dataSource = t.app.get(DataSource);
-    const debts = await dataSource.query(`SELECT status, outstanding::int FROM debts_debt WHERE id = ANY($1)`, [
-      debtIds,
-    ]);
-    expect(debts).toEqual([
+    const debts = await Promise.all(debtIds.map((id: string) => effects(t).debt(id)));
+    expect(debts.map((debt) => ({ status: debt?.status, outstanding: debt?.outstanding }))).toEqual([
       { status: 'settled', outstanding: 0 },
       { status: 'settled', outstanding: 0 },
     ]);
