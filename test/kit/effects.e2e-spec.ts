@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { customer, placeOrder, stockedSku } from '../fulfilment/order-fixtures.js';
 import { pay, registerDebt } from '../payments/payment-fixtures.js';
 import { collectPages, effects, type Page, pageOf } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
@@ -55,6 +56,33 @@ describe('effect readers (test/support/effects.ts)', () => {
       expect(await read.outstandingDebts(citizenId)).toEqual([{ id: debt.id, outstanding: 4_200, currency: 'SAR' }]);
       expect(await read.debt(randomUUID())).toBeUndefined();
       expect(await read.debtsOf(`nobody-${randomUUID().slice(0, 8)}`)).toEqual([]);
+    });
+
+    it('reads an order, and the ledger entries a debt registration posted', async () => {
+      const read = effects(t);
+      const buyer = customer();
+      const sku = await stockedSku(t, 1_250, [
+        { location: { id: `eff-${randomUUID().slice(0, 8)}`, lat: 24.8, lon: 46.6 }, onHand: 3 },
+      ]);
+      const placed = await placeOrder(t, buyer, [{ sku, quantity: 2 }]);
+      expect(placed.status).toBe(202);
+      await eventually(async () =>
+        expect(await read.order(placed.body.id)).toMatchObject({
+          id: placed.body.id,
+          customerId: buyer.sub,
+          total: placed.body.total,
+          status: 'reserved',
+        }),
+      );
+      expect(await read.order(randomUUID())).toBeUndefined();
+
+      const owing = `effects-led-${randomUUID().slice(0, 8)}`;
+      const debt = await registerDebt(t, owing, 700);
+      expect(await read.ledgerEntries(`debt-${debt.id}`, 'debt-registered')).toEqual([
+        { account: `citizen:${owing}:receivable`, amount: 700, currency: 'SAR' },
+        { account: 'revenue:fine', amount: -700, currency: 'SAR' },
+      ]);
+      expect(await read.ledgerEntries(`debt-${debt.id}`, 'no-such-kind')).toEqual([]);
     });
 
     it('throws on an answer that is neither 200 nor 404, with its status', async () => {
