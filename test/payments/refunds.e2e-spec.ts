@@ -13,7 +13,8 @@ import { type DeliveryJobData, LaneQueues } from '../../src/outbox/testing.js';
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import {
   admin,
   chargeInFlight,
@@ -78,12 +79,8 @@ function openOrder(customerId: string, standing: PayableStanding = 'open'): stri
 }
 
 describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () => {
-  let t: TestAppWithStub;
-  let dataSource: DataSource;
-  let writer: OutboxWriter;
-
-  beforeAll(async () => {
-    t = await startTestAppWithStub(
+  const t = useApp(() =>
+    startTestAppWithStub(
       {
         env: {
           OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
@@ -92,12 +89,16 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
         },
       },
       { STUB_LATENCY_MS: String(LATENCY_MS) },
-    );
+    ),
+  );
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     useTestOrders(t.app.get(Payables));
   });
-  afterAll(() => t.close());
 
   /** Closes order `orderId` as fulfilment does: the standing and the event, together. */
   async function closeOrder(orderId: string, how: 'rejected' | 'cancelled'): Promise<Envelope> {

@@ -19,7 +19,7 @@ import {
   outboxTestSetup,
   recorderSubscription,
 } from '../../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { useTestApp } from '../../support/scenario.js';
 import { pace } from '../../support/pace.js';
 
 const RECORDER = recorderSubscription.name;
@@ -30,22 +30,18 @@ const TOTAL = TRANSACTIONS * EVENTS_PER_TRANSACTION;
 const WRITER_CHAINS = 10;
 
 describe('chaos: many relays racing for the same outbox', () => {
-  let t: TestApp;
   let dataSource: DataSource;
 
+  beforeAll(() => faults.recorder.reset());
+  afterAll(() => faults.recorder.reset());
+  // api + worker only: the app's own relay loop stays off, the relays below are the only ones.
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    env: { APP_ROLES: 'api,worker', OUTBOX_RELAY_BATCH_SIZE: '100', LANE_CONCURRENCY_CRITICAL: '16' },
+  });
   beforeAll(async () => {
-    faults.recorder.reset();
-    // api + worker only: the app's own relay loop stays off, the relays below are the only ones.
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: { APP_ROLES: 'api,worker', OUTBOX_RELAY_BATCH_SIZE: '100', LANE_CONCURRENCY_CRITICAL: '16' },
-    });
     dataSource = t.app.get(DataSource);
     await createEffectTable(dataSource);
-  });
-  afterAll(async () => {
-    faults.recorder.reset();
-    await t?.close();
   });
 
   it(`relays ${TOTAL} events appended concurrently with ${RELAYS} relays, each handled exactly once`, async () => {
