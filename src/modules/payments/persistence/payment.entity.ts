@@ -1,8 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { PaymentStatus } from '../domain/payment.js';
 import type { PaymentPurpose } from '../events/index.js';
 
-export const PAYMENT_STATUSES = ['pending', 'confirmed', 'failed', 'refunded'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+/** The statuses live in the domain model (domain/payment.ts); re-exported for the persistence layer's users. */
+export { PAYMENT_STATUSES, type PaymentStatus } from '../domain/payment.js';
 
 @Entity('payments_payment')
 export class PaymentEntity {
