@@ -9,6 +9,7 @@ import {
 } from '../../../outbox/index.js';
 import { PaymentRefundedV1, type PaymentRefundedV1Payload } from '../events/index.js';
 import { GatewayRequestRejectedError, PAYMENT_GATEWAY, type PaymentGateway } from '../gateway/payment-gateway.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 
 export const refundAtGatewaySubscription = subscribe(PaymentRefundedV1, {
   name: 'payments.refund-at-gateway',
@@ -31,19 +32,19 @@ export const refundAtGatewaySubscription = subscribe(PaymentRefundedV1, {
 export class RefundAtGatewayListener implements EventHandler<PaymentRefundedV1Payload> {
   private readonly logger = new Logger(RefundAtGatewayListener.name);
 
-  constructor(@Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway) {}
+  constructor(
+    @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    private readonly payments: PaymentRepository,
+  ) {}
 
   async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
     const { paymentId, amount, currency } = event.payload;
-    const [payment]: Array<{ gateway_ref: string | null }> = await tx.query(
-      `SELECT gateway_ref FROM payments_payment WHERE id = $1`,
-      [paymentId],
-    );
+    const payment = await this.payments.gatewayRefOf(tx, paymentId);
     // The event commits with the refunded row, and a confirmed payment always has its charge's ref.
-    if (!payment?.gateway_ref) throw new NonRetryableError(`refunded payment ${paymentId} has no gateway charge`);
+    if (!payment?.gatewayRef) throw new NonRetryableError(`refunded payment ${paymentId} has no gateway charge`);
     const { refundRef } = await this.gateway.refund({
       paymentId,
-      gatewayRef: payment.gateway_ref,
+      gatewayRef: payment.gatewayRef,
       amount,
       currency,
     });

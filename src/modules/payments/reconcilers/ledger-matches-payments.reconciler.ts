@@ -5,6 +5,7 @@ import { exactMinorUnits, jsonMinorUnits } from '../../../platform/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
 import { PAYMENT_RECEIVED_KIND, PAYMENT_REFUNDED_KIND, paymentLedgerSource } from '../application/payment-postings.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 
 interface PaymentRow {
   id: string;
@@ -32,15 +33,13 @@ export class LedgerMatchesPaymentsReconciler implements Reconciler {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly ledger: LedgerApi,
+    private readonly payments: PaymentRepository,
   ) {
     this.everyMs = config.reconciliation.intervalMs;
   }
 
   async check(_window: ReconciliationWindow, tx: EntityManager): Promise<Finding[]> {
-    const payments: PaymentRow[] = await tx.query(
-      `SELECT id, status, amount::text AS amount, currency FROM payments_payment
-       WHERE status IN ('confirmed', 'refunded') ORDER BY id`,
-    );
+    const payments = (await this.payments.amountsIn(tx, ['confirmed', 'refunded'])) as PaymentRow[];
     const cash = Accounts.gatewayCash();
     const prefix = paymentLedgerSource('');
     const received = await this.ledger.postedTo(tx, cash, PAYMENT_RECEIVED_KIND, prefix);
