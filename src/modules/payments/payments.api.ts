@@ -101,7 +101,7 @@ export class PaymentsApi {
         charge ?? { status: 'declined', reason: NO_CHARGE_AT_GATEWAY },
       );
       if (!outcome.applied) return 'not-pending';
-      // `refunded`: confirmed, then given back at once because its reference had closed meanwhile.
+      // `refunding`: confirmed, then given back at once because its reference had closed meanwhile.
       return outcome.status === 'failed' ? 'failed' : 'confirmed';
     });
   }

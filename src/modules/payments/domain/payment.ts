@@ -5,26 +5,42 @@
  * once however often its cause (a webhook, a redelivered event, the reconciler) arrives.
  *
  * ```
- * pending ──confirm──▶ confirmed ──refund──▶ refunded
+ * pending ──confirm──▶ confirmed ──request-refund──▶ refunding ──record-refund──▶ refunded
  *    └─────fail──────▶ failed
  * ```
+ *
+ * A refund is decided (`request-refund`, with its reason) before the provider is asked, and is a
+ * fact (`record-refund`: the provider's refund reference, the ledger reversal and
+ * `payments.payment-refunded`) only once the provider has answered with a reference.
  *
  * `pending` also takes the reference of a charge the provider has not decided yet
  * (`record-pending-charge`), which leaves it `pending`.
  */
 
-export const PAYMENT_STATUSES = ['pending', 'confirmed', 'failed', 'refunded'] as const;
+export const PAYMENT_STATUSES = ['pending', 'confirmed', 'refunding', 'failed', 'refunded'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/**
+ * The statuses the API shows (API.md, `Payment`). `refunding` is internal: until the provider has
+ * given the money back, the payment shows as `confirmed`.
+ */
+export const PAYMENT_VIEW_STATUSES = ['pending', 'confirmed', 'failed', 'refunded'] as const;
+export type PaymentViewStatus = (typeof PAYMENT_VIEW_STATUSES)[number];
+
+export function viewStatusOf(status: PaymentStatus): PaymentViewStatus {
+  return status === 'refunding' ? 'confirmed' : status;
+}
+
 /** What can happen to a payment. */
-export type PaymentTransition = 'record-pending-charge' | 'confirm' | 'fail' | 'refund';
+export type PaymentTransition = 'record-pending-charge' | 'confirm' | 'fail' | 'request-refund' | 'record-refund';
 
 /** Each transition's one source status and its target status: the whole state machine. */
 export const PAYMENT_TRANSITIONS: Readonly<Record<PaymentTransition, { from: PaymentStatus; to: PaymentStatus }>> = {
   'record-pending-charge': { from: 'pending', to: 'pending' },
   confirm: { from: 'pending', to: 'confirmed' },
   fail: { from: 'pending', to: 'failed' },
-  refund: { from: 'confirmed', to: 'refunded' },
+  'request-refund': { from: 'confirmed', to: 'refunding' },
+  'record-refund': { from: 'refunding', to: 'refunded' },
 };
 
 /** Statuses no transition leaves. */

@@ -42,8 +42,8 @@ export class RefundWhenOrderClosedListener implements EventHandler<OrderRejected
     const confirmed = await this.payments.idsOfReference(tx, 'order', orderId, 'confirmed');
     const closed = event.type === OrderRejectedV1.type ? 'rejected' : 'cancelled';
     for (const id of confirmed) {
-      if (await this.refunder.refund(tx, id, `order ${closed} (${reason})`)) {
-        this.logger.log(`payment ${id} refunded: order ${orderId} was ${closed} (${reason})`);
+      if (await this.refunder.request(tx, id, `order ${closed} (${reason})`)) {
+        this.logger.log(`payment ${id} to be refunded: order ${orderId} was ${closed} (${reason})`);
       }
     }
   }

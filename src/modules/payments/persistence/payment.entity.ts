@@ -42,13 +42,20 @@ export class PaymentEntity {
   @Column('timestamptz', { name: 'confirmed_at', nullable: true })
   confirmedAt!: Date | null;
 
-  /** When a confirmed payment was refunded (status `refunded`); not part of the API's `Payment`. */
+  /** When the provider refunded it (status `refunded`); not part of the API's `Payment`. */
   @Column('timestamptz', { name: 'refunded_at', nullable: true })
   refundedAt!: Date | null;
 
-  /** Why it was refunded (the order closed, a duplicate payment); not part of the API's `Payment`. */
+  /** Why it is refunded (the order closed, a duplicate payment), set when the refund is requested; internal. */
   @Column('text', { name: 'refund_reason', nullable: true })
   refundReason!: string | null;
+
+  /**
+   * The provider's reference of the refund (what it answered to the refund request), recorded with
+   * `refunded`; not part of the API's `Payment`.
+   */
+  @Column('text', { name: 'refund_ref', nullable: true })
+  refundRef!: string | null;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;

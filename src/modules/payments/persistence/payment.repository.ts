@@ -190,15 +190,32 @@ export class PaymentRepository {
     return rows[0];
   }
 
-  /** confirmed → refunded. */
-  async refund(tx: EntityManager, id: string, reason: string): Promise<MovedPayment | undefined> {
-    const { from, to } = paymentCompareAndSet('refund');
+  /** confirmed → refunding: the refund is decided, for `reason`; the provider has not been asked yet. */
+  async requestRefund(tx: EntityManager, id: string, reason: string): Promise<MovedPayment | undefined> {
+    const { from, to } = paymentCompareAndSet('request-refund');
     const [rows]: [MovedPayment[], number] = await tx.query(
       `UPDATE payments_payment
-       SET status = $4, refunded_at = now(), refund_reason = $2, updated_at = now()
+       SET status = $4, refund_reason = $2, updated_at = now()
        WHERE id = $1 AND status = $3
        RETURNING purpose, reference_id, owner_id, amount, currency`,
       [id, reason, from, to],
+    );
+    return rows[0];
+  }
+
+  /** refunding → refunded, with the provider's reference of the refund it made. */
+  async recordRefund(
+    tx: EntityManager,
+    id: string,
+    refundRef: string,
+  ): Promise<(MovedPayment & { refund_reason: string }) | undefined> {
+    const { from, to } = paymentCompareAndSet('record-refund');
+    const [rows]: [Array<MovedPayment & { refund_reason: string }>, number] = await tx.query(
+      `UPDATE payments_payment
+       SET status = $4, refund_ref = $2, refunded_at = now(), updated_at = now()
+       WHERE id = $1 AND status = $3
+       RETURNING purpose, reference_id, owner_id, amount, currency, refund_reason`,
+      [id, refundRef, from, to],
     );
     return rows[0];
   }
