@@ -16,6 +16,7 @@ import { OutboxDeadLetterReplays1795200002100 } from './1795200002100-outbox-dea
 import { LedgerProjections1795200002200 } from './1795200002200-ledger-projections.js';
 import { OutboxTraceContext1795200002400 } from './1795200002400-outbox-trace-context.js';
 import { OutboxTaskRuns1795200003300 } from './1795200003300-outbox-task-runs.js';
+import { PaymentsRefundReference1795200003400 } from './1795200003400-payments-refund-reference.js';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and the tests
@@ -40,4 +41,5 @@ export const migrations = [
   LedgerProjections1795200002200,
   OutboxTraceContext1795200002400,
   OutboxTaskRuns1795200003300,
+  PaymentsRefundReference1795200003400,
 ];

@@ -173,7 +173,7 @@ export async function examine(db: pg.Pool, provider: Provider | undefined, stock
   }
   const confirmedWithoutCharge = payments
     .filter(() => provider !== undefined)
-    .filter((p) => (p.status === 'confirmed' || p.status === 'refunded') && !chargedPerPayment.has(p.id))
+    .filter((p) => ['confirmed', 'refunding', 'refunded'].includes(p.status) && !chargedPerPayment.has(p.id))
     .map((p) => p.id);
   if (confirmedWithoutCharge.length > 0) {
     violations.push(

@@ -5,7 +5,13 @@ import { join, relative } from 'node:path';
  * One home per aggregate (issue 16.3): the files that write an aggregate's table, by SQL
  * (`INSERT INTO`, `UPDATE`, `DELETE FROM`) or through TypeORM (`getRepository(Entity).insert/update/
  * save/delete/upsert`). Each of the five aggregates (payments, debts, licence applications, orders,
- * stock buckets) is written by its own persistence file alone, whatever other files read it.
+ * stock buckets) is written by its own persistence file alone.
+ *
+ * Payments go further (docs/adr/0048-payment-aggregate.md): every statement that touches
+ * `payments_payment` in src/, read or write, lives in its repository, so {@link STATEMENT_HOMES}
+ * checks reads too. The other four still let other files read their table (views, reconcilers,
+ * cross-aggregate queries): moving their reads is their own step of issue 16, not this one.
+ * scripts/, bench/ and test/ are outside src/ and may read any table.
  */
 const WRITERS: Record<string, { entity: string; files: string[]; home: boolean }> = {
   payments_payment: {
@@ -35,6 +41,16 @@ const WRITERS: Record<string, { entity: string; files: string[]; home: boolean }
   },
 };
 
+/** Tables whose every statement (read or write) lives in one file of src/. */
+const STATEMENT_HOMES: Record<string, { entity: string; file: string }> = {
+  payments_payment: { entity: 'PaymentEntity', file: 'src/modules/payments/persistence/payment.repository.ts' },
+};
+
+/** The file where the entity is declared (`@Entity('table')`) names the table without a statement. */
+const ENTITY_FILES: Record<string, string> = {
+  payments_payment: 'src/modules/payments/persistence/payment.entity.ts',
+};
+
 const ROOT = process.cwd();
 
 function sources(dir: string): string[] {
@@ -52,6 +68,25 @@ function writes(text: string, table: string, entity: string): boolean {
   return sql.test(text) || orm.test(text);
 }
 
+/** `text` without its comments, so a comment that names a table is no statement. */
+function code(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+}
+
+/**
+ * Whether `text` touches `table` at all: code (not a comment) that names the table - any SQL
+ * statement, FROM, JOIN, INSERT INTO, UPDATE alike - or TypeORM access to `entity` (getRepository, the manager's
+ * find/count/insert/... with the entity class, a query builder from it, or @InjectRepository).
+ */
+function touches(text: string, table: string, entity: string): boolean {
+  const source = code(text);
+  const sql = new RegExp(`\\b${table}\\b`);
+  const orm = new RegExp(
+    `(getRepository|InjectRepository|createQueryBuilder|\\.(find\\w*|count\\w*|exist\\w*|insert|update|save|delete|upsert|remove|softDelete|increment|decrement|sum|average|minimum|maximum|query))\\s*\\(\\s*${entity}\\b`,
+  );
+  return sql.test(source) || orm.test(source);
+}
+
 describe('one home per aggregate', () => {
   const files = sources(join(ROOT, 'src'));
 
@@ -63,6 +98,31 @@ describe('one home per aggregate', () => {
     expect(writes('SELECT status FROM payments_payment', 'payments_payment', 'PaymentEntity')).toBe(false);
     expect(writes('getRepository(PaymentEntity).findOneBy({ id })', 'payments_payment', 'PaymentEntity')).toBe(false);
     expect(files.length).toBeGreaterThan(100);
+  });
+
+  it('finds reads of a table the way the code makes them (the check can fail)', () => {
+    const touched = (text: string): boolean => touches(text, 'payments_payment', 'PaymentEntity');
+    expect(touched('await tx.query(`SELECT status FROM payments_payment WHERE id = $1`, [id])')).toBe(true);
+    expect(touched('`SELECT o.id FROM fulfilment_order o\n JOIN payments_payment p ON p.reference_id = o.id`')).toBe(
+      true,
+    );
+    expect(touched('this.dataSource.getRepository(PaymentEntity).findOneBy({ id })')).toBe(true);
+    expect(touched('tx.getRepository(\n  PaymentEntity,\n).find()')).toBe(true);
+    expect(touched('await tx.findOneBy(PaymentEntity, { id })')).toBe(true);
+    expect(touched('manager.count(PaymentEntity, { where: { status } })')).toBe(true);
+    expect(touched('@InjectRepository(PaymentEntity) private readonly repo: Repository<PaymentEntity>')).toBe(true);
+    expect(touched('tx.createQueryBuilder(PaymentEntity, "p")')).toBe(true);
+    // A comment naming the table, or another table, is no statement.
+    expect(touched('/** before any `payments_payment` row lock */\nconst x = 1;')).toBe(false);
+    expect(touched('// payments_payment rows\nconst x = 1;')).toBe(false);
+    expect(touched('SELECT id FROM payments_webhook_event')).toBe(false);
+  });
+
+  it.each(Object.entries(STATEMENT_HOMES))('%s is read or written only in its home', (table, { entity, file }) => {
+    const touching = files.filter(
+      (path) => path !== ENTITY_FILES[table] && touches(readFileSync(join(ROOT, path), 'utf8'), table, entity),
+    );
+    expect(touching).toEqual([file]);
   });
 
   it.each(Object.entries(WRITERS))('%s is written only where it is listed', (table, { entity, files: allowed }) => {

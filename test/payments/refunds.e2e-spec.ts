@@ -7,9 +7,11 @@ import {
   type PayableResolver,
   Payables,
   type PayableStanding,
+  PaymentRefundedV1,
   PaymentRequestedV1,
 } from '../../src/modules/payments/index.js';
-import { type DeliveryJobData, LaneQueues } from '../../src/outbox/testing.js';
+import { EntryKinds, LedgerApi, reversed } from '../../src/modules/ledger/index.js';
+import { type DeliveryJobData, deliveryJobId, LaneQueues } from '../../src/outbox/testing.js';
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
@@ -28,7 +30,9 @@ import {
 } from './payment-fixtures.js';
 
 const REFUND_SUBSCRIBER = 'payments.refund-when-order-closed';
-const GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway';
+const GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway-when-requested';
+/** The retired refunder of the release before refunds were requested first (docs/adr/0048-payment-aggregate.md). */
+const RETIRED_GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway';
 /** Every charge takes this long at the simulated gateway, so an order can close while one is under way. */
 const LATENCY_MS = 1000;
 const TOTAL = 4_200;
@@ -131,12 +135,29 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     await eventually(async () => expect(await deliveryState(eventId)).toBe('handled'));
   }
 
-  async function paymentRow(
-    id: string,
-  ): Promise<{ status: string; refunded_at: Date | null; refund_reason: string | null; owner_id: string }> {
+  async function paymentRow(id: string): Promise<{
+    status: string;
+    refunded_at: Date | null;
+    refund_reason: string | null;
+    refund_ref: string | null;
+    owner_id: string;
+  }> {
     const [row] = await dataSource.query(
-      `SELECT status, refunded_at, refund_reason, owner_id FROM payments_payment WHERE id = $1`,
+      `SELECT status, refunded_at, refund_reason, refund_ref, owner_id FROM payments_payment WHERE id = $1`,
       [id],
+    );
+    return row;
+  }
+
+  /** The delivery of the payment's `payment-refund-requested` event to the gateway refunder. */
+  async function gatewayRefundDelivery(
+    paymentId: string,
+  ): Promise<{ state: string; attempts: number; last_error: string | null } | undefined> {
+    const [row] = await dataSource.query(
+      `SELECT d.state, d.attempts, d.last_error FROM outbox_delivery d
+       JOIN outbox_event e ON e.id = d.event_id
+       WHERE d.subscriber = $1 AND e.type = 'payments.payment-refund-requested' AND e.aggregate_id = $2`,
+      [GATEWAY_REFUND_SUBSCRIBER, paymentId],
     );
     return row;
   }
@@ -161,17 +182,31 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
   }
 
   /** The refunds the stub provider made for the payment (its key is `refund-<payment id>`). */
-  async function gatewayRefunds(paymentId: string): Promise<Array<{ gateway_ref: string; amount: string }>> {
+  async function gatewayRefunds(
+    paymentId: string,
+  ): Promise<Array<{ gateway_ref: string; amount: string; refund_ref: string }>> {
     return (await t.stub.refunds())
       .filter((refund) => refund.idempotencyKey === `refund-${paymentId}`)
-      .map((refund) => ({ gateway_ref: refund.charge, amount: String(refund.amount) }));
+      .map((refund) => ({ gateway_ref: refund.charge, amount: String(refund.amount), refund_ref: refund.id }));
   }
 
-  /** Asserts the payment was refunded exactly once, everywhere it shows, for `reason`. */
+  /**
+   * Asserts the payment was refunded exactly once, everywhere it shows, for `reason`: at the
+   * provider first, then recorded with the provider's refund reference, which the event carries.
+   */
   async function expectRefundedOnce(paymentId: string, orderId: string, reason: string): Promise<void> {
-    const row = await paymentRow(paymentId);
+    const row = await eventually(async () => {
+      const current = await paymentRow(paymentId);
+      expect(current.status).toBe('refunded');
+      return current;
+    });
     expect(row).toMatchObject({ status: 'refunded', refund_reason: reason });
     expect(row.refunded_at).toBeInstanceOf(Date);
+    // The money went back at the gateway, once, for the charge it took; its reference is recorded.
+    const [charge] = await providerCharges(t, paymentId);
+    const made = await gatewayRefunds(paymentId);
+    expect(made).toEqual([{ gateway_ref: charge.gateway_ref, amount: String(TOTAL), refund_ref: expect.any(String) }]);
+    expect(row.refund_ref).toBe(made[0]!.refund_ref);
     // The reversal is new entries under the payment's source; nothing was edited or removed.
     // An order payment is held for its customer (customer:<id>:orders) until shipped or refunded.
     const held = `customer:${row.owner_id}:orders`;
@@ -185,16 +220,20 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     ]);
     await eventually(async () =>
       expect(await relayedRefunds(paymentId)).toEqual([
-        { paymentId, purpose: 'order', referenceId: orderId, amount: TOTAL, currency: 'SAR', reason },
+        {
+          paymentId,
+          purpose: 'order',
+          referenceId: orderId,
+          amount: TOTAL,
+          currency: 'SAR',
+          reason,
+          refundRef: row.refund_ref,
+        },
       ]),
     );
     expect(await eventsOf(dataSource, 'payments.payment-refunded', paymentId)).toBe(1);
+    expect(await eventsOf(dataSource, 'payments.payment-refund-requested', paymentId)).toBe(1);
     expect(await eventsOf(dataSource, 'payments.payment-confirmed', paymentId)).toBe(1);
-    // And the money goes back at the gateway, once, for the charge it took.
-    const [charge] = await providerCharges(t, paymentId);
-    await eventually(async () =>
-      expect(await gatewayRefunds(paymentId)).toEqual([{ gateway_ref: charge.gateway_ref, amount: String(TOTAL) }]),
-    );
   }
 
   async function confirmedOrderPayment(): Promise<{ orderId: string; paymentId: string; payer: Principal }> {
@@ -230,13 +269,40 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
         'status',
       ].sort(),
     );
-    await eventually(async () => {
-      const [event] = await dataSource.query(
-        `SELECT id FROM outbox_event WHERE type = 'payments.payment-refunded' AND aggregate_id = $1`,
-        [paymentId],
-      );
-      expect(await deliveryState(event.id, GATEWAY_REFUND_SUBSCRIBER)).toBe('handled');
-    });
+    await eventually(async () => expect((await gatewayRefundDelivery(paymentId))?.state).toBe('handled'));
+  });
+
+  it('states payment-refunded only once the provider answered the refund: a failed refund is retried under the same key', async () => {
+    const { orderId, paymentId, payer } = await confirmedOrderPayment();
+    // The provider answers 503 to every request: the refund is asked for and fails, again and again.
+    await t.stub.configure({ errorRate: 1 });
+    try {
+      const rejected = await closeOrder(orderId, 'rejected');
+      await handled(rejected.id);
+      await eventually(async () => {
+        const delivery = await gatewayRefundDelivery(paymentId);
+        expect(delivery?.attempts).toBeGreaterThanOrEqual(2);
+        expect(delivery?.last_error).toMatch(/503|unavailable/i);
+      });
+      // Requested, not a fact: no reference, no reversal, no payment-refunded; the API still shows it confirmed.
+      expect(await paymentRow(paymentId)).toMatchObject({
+        status: 'refunding',
+        refund_reason: 'order rejected (insufficient-stock)',
+        refund_ref: null,
+        refunded_at: null,
+      });
+      expect(await eventsOf(dataSource, 'payments.payment-refunded', paymentId)).toBe(0);
+      expect((await paymentPostings(dataSource, paymentId)).map((p) => p.kind)).toEqual(['payment-received']);
+      expect(await gatewayRefunds(paymentId)).toEqual([]);
+      expect((await getPayment(t, payer, paymentId)).body.status).toBe('confirmed');
+    } finally {
+      await t.stub.configure({ errorRate: 0 });
+    }
+    // The provider is back: the retry (same key) makes the refund once, and it is recorded once.
+    await expectRefundedOnce(paymentId, orderId, 'order rejected (insufficient-stock)');
+    const [request] = (await t.stub.refunds()).filter((refund) => refund.idempotencyKey === `refund-${paymentId}`);
+    expect(request).toBeDefined();
+    expect((await gatewayRefundDelivery(paymentId))?.state).toBe('handled');
   });
 
   it('refunds once when the rejection is delivered three times, and when a second closing event follows', async () => {
@@ -283,6 +349,90 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     await settledPayment(t, paymentId, ['refunded'], LATENCY_MS * 10);
     await handled(cancelled.id);
     await expectRefundedOnce(paymentId, orderId, 'order closed before the payment was confirmed');
+  });
+
+  it('still refunds at the gateway a payment-refunded delivered by the release before refunds were requested first', async () => {
+    const { orderId, paymentId } = await confirmedOrderPayment();
+    const reason = 'order rejected (insufficient-stock)';
+    // The previous release refunded in one transaction without asking the provider: the row went
+    // straight to `refunded` (no reference), the posting was reversed, and payment-refunded v1 was
+    // appended without `refundRef`; its `payments.refund-at-gateway` then gave the money back.
+    const ledger = t.app.get(LedgerApi);
+    const [refunded] = await dataSource.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE payments_payment SET status = 'refunded', refund_reason = $2, refunded_at = now(), updated_at = now()
+         WHERE id = $1 AND status = 'confirmed'`,
+        [paymentId, reason],
+      );
+      const source = `payment-${paymentId}`;
+      const received = await ledger.entries(tx, source, EntryKinds.paymentReceived);
+      await ledger.post(tx, {
+        source,
+        kind: EntryKinds.paymentRefunded,
+        currency: 'SAR',
+        legs: reversed(received),
+      });
+      return writer.append(tx, {
+        contract: PaymentRefundedV1,
+        aggregateId: paymentId,
+        payload: { paymentId, purpose: 'order', referenceId: orderId, amount: TOTAL, currency: 'SAR', reason },
+      });
+    });
+    await eventually(async () => expect(await relayedRefunds(paymentId)).toHaveLength(1));
+    // This release's relay routes it to no gateway refunder: the retired one gets no new delivery.
+    const deliveriesOf = async (subscriber: string): Promise<unknown[]> =>
+      dataSource.query(`SELECT state FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`, [
+        refunded!.id,
+        subscriber,
+      ]);
+    expect(await deliveriesOf(RETIRED_GATEWAY_REFUND_SUBSCRIBER)).toEqual([]);
+    expect(await deliveriesOf(GATEWAY_REFUND_SUBSCRIBER)).toEqual([]);
+    expect(await gatewayRefunds(paymentId)).toEqual([]);
+
+    // The delivery the previous release's relay made (its ledger row and its job), still in flight.
+    const queue = t.app.get(LaneQueues).queue('critical');
+    const jobId = deliveryJobId(refunded!.id, RETIRED_GATEWAY_REFUND_SUBSCRIBER);
+    await dataSource.query(
+      `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id, enqueued_at)
+       VALUES ($1, $2, 'critical', 'enqueued', $3, now())`,
+      [refunded!.id, RETIRED_GATEWAY_REFUND_SUBSCRIBER, jobId],
+    );
+    await queue.add(
+      RETIRED_GATEWAY_REFUND_SUBSCRIBER,
+      { subscriber: RETIRED_GATEWAY_REFUND_SUBSCRIBER, envelope: refunded! } satisfies DeliveryJobData,
+      { jobId },
+    );
+    await eventually(async () =>
+      expect(await deliveriesOf(RETIRED_GATEWAY_REFUND_SUBSCRIBER)).toEqual([{ state: 'handled' }]),
+    );
+
+    // The money went back once, under the same key, for the charge taken; its reference is stored.
+    const [charge] = await providerCharges(t, paymentId);
+    const made = await gatewayRefunds(paymentId);
+    expect(made).toEqual([{ gateway_ref: charge.gateway_ref, amount: String(TOTAL), refund_ref: expect.any(String) }]);
+    expect(await paymentRow(paymentId)).toMatchObject({
+      status: 'refunded',
+      refund_reason: reason,
+      refund_ref: made[0]!.refund_ref,
+    });
+    // Nothing was stated again: the old release's event stays the only one, and no refund was requested.
+    expect(await eventsOf(dataSource, 'payments.payment-refunded', paymentId)).toBe(1);
+    expect(await eventsOf(dataSource, 'payments.payment-refund-requested', paymentId)).toBe(0);
+    expect((await paymentPostings(dataSource, paymentId)).map((p) => p.kind)).toEqual([
+      'payment-received',
+      'payment-refunded',
+    ]);
+
+    // Delivered again (a stalled job, a replayed dead letter): the inbox skips it, nothing more is refunded.
+    const again = `${jobId}-again`;
+    await queue.add(
+      RETIRED_GATEWAY_REFUND_SUBSCRIBER,
+      { subscriber: RETIRED_GATEWAY_REFUND_SUBSCRIBER, envelope: refunded! } satisfies DeliveryJobData,
+      { jobId: again },
+    );
+    await eventually(async () => expect(await (await queue.getJob(again))?.getState()).toBe('completed'));
+    expect(await gatewayRefunds(paymentId)).toEqual(made);
+    expect((await paymentRow(paymentId)).refund_ref).toBe(made[0]!.refund_ref);
   });
 
   it('refunds a second confirmed payment of an order as a duplicate and refuses a third with 409 already-paid', async () => {

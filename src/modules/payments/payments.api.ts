@@ -4,9 +4,10 @@ import { DataSource } from 'typeorm';
 import { GatewayResultApplier } from './application/apply-gateway-result.js';
 import { lockPaymentCharge } from './application/charge-lock.js';
 import { type PaymentView, toPaymentView } from './application/payment.view.js';
+import { awaitsCharge } from './domain/payment.js';
 import type { PaymentPurpose } from './events/index.js';
 import { PAYMENT_GATEWAY, type PaymentGateway } from './gateway/payment-gateway.js';
-import { PaymentEntity } from './persistence/payment.entity.js';
+import { PaymentRepository } from './persistence/payment.repository.js';
 
 /** The failure reason of a payment the reconciler found the gateway never charged. */
 export const NO_CHARGE_AT_GATEWAY = 'no charge at gateway';
@@ -35,12 +36,13 @@ export class PaymentsApi {
     private readonly dataSource: DataSource,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly results: GatewayResultApplier,
+    private readonly payments: PaymentRepository,
   ) {}
 
   /** The payment `id`, or `undefined`. */
   async payment(id: string): Promise<PaymentView | undefined> {
     if (!isUUID(id)) return undefined;
-    const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
+    const payment = await this.payments.find(this.dataSource.manager, id);
     return payment ? toPaymentView(payment) : undefined;
   }
 
@@ -51,12 +53,7 @@ export class PaymentsApi {
    */
   async referencesWithPendingPayment(purpose: PaymentPurpose, referenceIds: readonly string[]): Promise<Set<string>> {
     if (referenceIds.length === 0) return new Set();
-    const rows: Array<{ reference_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT reference_id FROM payments_payment
-       WHERE purpose = $1 AND reference_id = ANY($2::text[]) AND status = 'pending'`,
-      [purpose, referenceIds],
-    );
-    return new Set(rows.map((row) => row.reference_id));
+    return this.payments.referencesWith(this.dataSource.manager, purpose, referenceIds, 'pending');
   }
 
   /**
@@ -64,13 +61,7 @@ export class PaymentsApi {
    * first, at most `limit`: the candidates for {@link resolvePending}.
    */
   async stalePendingPayments(olderThanMs: number, limit = 100): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id FROM payments_payment
-       WHERE status = 'pending' AND created_at < now() - $1 * interval '1 millisecond'
-       ORDER BY created_at LIMIT $2`,
-      [olderThanMs, limit],
-    );
-    return rows.map((row) => row.id);
+    return this.payments.idsOlderThan(this.dataSource.manager, 'pending', olderThanMs, limit);
   }
 
   /**
@@ -94,9 +85,9 @@ export class PaymentsApi {
     if (!isUUID(paymentId)) return 'not-found';
     return this.dataSource.transaction(async (tx): Promise<ResolvePendingOutcome> => {
       if (!(await lockPaymentCharge(tx, paymentId, 'try'))) return 'in-progress';
-      const payment = await tx.getRepository(PaymentEntity).findOneBy({ id: paymentId });
+      const payment = await this.payments.find(tx, paymentId);
       if (!payment) return 'not-found';
-      if (payment.status !== 'pending') return 'not-pending';
+      if (!awaitsCharge(payment.status)) return 'not-pending';
 
       const charge = await this.gateway.chargeStatus(paymentId);
       if (charge?.status === 'pending') {
@@ -110,7 +101,7 @@ export class PaymentsApi {
         charge ?? { status: 'declined', reason: NO_CHARGE_AT_GATEWAY },
       );
       if (!outcome.applied) return 'not-pending';
-      // `refunded`: confirmed, then given back at once because its reference had closed meanwhile.
+      // `refunding`: confirmed, then given back at once because its reference had closed meanwhile.
       return outcome.status === 'failed' ? 'failed' : 'confirmed';
     });
   }

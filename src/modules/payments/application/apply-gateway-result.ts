@@ -18,7 +18,8 @@ export interface ApplyOutcome {
   applied: boolean;
   /**
    * The payment's status afterwards; `undefined` when there is no such payment. A confirmation
-   * that had to be refunded at once (see {@link GatewayResultApplier}) reports `refunded`.
+   * that had to be refunded at once (see {@link GatewayResultApplier}) reports `refunding`: the
+   * refund is requested, and becomes `refunded` once the provider has made it.
    */
   status: PaymentStatus | undefined;
 }
@@ -48,7 +49,7 @@ function receivedInto(payment: MovedPayment): string {
  * A confirmation that comes too late is given back in the same transaction: when the reference
  * was closed meanwhile (an order rejected or cancelled while its charge was under way), or when an
  * exactly-priced reference was already paid by another payment, the payment is confirmed (posting
- * and event, as always) and then refunded by {@link PaymentRefunder}.
+ * and event, as always) and then its refund is requested from {@link PaymentRefunder}.
  */
 @Injectable()
 export class GatewayResultApplier {
@@ -133,12 +134,12 @@ export class GatewayResultApplier {
       },
     });
     const refunded = await this.refundIfTooLate(tx, paymentId, moved);
-    return { applied: true, status: refunded ? 'refunded' : 'confirmed' };
+    return { applied: true, status: refunded ? 'refunding' : 'confirmed' };
   }
 
   /**
    * Refunds the payment just confirmed when its reference can no longer take it: closed, or
-   * (exactly-priced) paid by another confirmed payment. Returns whether it refunded.
+   * (exactly-priced) paid by another confirmed payment. Returns whether it requested the refund.
    *
    * Why no confirmed payment of a closed order escapes a refund (no write skew): the closing side
    * (fulfilment) commits the order's new standing together with `fulfilment.order-rejected` /
@@ -163,7 +164,7 @@ export class GatewayResultApplier {
         ? `${moved.purpose} closed before the payment was confirmed`
         : `duplicate payment: ${moved.purpose} ${moved.reference_id} was already paid`;
     this.logger.warn(`payment ${paymentId} is refunded at confirmation: ${reason}`);
-    return this.refunder.refund(tx, paymentId, reason);
+    return this.refunder.request(tx, paymentId, reason);
   }
 
   private async fail(

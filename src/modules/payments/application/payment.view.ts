@@ -1,5 +1,6 @@
 import type { PaymentPurpose } from '../events/index.js';
-import type { PaymentEntity, PaymentStatus } from '../persistence/payment.entity.js';
+import { type PaymentViewStatus, viewStatusOf } from '../domain/payment.js';
+import type { PaymentEntity } from '../persistence/payment.entity.js';
 
 /** A payment as the API shows it (API.md, `Payment`). */
 export interface PaymentView {
@@ -8,7 +9,8 @@ export interface PaymentView {
   referenceId: string;
   amount: number;
   currency: string;
-  status: PaymentStatus;
+  /** `refunding` shows as `confirmed`: the provider has not given the money back yet. */
+  status: PaymentViewStatus;
   failureReason: string | null;
   gatewayRef: string | null;
   createdAt: string;
@@ -22,7 +24,7 @@ export function toPaymentView(payment: PaymentEntity): PaymentView {
     referenceId: payment.referenceId,
     amount: Number(payment.amount),
     currency: payment.currency,
-    status: payment.status,
+    status: viewStatusOf(payment.status),
     failureReason: payment.failureReason,
     gatewayRef: payment.gatewayRef,
     createdAt: payment.createdAt.toISOString(),

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ProblemException } from '../../../platform/index.js';
-import { PaymentEntity } from '../persistence/payment.entity.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 import { type ApplyOutcome, GatewayResultApplier } from './apply-gateway-result.js';
 
 /** A verified gateway webhook's content (API.md, `POST /v1/payments/gateway-webhook`). */
@@ -28,6 +28,7 @@ export class ReceiveGatewayWebhookHandler {
   constructor(
     private readonly dataSource: DataSource,
     private readonly results: GatewayResultApplier,
+    private readonly payments: PaymentRepository,
   ) {}
 
   /** Returns `undefined` for an event id seen before, else what applying it did. */
@@ -40,7 +41,7 @@ export class ReceiveGatewayWebhookHandler {
       );
       if (fresh.length === 0) return undefined;
 
-      const payment = await tx.getRepository(PaymentEntity).findOneBy({ id: webhook.paymentId });
+      const payment = await this.payments.find(tx, webhook.paymentId);
       if (!payment) throw new NotFoundException(`payment ${webhook.paymentId} not found`);
       if (Number(payment.amount) !== webhook.amount || payment.currency !== webhook.currency) {
         throw new ProblemException(

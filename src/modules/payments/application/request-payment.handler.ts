@@ -87,6 +87,7 @@ export class RequestPaymentHandler {
       confirmedAt: null,
       refundedAt: null,
       refundReason: null,
+      refundRef: null,
     };
     const inserted = await this.payments.insert(tx, payment);
     await this.outbox.append(tx, {

@@ -15,14 +15,20 @@ export class PaymentRefundedV1Payload {
   @IsCurrencyCode() currency!: string;
   /** Why it was refunded (e.g. the order was rejected). Optional like `purpose`; always filled. */
   @IsOptional() @IsString() reason?: string;
+  /**
+   * The provider's reference of the refund: the event is appended only once the provider answered
+   * with it. Optional (still version 1) like `purpose`; always filled since it was added.
+   */
+  @IsOptional() @IsString() refundRef?: string;
 }
 
-/** A confirmed payment was given back (its ledger entries reversed by new entries). */
+/** A confirmed payment was given back by the provider (its ledger entries reversed by new entries). */
 export const PaymentRefundedV1 = defineEvent({
   type: 'payments.payment-refunded',
   version: 1,
   owner: 'payments',
   aggregateType: 'payment',
-  description: 'A confirmed payment was refunded; its ledger entries were reversed by new entries.',
+  description:
+    'A confirmed payment was refunded by the provider (refundRef); its ledger entries were reversed by new entries.',
   payload: PaymentRefundedV1Payload,
 });

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { PaymentView } from '../application/payment.view.js';
 import { PAYMENT_PURPOSES, type PaymentPurpose } from '../events/index.js';
-import { PAYMENT_STATUSES, type PaymentStatus } from '../persistence/payment.entity.js';
+import { PAYMENT_VIEW_STATUSES, type PaymentViewStatus } from '../domain/payment.js';
 
 /** {@link PaymentView} for the OpenAPI document (API.md, `Payment`). */
 export class PaymentResponse implements PaymentView {
@@ -10,7 +10,7 @@ export class PaymentResponse implements PaymentView {
   @ApiProperty({ description: 'the debt or order paid' }) referenceId!: string;
   @ApiProperty({ type: 'integer', description: 'integer minor units' }) amount!: number;
   @ApiProperty({ example: 'SAR' }) currency!: string;
-  @ApiProperty({ enum: PAYMENT_STATUSES }) status!: PaymentStatus;
+  @ApiProperty({ enum: PAYMENT_VIEW_STATUSES }) status!: PaymentViewStatus;
   @ApiProperty({ type: String, nullable: true }) failureReason!: string | null;
   @ApiProperty({ type: String, nullable: true }) gatewayRef!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

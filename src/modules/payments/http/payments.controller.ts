@@ -18,7 +18,7 @@ import {
 import { type PaymentView, toPaymentView } from '../application/payment.view.js';
 import { RequestPaymentHandler } from '../application/request-payment.handler.js';
 import { ownerRoleOf } from '../domain/payment-rules.js';
-import { PaymentEntity } from '../persistence/payment.entity.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 import { PaymentResponse } from './payment.response.js';
 import { RequestPaymentDto } from './request-payment.dto.js';
 
@@ -31,6 +31,7 @@ export class PaymentsController {
     private readonly idempotency: IdempotencyService,
     private readonly requestPayment: RequestPaymentHandler,
     private readonly dataSource: DataSource,
+    private readonly payments: PaymentRepository,
   ) {}
 
   /**
@@ -76,7 +77,7 @@ export class PaymentsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<PaymentView> {
-    const payment = await this.dataSource.getRepository(PaymentEntity).findOneBy({ id });
+    const payment = await this.payments.find(this.dataSource.manager, id);
     if (
       !payment ||
       (!principal.roles.includes('admin') && !isOwner(principal, ownerRoleOf(payment.purpose), payment.ownerId))

@@ -11,7 +11,9 @@ import { GatewayResultApplier } from '../application/apply-gateway-result.js';
 import { lockPaymentCharge } from '../application/charge-lock.js';
 import { Payables } from '../application/payables.js';
 import { type PaymentPurpose, PaymentRequestedV1, type PaymentRequestedV1Payload } from '../events/index.js';
+import { awaitsCharge } from '../domain/payment.js';
 import { GatewayRequestRejectedError, PAYMENT_GATEWAY, type PaymentGateway } from '../gateway/payment-gateway.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 
 export const chargeGatewaySubscription = subscribe(PaymentRequestedV1, {
   name: 'payments.charge-gateway-when-payment-requested',
@@ -45,18 +47,17 @@ export class ChargeGatewayWhenPaymentRequestedListener implements EventHandler<P
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly results: GatewayResultApplier,
     private readonly payables: Payables,
+    private readonly payments: PaymentRepository,
   ) {}
 
   async handle(event: Envelope<PaymentRequestedV1Payload>, tx: EntityManager): Promise<void> {
     const { paymentId, purpose, referenceId, amount, currency, statementReference } = event.payload;
     await lockPaymentCharge(tx, paymentId, 'wait');
-    const [payment]: Array<{ status: string }> = await tx.query(`SELECT status FROM payments_payment WHERE id = $1`, [
-      paymentId,
-    ]);
+    const status = await this.payments.statusOf(tx, paymentId);
     // The event commits with its payment row; without it there is nothing to charge, ever.
-    if (!payment) throw new NonRetryableError(`payment ${paymentId} does not exist`);
+    if (!status) throw new NonRetryableError(`payment ${paymentId} does not exist`);
     // Confirmed by the webhook, or resolved by the reconciler: never charge a decided payment.
-    if (payment.status !== 'pending') return;
+    if (!awaitsCharge(status)) return;
 
     const result = await this.gateway.charge({
       paymentId,

@@ -9,6 +9,7 @@ import {
 } from '../../fulfilment/events/index.js';
 import { lockPaymentReference } from '../application/reference-lock.js';
 import { PaymentRefunder } from '../application/refund-payment.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 
 export const refundWhenOrderClosedSubscription = subscribe([OrderRejectedV1, OrderCancelledV1], {
   name: 'payments.refund-when-order-closed',
@@ -30,21 +31,19 @@ export const refundWhenOrderClosedSubscription = subscribe([OrderRejectedV1, Ord
 export class RefundWhenOrderClosedListener implements EventHandler<OrderRejectedV1Payload | OrderCancelledV1Payload> {
   private readonly logger = new Logger(RefundWhenOrderClosedListener.name);
 
-  constructor(private readonly refunder: PaymentRefunder) {}
+  constructor(
+    private readonly refunder: PaymentRefunder,
+    private readonly payments: PaymentRepository,
+  ) {}
 
   async handle(event: Envelope<OrderRejectedV1Payload | OrderCancelledV1Payload>, tx: EntityManager): Promise<void> {
     const { orderId, reason } = event.payload;
     await lockPaymentReference(tx, 'order', orderId);
-    const confirmed: Array<{ id: string }> = await tx.query(
-      `SELECT id FROM payments_payment
-       WHERE purpose = 'order' AND reference_id = $1 AND status = 'confirmed'
-       ORDER BY id`,
-      [orderId],
-    );
+    const confirmed = await this.payments.idsOfReference(tx, 'order', orderId, 'confirmed');
     const closed = event.type === OrderRejectedV1.type ? 'rejected' : 'cancelled';
-    for (const { id } of confirmed) {
-      if (await this.refunder.refund(tx, id, `order ${closed} (${reason})`)) {
-        this.logger.log(`payment ${id} refunded: order ${orderId} was ${closed} (${reason})`);
+    for (const id of confirmed) {
+      if (await this.refunder.request(tx, id, `order ${closed} (${reason})`)) {
+        this.logger.log(`payment ${id} to be refunded: order ${orderId} was ${closed} (${reason})`);
       }
     }
   }

@@ -1,8 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { PaymentStatus } from '../domain/payment.js';
 import type { PaymentPurpose } from '../events/index.js';
 
-export const PAYMENT_STATUSES = ['pending', 'confirmed', 'failed', 'refunded'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+/** The statuses live in the domain model (domain/payment.ts); re-exported for the persistence layer's users. */
+export { PAYMENT_STATUSES, type PaymentStatus } from '../domain/payment.js';
 
 @Entity('payments_payment')
 export class PaymentEntity {
@@ -41,13 +42,20 @@ export class PaymentEntity {
   @Column('timestamptz', { name: 'confirmed_at', nullable: true })
   confirmedAt!: Date | null;
 
-  /** When a confirmed payment was refunded (status `refunded`); not part of the API's `Payment`. */
+  /** When the provider refunded it (status `refunded`); not part of the API's `Payment`. */
   @Column('timestamptz', { name: 'refunded_at', nullable: true })
   refundedAt!: Date | null;
 
-  /** Why it was refunded (the order closed, a duplicate payment); not part of the API's `Payment`. */
+  /** Why it is refunded (the order closed, a duplicate payment), set when the refund is requested; internal. */
   @Column('text', { name: 'refund_reason', nullable: true })
   refundReason!: string | null;
+
+  /**
+   * The provider's reference of the refund (what it answered to the refund request), recorded with
+   * `refunded`; not part of the API's `Payment`.
+   */
+  @Column('text', { name: 'refund_ref', nullable: true })
+  refundRef!: string | null;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;

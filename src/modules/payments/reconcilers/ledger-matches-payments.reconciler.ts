@@ -5,16 +5,18 @@ import { exactMinorUnits, jsonMinorUnits } from '../../../platform/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
 import { PAYMENT_RECEIVED_KIND, PAYMENT_REFUNDED_KIND, paymentLedgerSource } from '../application/payment-postings.js';
+import { PaymentRepository } from '../persistence/payment.repository.js';
 
 interface PaymentRow {
   id: string;
-  status: 'confirmed' | 'refunded';
+  status: 'confirmed' | 'refunding' | 'refunded';
   amount: string;
   currency: string;
 }
 
 /**
- * The ledger must agree with payments: every payment that was confirmed (still `confirmed`, or
+ * The ledger must agree with payments: every payment that was confirmed (still `confirmed`, its
+ * refund requested but not made yet - `refunding`, which holds the money like `confirmed` - or
  * `refunded` since) has its `payment-received` posting of its amount into `gateway:cash`, every
  * refunded one its `payment-refunded` reversal, no such posting exists for a payment that is not in
  * that state, and `gateway:cash` holds, per currency, exactly what confirmed payments minus refunded
@@ -32,15 +34,13 @@ export class LedgerMatchesPaymentsReconciler implements Reconciler {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly ledger: LedgerApi,
+    private readonly payments: PaymentRepository,
   ) {
     this.everyMs = config.reconciliation.intervalMs;
   }
 
   async check(_window: ReconciliationWindow, tx: EntityManager): Promise<Finding[]> {
-    const payments: PaymentRow[] = await tx.query(
-      `SELECT id, status, amount::text AS amount, currency FROM payments_payment
-       WHERE status IN ('confirmed', 'refunded') ORDER BY id`,
-    );
+    const payments = (await this.payments.amountsIn(tx, ['confirmed', 'refunding', 'refunded'])) as PaymentRow[];
     const cash = Accounts.gatewayCash();
     const prefix = paymentLedgerSource('');
     const received = await this.ledger.postedTo(tx, cash, PAYMENT_RECEIVED_KIND, prefix);
@@ -64,7 +64,7 @@ export class LedgerMatchesPaymentsReconciler implements Reconciler {
         (outflow!.amount !== -amount || outflow!.currency !== payment.currency)
       ) {
         problems.push(`${PAYMENT_REFUNDED_KIND} posted ${outflow!.amount} ${outflow!.currency}`);
-      } else if (payment.status === 'confirmed' && outflow) {
+      } else if (payment.status !== 'refunded' && outflow) {
         problems.push(`a ${PAYMENT_REFUNDED_KIND} reversal, but the payment is not refunded`);
       }
       if (problems.length > 0)
@@ -86,7 +86,7 @@ export class LedgerMatchesPaymentsReconciler implements Reconciler {
 
     const expected = new Map<string, bigint>();
     for (const payment of payments) {
-      if (payment.status !== 'confirmed') continue;
+      if (payment.status === 'refunded') continue;
       expected.set(payment.currency, (expected.get(payment.currency) ?? 0n) + exactMinorUnits(payment.amount));
     }
     const balances = received.balances;
