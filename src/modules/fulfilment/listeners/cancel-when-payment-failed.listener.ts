@@ -20,7 +20,7 @@ export class CancelWhenPaymentFailedListener implements EventHandler<PaymentFail
   constructor(private readonly orders: OrderLifecycle) {}
 
   async handle(event: Envelope<PaymentFailedV1Payload>, tx: EntityManager): Promise<void> {
-    const { purpose, referenceId } = event.payload;
+    const { referenceId } = event.payload;
     await this.orders.cancel(tx, referenceId, 'payment-failed', { paymentFailed: true });
   }
 }
