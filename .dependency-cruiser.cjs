@@ -121,6 +121,38 @@ module.exports = {
       to: { path: '^src/outbox/' },
     },
     {
+      name: 'outbox-imports-no-host',
+      comment:
+        'The outbox is a library: its options, catalogue and ports come in through OutboxModule.forRoot, so it ' +
+        'imports nothing of the app around it (docs/adr/0047-outbox-options-ports-and-doors.md).',
+      severity: 'error',
+      from: { path: '^src/outbox/' },
+      to: { path: '^src/', pathNot: '^src/outbox/' },
+    },
+    {
+      name: 'outbox-door-for-modules',
+      comment: 'Modules and reconciliation reach the outbox through src/outbox/index.ts only.',
+      severity: 'error',
+      from: { path: '^src/(modules|reconciliation)/' },
+      to: { path: '^src/outbox/', pathNot: '^src/outbox/index\\.ts$' },
+    },
+    {
+      name: 'outbox-door-for-host',
+      comment:
+        'The composition root reaches the outbox through src/outbox/index.ts and src/outbox/host.ts only; ' +
+        'src/outbox/testing.ts (internals for tests) is never imported by the app.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(outbox|modules|reconciliation|platform)/' },
+      to: { path: '^src/outbox/', pathNot: '^src/outbox/(index|host)\\.ts$' },
+    },
+    {
+      name: 'outbox-door-for-tests',
+      comment: 'Tests, benchmarks and scripts reach the outbox through its three doors: index.ts, host.ts, testing.ts.',
+      severity: 'error',
+      from: { path: '^(test|bench|scripts|migrations)/' },
+      to: { path: '^src/outbox/', pathNot: '^src/outbox/(index|host|testing)\\.ts$' },
+    },
+    {
       name: 'no-circular',
       comment: 'Circular dependencies make initialisation order fragile (and hide layering mistakes).',
       severity: 'error',

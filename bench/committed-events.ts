@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Envelope } from '../src/outbox/catalogue/event-contract.js';
+import { type Envelope } from '../src/outbox/testing.js';
 
 /**
  * Stores `envelopes` as the relay leaves them for a handler: archived in `outbox_event`, with an

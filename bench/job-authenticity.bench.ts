@@ -27,8 +27,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { storeCommittedEvents } from './committed-events.js';
 import { loadConfig } from '../src/config/index.js';
 import { typeOrmOptions } from '../src/database/typeorm-options.js';
-import type { Envelope } from '../src/outbox/catalogue/event-contract.js';
-import { RECORD_HANDLED_ONE } from '../src/outbox/delivery/delivery-processor.js';
+import { type Envelope, RECORD_HANDLED_ONE } from '../src/outbox/testing.js';
 import { isolate } from '../test/support/test-env.js';
 import { percentile, table } from './stats.js';
 

@@ -30,9 +30,9 @@ import type { JobsOptions, Queue, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { eventCatalogue } from '../src/event-catalogue.js';
-import { OutboxMetrics } from '../src/outbox/metrics/outbox-metrics.js';
-import { usePreparedStatements } from '../src/outbox/sql/prepared.js';
-import { type Envelope, EventCatalogue, OutboxWriter, QueueBackend, RedisConnections } from '../src/outbox/index.js';
+import { OutboxMetrics, usePreparedStatements } from '../src/outbox/testing.js';
+import { type Envelope, OutboxWriter } from '../src/outbox/index.js';
+import { EventCatalogue, QueueBackend, RedisConnections } from '../src/outbox/host.js';
 import { backendOption, type BenchBackend, reportFigures, runOnEachBackend } from './backends.js';
 import {
   appendThings,

@@ -24,8 +24,7 @@ import type { Server } from 'node:http';
 import pg from 'pg';
 import request from 'supertest';
 import { PgSimChargeStore } from '../src/modules/payments/gateway/sim-charge.store.js';
-import { DeliveryProcessor } from '../src/outbox/delivery/delivery-processor.js';
-import { Relay } from '../src/outbox/relay/relay.js';
+import { DeliveryProcessor, Relay } from '../src/outbox/testing.js';
 import type { Principal } from '../src/platform/index.js';
 import { startTestApp, type TestApp } from '../test/support/test-app.js';
 

@@ -7,7 +7,9 @@ import { FulfilmentModule } from './modules/fulfilment/index.js';
 import { LedgerModule } from './modules/ledger/index.js';
 import { LicencesModule } from './modules/licences/index.js';
 import { GatewaySimulatorControlModule, PaymentsModule } from './modules/payments/index.js';
-import { type EventCatalogue, OutboxModule, QueueBackend } from './outbox/index.js';
+import { type EventCatalogue, OutboxModule, QueueBackend } from './outbox/host.js';
+import { OutboxAdminModule } from './outbox-admin/index.js';
+import { outboxOptionsFrom, outboxPorts } from './outbox-wiring.js';
 import { loggingModule, PlatformModule, QUEUE_ENGINE, type QueueEngine } from './platform/index.js';
 import { ReconciliationModule } from './reconciliation/index.js';
 
@@ -36,7 +38,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         loggingModule(config),
         DatabaseModule.forRoot(config),
-        OutboxModule.forRoot(catalogue),
+        OutboxModule.forRoot({ catalogue, options: outboxOptionsFrom(config), ports: outboxPorts }),
+        OutboxAdminModule,
         PortsModule,
         PlatformModule,
         ReconciliationModule,

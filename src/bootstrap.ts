@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/index.js';
 import { TELEMETRY_BODY_LIMIT, TELEMETRY_PATH } from './modules/fulfilment/index.js';
-import { mountBullBoard } from './outbox/index.js';
+import { mountBullBoard } from './outbox-admin/index.js';
 import { configureHttp } from './platform/index.js';
 
 /**

@@ -3,7 +3,7 @@ import { fulfilmentManifest } from './modules/fulfilment/index.js';
 import { ledgerManifest } from './modules/ledger/index.js';
 import { licencesManifest } from './modules/licences/index.js';
 import { paymentsManifest } from './modules/payments/index.js';
-import { EventCatalogue } from './outbox/index.js';
+import { EventCatalogue } from './outbox/host.js';
 
 /**
  * The application's single event registry: the modules' manifests combined (each module declares what

@@ -1,8 +1,14 @@
 import { type DynamicModule, Inject, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { OutboxAdminController } from './admin/outbox-admin.controller.js';
+import {
+  OUTBOX_OPTIONS,
+  type OutboxOptions,
+  type OutboxOptionsInput,
+  type OutboxRole,
+  resolveOutboxOptions,
+} from './outbox-options.js';
+import { OUTBOX_PORTS, type OutboxPorts, resolvePorts } from './ports.js';
 import { MessageJourneys } from './admin/message-journeys.js';
 import { EventCatalogue } from './catalogue/event-catalogue.js';
 import { DeadLetters } from './dead-letters/dead-letters.service.js';
@@ -28,30 +34,44 @@ import { RelaySignal } from './relay/relay-signal.js';
 import { usePreparedStatements } from './sql/prepared.js';
 import { OutboxWriter } from './writer/outbox-writer.js';
 
+/** What the host gives the outbox (`OutboxModule.forRoot`). */
+export interface OutboxModuleOptions {
+  /** Every event contract, subscription and upcaster (`EventCatalogue.fromModules`). */
+  catalogue: EventCatalogue;
+  /** Validated with defaults by {@link resolveOutboxOptions}: a bad option fails the start, listing every problem. */
+  options: OutboxOptionsInput;
+  /** Which parts run in this process; overrides `options.roles`. Unset: every role. */
+  roles?: Iterable<OutboxRole>;
+  /** What the outbox needs from the host; each one left out takes the outbox's default (`ports.ts`). */
+  ports?: Partial<OutboxPorts>;
+}
+
 /**
  * The delivery infrastructure, and the only module that knows BullMQ and Redis. Which parts run
- * follows `APP_ROLES`: the relay loop (`relay`), the lane workers (`worker`), the sweeper and
- * retention and `@Pruner()` schedules (`scheduler`); the writer and admin API are always available.
+ * follows its roles: the relay loop (`relay`), the lane workers (`worker`), the sweeper and
+ * retention and pruner schedules (`scheduler`); the writer and admin API are always available.
  */
 @Module({})
 export class OutboxModule {
-  constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(dataSource: DataSource, @Inject(OUTBOX_OPTIONS) config: OutboxOptions) {
     usePreparedStatements(dataSource, config.dbPreparedStatements);
   }
 
-  static forRoot(catalogue: EventCatalogue): DynamicModule {
+  static forRoot({ catalogue, options, roles, ports }: OutboxModuleOptions): DynamicModule {
+    const resolved = resolveOutboxOptions(roles === undefined ? options : { ...options, roles });
     return {
       module: OutboxModule,
       global: true,
       imports: [DiscoveryModule],
-      controllers: [OutboxAdminController],
       providers: [
         { provide: EventCatalogue, useValue: catalogue },
+        { provide: OUTBOX_OPTIONS, useValue: resolved },
+        { provide: OUTBOX_PORTS, useValue: resolvePorts(ports) },
         DeliverySafetyCheck,
         RedisConnections,
         {
           provide: QueueBackend,
-          inject: [APP_CONFIG, RedisConnections, DataSource],
+          inject: [OUTBOX_OPTIONS, RedisConnections, DataSource],
           useFactory: QueueBackend.create,
         },
         OutboxMetrics,
@@ -76,6 +96,11 @@ export class OutboxModule {
         TaskRunPruner,
       ],
       exports: [
+        DeadLetters,
+        MessageJourneys,
+        LaneQueues,
+        OUTBOX_OPTIONS,
+        OUTBOX_PORTS,
         EventCatalogue,
         OutboxWriter,
         RedisConnections,

@@ -119,11 +119,16 @@ const legalTree: Record<string, string> = {
     "import { AlphaModule } from '../src/modules/alpha/index.js';\nexport const m = AlphaModule;",
   'src/reconciliation/index.ts': "export { type Check, register } from './registry.js';",
   'src/reconciliation/registry.ts': [
-    "import { tasks } from '../outbox/tasks.js';",
+    "import { tasks } from '../outbox/index.js';",
     'export type Check = () => string[];',
     'export const register = (name: string, check: Check) => tasks.set(name, check);',
   ].join('\n'),
   'src/outbox/tasks.ts': 'export const tasks = new Map<string, unknown>();',
+  'src/outbox/index.ts': "export { tasks } from './tasks.js';",
+  'src/outbox/host.ts': "export { relay } from './relay.js';",
+  'src/outbox/testing.ts': "export { relay } from './relay.js';",
+  'src/main.ts': "import { relay } from './outbox/host.js';\nexport const start = relay;",
+  'test/outbox.e2e-spec.ts': "import { relay } from '../src/outbox/testing.js';\nexport const r = relay;",
   'src/modules/beta/beta.reconciler.ts': [
     "import { register } from '../../reconciliation/index.js';",
     "register('beta', () => []);",
@@ -303,6 +308,43 @@ const scenarios: Scenario[] = [
       'src/platform/queue-health.ts': "import { relay } from '../outbox/relay.js';\nexport const start = relay;",
     },
     expected: [{ rule: 'platform-not-to-outbox', from: 'src/platform/queue-health.ts', to: 'src/outbox/relay.ts' }],
+  },
+  {
+    name: 'the outbox importing the app around it',
+    files: {
+      'src/config/app-config.ts': 'export const config = { relayBatchSize: 500 };',
+      'src/outbox/relay-batch.ts': "import { config } from '../config/app-config.js';\nexport const size = config;",
+    },
+    expected: [{ rule: 'outbox-imports-no-host', from: 'src/outbox/relay-batch.ts', to: 'src/config/app-config.ts' }],
+  },
+  {
+    name: 'a module importing an outbox internal',
+    files: {
+      'src/modules/alpha/application/relay-now.ts':
+        "import { relay } from '../../../outbox/relay.js';\nexport const r = relay;",
+    },
+    expected: [
+      {
+        rule: 'outbox-door-for-modules',
+        from: 'src/modules/alpha/application/relay-now.ts',
+        to: 'src/outbox/relay.ts',
+      },
+    ],
+  },
+  {
+    name: 'the composition root importing an outbox internal',
+    files: { 'src/main.ts': "import { relay } from './outbox/relay.js';\nexport const start = relay;" },
+    expected: [{ rule: 'outbox-door-for-host', from: 'src/main.ts', to: 'src/outbox/relay.ts' }],
+  },
+  {
+    name: 'a test importing an outbox internal',
+    files: { 'test/outbox.e2e-spec.ts': "import { relay } from '../src/outbox/relay.js';\nexport const r = relay;" },
+    expected: [{ rule: 'outbox-door-for-tests', from: 'test/outbox.e2e-spec.ts', to: 'src/outbox/relay.ts' }],
+  },
+  {
+    name: "the app importing the outbox's testing door",
+    files: { 'src/main.ts': "import { relay } from './outbox/testing.js';\nexport const start = relay;" },
+    expected: [{ rule: 'outbox-door-for-host', from: 'src/main.ts', to: 'src/outbox/testing.ts' }],
   },
   {
     name: 'a cycle',

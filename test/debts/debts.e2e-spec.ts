@@ -171,7 +171,7 @@ describe('debts', () => {
     expect((await client.getDebt(b.id, client.admin)).body).toMatchObject({ outstanding: 0, status: 'settled' });
 
     // Deliver the settling events twice more: nothing changes.
-    const { LaneQueues } = await import('../../src/outbox/delivery/lane-queues.js');
+    const { LaneQueues } = await import('../../src/outbox/testing.js');
     const { debtsManifest } = await import('../../src/modules/debts/index.js');
     const [settleDebtSubscription] = debtsManifest.subscriptions;
     for (const copy of [1, 2]) {

@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { effects } from '../support/effects.js';
+import { useTestApp } from '../support/scenario.js';
 
 const DEMO = join(process.cwd(), process.env.TEST_BUILD_DIR ?? '.test-build', 'scripts', 'demo.js');
 const CHARGE = 'payments.charge-gateway-when-payment-requested';
@@ -30,18 +31,14 @@ function runDemo(url: string): Promise<{ code: number | null; stdout: string; st
 }
 
 describe('npm run demo (scripts/demo.ts) against a running app', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let db: DataSource;
   let demo: Awaited<ReturnType<typeof runDemo>>;
 
   beforeAll(async () => {
-    t = await startTestApp();
     db = t.app.get(DataSource);
     demo = await runDemo(t.url);
   }, 180_000);
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const admin = () => ({ Authorization: `Bearer ${t.token({ sub: 'demo-test-admin', roles: ['admin'] })}` });
 
@@ -68,10 +65,7 @@ describe('npm run demo (scripts/demo.ts) against a running app', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ status: 'replayed', replay_count: 1 });
     expect(letters[0].id.slice(-8)).toBe(printed![1]);
-    const [payment] = await db.query(`SELECT status, amount FROM payments_payment WHERE id = $1`, [
-      letters[0].payment_id,
-    ]);
-    expect(payment).toEqual({ status: 'confirmed', amount: '7500' });
+    expect(await effects(t).payment(letters[0].payment_id)).toMatchObject({ status: 'confirmed', amount: 7500 });
     expect(demo.stdout).toMatch(/payment \w{8} still pending; debt \w{8} still 75 SAR outstanding/);
     expect(demo.stdout).toMatch(/payment \w{8} confirmed after the replay/);
     // The demo put the simulator back as it found it.

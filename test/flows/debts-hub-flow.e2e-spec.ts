@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { api, reference } from '../support/api-client.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import type { TestApp } from '../support/test-app.js';
 
 interface Payment {
@@ -98,12 +100,7 @@ async function expectLedgerConsistent(dataSource: DataSource, citizenIds: string
 }
 
 describe('the Debts Hub flow through HTTP', () => {
-  let t: TestAppWithStub;
-
-  beforeAll(async () => {
-    t = await startTestAppWithStub();
-  });
-  afterAll(() => t.close());
+  const t = useApp(() => startTestAppWithStub());
 
   it('blocked → paid (one debt partially first) → cleared → licence issued within seconds', async () => {
     const citizenId = `flow-${Date.now()}`;
@@ -113,10 +110,8 @@ describe('the Debts Hub flow through HTTP', () => {
     expect(issued.licenceNumber).toMatch(/^LIC-\d{8}$/);
     expect(payments.map((p) => p.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
     const dataSource = t.app.get(DataSource);
-    const debts = await dataSource.query(`SELECT status, outstanding::int FROM debts_debt WHERE id = ANY($1)`, [
-      debtIds,
-    ]);
-    expect(debts).toEqual([
+    const debts = await Promise.all(debtIds.map((id: string) => effects(t).debt(id)));
+    expect(debts.map((debt) => ({ status: debt?.status, outstanding: debt?.outstanding }))).toEqual([
       { status: 'settled', outstanding: 0 },
       { status: 'settled', outstanding: 0 },
     ]);
@@ -139,16 +134,13 @@ describe('the Debts Hub flow through HTTP', () => {
 });
 
 describe('the Debts Hub flow with a faulty gateway (timeouts after charge 0.5, declines 0.3)', () => {
-  let t: TestAppWithStub;
-
-  beforeAll(async () => {
-    // The stub takes the money and never answers half the new charges; the app gives up after 1 s.
-    t = await startTestAppWithStub(
+  // The stub takes the money and never answers half the new charges; the app gives up after 1 s.
+  const t = useApp(() =>
+    startTestAppWithStub(
       {},
       { STUB_TIMEOUT_AFTER_CHARGE_RATE: '0.5', STUB_DECLINE_RATE: '0.3', STUB_SEED: '20261121' },
-    );
-  });
-  afterAll(() => t.close());
+    ),
+  );
 
   it('charges no payment twice, issues every licence whose debts are paid, and keeps the ledger balanced', async () => {
     const citizens = Array.from({ length: 5 }, (_, i) => `faulty-${Date.now()}-${i}`);

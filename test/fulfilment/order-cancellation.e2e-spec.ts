@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient } from '../support/reconciliation.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import type { TestApp } from '../support/test-app.js';
 import {
   admin,
@@ -50,21 +51,21 @@ const paymentLedger = (db: DataSource, paymentId: string) =>
   );
 
 describe('orders: cancellation, reservation TTL and refunds', () => {
-  let t: TestAppWithStub;
-  let db: DataSource;
-
-  beforeAll(async () => {
-    t = await startTestAppWithStub({
+  const t = useApp(() =>
+    startTestAppWithStub({
       env: {
         OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
         ORDER_RESERVATION_TTL_MS: String(TTL_MS),
         RECONCILIATION_INTERVAL_MS: '3600000',
       },
-    });
+    }),
+  );
+  let db: DataSource;
+
+  beforeAll(async () => {
     db = t.app.get(DataSource);
     await reconciliationClient(t).afterStartRuns('fulfilment-cancel-expired-reservations');
   });
-  afterAll(() => t.close());
 
   it('cancels an order unpaid after the reservation TTL and releases its stock once, however many runs', async () => {
     const sku = await stockedSku(t, 1200, [{ location: location(), onHand: 5 }]);
@@ -192,11 +193,8 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
 });
 
 describe('orders: a failed payment cancels the order', () => {
-  let t: TestAppWithStub;
-  let db: DataSource;
-
-  beforeAll(async () => {
-    t = await startTestAppWithStub(
+  const t = useApp(() =>
+    startTestAppWithStub(
       {
         env: {
           OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
@@ -204,10 +202,13 @@ describe('orders: a failed payment cancels the order', () => {
         },
       },
       { STUB_DECLINE_RATE: '1' },
-    );
+    ),
+  );
+  let db: DataSource;
+
+  beforeAll(async () => {
     db = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   it('cancels the reserved order and releases its stock once', async () => {
     const sku = await stockedSku(t, 800, [{ location: location(), onHand: 4 }]);

@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { register } from 'prom-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { type DeliveryJobData, deliveryJobId, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import {
+  type ClaimedRow,
+  type DeliveryJobData,
+  deliveryJobId,
+  LaneQueues,
+  toEnvelope,
+} from '../../src/outbox/testing.js';
 import type { Envelope, Lane } from '../../src/outbox/index.js';
-import { type ClaimedRow, toEnvelope } from '../../src/outbox/relay/relay.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
 import type { TestApp } from '../support/test-app.js';

@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import type { Envelope } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient } from '../support/reconciliation.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import {
   admin,
   type Bucket,
@@ -27,16 +28,16 @@ const PROBLEM_JSON = /^application\/problem\+json/;
 const place = (id: string) => ({ id: `${id}-${randomUUID().slice(0, 6)}` });
 
 describe('orders: placement, reservation, readiness, shipping', () => {
-  let t: TestAppWithStub;
+  const t = useApp(() =>
+    startTestAppWithStub({
+      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RECONCILIATION_INTERVAL_MS: '3600000' },
+    }),
+  );
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await startTestAppWithStub({
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RECONCILIATION_INTERVAL_MS: '3600000' },
-    });
     db = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   describe('POST /v1/orders', () => {
     let sku: string;

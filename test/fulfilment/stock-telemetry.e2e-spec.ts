@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { api } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const SUBSCRIBER = 'fulfilment.record-stock-observation';
 
@@ -29,16 +29,14 @@ function shuffled<T>(items: T[]): T[] {
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 
 describe('fulfilment stock telemetry', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let client: ReturnType<typeof api>;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp();
     client = api(t);
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   const postTelemetry = (body: unknown, auth = client.service) =>
     request(t.url)

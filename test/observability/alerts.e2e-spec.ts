@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { itWithTool } from '../support/suite-backends.js';
 import { PROMTOOL } from '../support/tools.js';
 import { promtool, scrape } from './prometheus-text.js';
@@ -22,12 +22,7 @@ const REQUIRED_ALERTS = [
 ];
 
 describe('deploy/prometheus/alerts.yml', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   itWithTool(import.meta.url, PROMTOOL)('passes `promtool check rules`', () => {
     const result = promtool(['check', 'rules', RULES]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { scrape } from './prometheus-text.js';
 import { familyOf, metricNames } from './promql-names.js';
 
@@ -21,14 +21,9 @@ function allPanels(panels: Panel[]): Panel[] {
 }
 
 describe('deploy/grafana/debts-hub.json', () => {
-  let t: TestApp;
+  const t = useTestApp();
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; panels: Panel[] };
   const panels = allPanels(dashboard.panels).filter((panel) => panel.type !== 'row');
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
 
   it('shows flows, lag, backlog, dead letters, findings and HTTP latency, each panel with a query', () => {
     const titles = panels.map((panel) => panel.title.toLowerCase());

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Queue, Worker } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { OutboxWriter, QueueBackend } from '../../src/outbox/index.js';
+import { OutboxWriter } from '../../src/outbox/index.js';
+import { QueueBackend } from '../../src/outbox/host.js';
 import { type Finding, Reconciler } from '../../src/reconciliation/index.js';
 import { api, reference } from '../support/api-client.js';
 import { eventually } from '../support/eventually.js';
@@ -16,7 +17,7 @@ import {
   ThingRejectedError,
 } from '../support/outbox-fixtures.js';
 import { reconciliationClient } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { itWithTool } from '../support/suite-backends.js';
 import { PROMTOOL } from '../support/tools.js';
 import { promtool, type Scrape, scrape } from './prometheus-text.js';
@@ -66,12 +67,7 @@ class MetricsProbeReconciler implements Reconciler {
 }
 
 describe('/metrics: promtool-clean, every SPEC metric present', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ env: { METRICS_TOKEN: 'scrape-token' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { METRICS_TOKEN: 'scrape-token' } });
 
   itWithTool(import.meta.url, PROMTOOL)('passes `promtool check metrics`', async () => {
     // Traffic first, so the labelled families have samples to lint.
@@ -108,19 +104,16 @@ describe('/metrics: promtool-clean, every SPEC metric present', () => {
 });
 
 describe('scrape-time gauges: outbox backlog and lane queues (an API-only process)', () => {
-  let t: TestApp;
   const queues: Queue[] = [];
   let worker: Worker | undefined;
 
-  beforeAll(async () => {
-    // No relay and no workers: appended events stay in the outbox, jobs stay in their queues.
-    t = await startTestApp({ env: { APP_ROLES: 'api' } });
-  });
+  // Declared before the app: hooks run in order, so the queues close before the app does.
   afterAll(async () => {
     await worker?.close();
     await Promise.all(queues.map((q) => q.close()));
-    await t.close();
   });
+  // No relay and no workers: appended events stay in the outbox, jobs stay in their queues.
+  const t = useTestApp({ env: { APP_ROLES: 'api' } });
 
   // On the app's own queue backend (Redis or PostgreSQL), as a producer or worker elsewhere would be.
   const queue = (lane: string) => {
@@ -183,22 +176,20 @@ describe('scrape-time gauges: outbox backlog and lane queues (an API-only proces
 });
 
 describe('counters and histograms move with their causes (a full process)', () => {
-  let t: TestApp;
+  const setup = outboxTestSetup([recorderSubscription]);
+  const t = useTestApp({
+    catalogue: setup.catalogue,
+    providers: [...setup.providers, MetricsProbeReconciler],
+    env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', RECONCILIATION_INTERVAL_MS: '86400000' },
+  });
   let dataSource: DataSource;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
-    const setup = outboxTestSetup([recorderSubscription]);
-    t = await startTestApp({
-      catalogue: setup.catalogue,
-      providers: [...setup.providers, MetricsProbeReconciler],
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '50', RECONCILIATION_INTERVAL_MS: '86400000' },
-    });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     await createEffectTable(dataSource);
   });
-  afterAll(() => t.close());
   beforeEach(() => faults.recorder.reset());
 
   const delta = (before: Scrape, after: Scrape, name: string, labels: Record<string, string> = {}) =>

@@ -9,7 +9,7 @@ import { type Envelope, type EventHandler, HandlesEvents, OutboxWriter, subscrib
 import { Public, startTracing, stopTracing, tracingEnabled } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
 import { ThingHappened, ThingObserved, type ThingPayload, withAppCatalogue } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 /** Handles a thing by appending the observation it causes. */
 const causeSubscription = subscribe(ThingHappened, {
@@ -73,16 +73,11 @@ const CALLER_SPAN = '00f067aa0ba902b7';
 
 describe('tracing across the outbox hop (in-memory exporter)', () => {
   const exporter = new InMemorySpanExporter();
-  let t: TestApp;
 
-  beforeAll(async () => {
-    startTracing({ exporter, immediate: true });
-    t = await startTestApp(setup);
-  });
-  afterAll(async () => {
-    await t.close();
-    await stopTracing();
-  });
+  // Tracing starts before the app and stops after it has closed: hooks run in declaration order.
+  beforeAll(() => startTracing({ exporter, immediate: true }));
+  const t = useTestApp(setup);
+  afterAll(() => stopTracing());
 
   const spans = (traceId: string) => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
   const one = (list: ReadableSpan[], name: string) => {
@@ -152,12 +147,7 @@ describe('tracing across the outbox hop (in-memory exporter)', () => {
 });
 
 describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp(setup);
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(setup);
 
   it('starts no SDK, stores no trace context and adds nothing to envelopes', async () => {
     expect(tracingEnabled()).toBe(false);
@@ -185,7 +175,6 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
 describe('OTLP export to OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   let receiver: Server;
   const received: Array<{ path: string; body: string }> = [];
-  let t: TestApp;
 
   beforeAll(async () => {
     // A tiny OTLP/HTTP receiver: records what the exporter posts.
@@ -201,10 +190,9 @@ describe('OTLP export to OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
     startTracing({ serviceName: 'debts-hub-test', immediate: true });
-    t = await startTestApp(setup);
   });
+  const t = useTestApp(setup);
   afterAll(async () => {
-    await t.close();
     await stopTracing();
     delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;

@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
-import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
+import { LaneQueues, Relay } from '../../src/outbox/testing.js';
 import {
   OutboxTransactionRequiredError,
   OutboxWriter,

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { LaneQueues } from '../../src/outbox/testing.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { consistently, eventually } from '../support/eventually.js';
 import { appendThings, outboxTestSetup, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { deliveryJobId, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { deliveryJobId, LaneQueues, MAINTENANCE_QUEUE } from '../../src/outbox/testing.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { MAINTENANCE_QUEUE } from '../../src/outbox/maintenance/scheduled-tasks.js';
 import { eventually } from '../support/eventually.js';
 import {
   appendThings,

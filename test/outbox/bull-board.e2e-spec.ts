@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { ScheduledTasks } from '../../src/outbox/index.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const BOARD = '/admin/queues';
 const PAUSE = `${BOARD}/api/queues/maintenance/pause`;
@@ -13,22 +13,20 @@ const FAILURES_PER_MINUTE = 3;
  * tests play the other site that tries to use that, and the guesser that tries passwords.
  */
 describe('Bull Board: admins only, no cross-site writes, no password guessing', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    env: {
+      ADMIN_USERNAME: 'ops',
+      ADMIN_PASSWORD: PASSWORD,
+      ADMIN_AUTH_FAILURES_PER_MINUTE: String(FAILURES_PER_MINUTE),
+    },
+  });
   let admin: string;
   const paused = () => t.app.get(ScheduledTasks).queue.isPaused();
   const host = () => new URL(t.url).host;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        ADMIN_USERNAME: 'ops',
-        ADMIN_PASSWORD: PASSWORD,
-        ADMIN_AUTH_FAILURES_PER_MINUTE: String(FAILURES_PER_MINUTE),
-      },
-    });
     admin = `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`;
   });
-  afterAll(() => t.close());
 
   it('challenges anonymous callers with Basic, refuses non-admin tokens with 403', async () => {
     const anonymous = await request(t.url).get(BOARD);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { register } from 'prom-client';
-import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { type DeliveryJobData, LaneQueues } from '../../src/outbox/testing.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { consistently, eventually } from '../support/eventually.js';
 import {

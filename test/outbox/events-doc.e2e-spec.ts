@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventCatalogue } from '../../src/event-catalogue.js';
-import { renderEventsDoc } from '../../src/outbox/index.js';
+import { renderEventsDoc } from '../../src/outbox/host.js';
 
 describe('docs/events.md', () => {
   it('matches the catalogue in code (run `npm run docs:events` after changing an event)', () => {

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Sweeper } from '../../src/outbox/maintenance/sweeper.js';
+import { type DeliveryJobData, LaneQueues, Sweeper } from '../../src/outbox/testing.js';
 import { eventually } from '../support/eventually.js';
 import {
   createEffectTable,
@@ -81,5 +81,35 @@ describe('outbox: a filtered subscription', () => {
     expect(open).toBe(0);
     expect(await rowsOf('test_effect', FILTERED, ids)).toEqual([]);
     expect(await rowsOf('outbox_delivery', FILTERED, ids)).toEqual([]);
+  });
+
+  it('records without calling the handler a delivery that fails the filter (one relayed before the filter existed)', async () => {
+    const [other] = await dataSource.transaction((tx) =>
+      writer.append(tx, [{ contract: ThingHappened, aggregateId: 'filtered-3', payload: { key: 'other', n: 1 } }]),
+    );
+    await eventually(async () => expect(await rowsOf('test_effect', RECORDER, [other.id])).toHaveLength(1));
+    // What an older release's relay made of it, before the subscription had a filter: a delivery and its job.
+    const queue = t.app.get(LaneQueues).queue(filteredSubscription.lane);
+    const jobId = `${other.id}-${FILTERED}-before-filter`;
+    await dataSource.query(
+      `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id, enqueued_at)
+       VALUES ($1, $2, $3, 'enqueued', $4, now())`,
+      [other.id, FILTERED, filteredSubscription.lane, jobId],
+    );
+    await queue.add(FILTERED, { subscriber: FILTERED, envelope: other } satisfies DeliveryJobData, { jobId });
+    await eventually(async () => {
+      const job = await queue.getJob(jobId);
+      expect({ state: await job?.getState(), failed: job?.failedReason }).toEqual({
+        state: 'completed',
+        failed: undefined,
+      });
+    });
+    expect(await rowsOf('outbox_inbox', FILTERED, [other.id])).toEqual([other.id]);
+    const [delivery] = await dataSource.query(
+      `SELECT state FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`,
+      [other.id, FILTERED],
+    );
+    expect(delivery.state).toBe('handled');
+    expect(await rowsOf('test_effect', FILTERED, [other.id])).toEqual([]);
   });
 });

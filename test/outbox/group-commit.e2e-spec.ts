@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { register } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
-import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { LaneQueues } from '../../src/outbox/testing.js';
 import {
   type Envelope,
   type EventHandler,

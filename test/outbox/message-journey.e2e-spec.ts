@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { LaneQueues, Relay } from '../../src/outbox/testing.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
 import { runWithCorrelation } from '../../src/platform/context/index.js';
 import { eventually } from '../support/eventually.js';
 import {

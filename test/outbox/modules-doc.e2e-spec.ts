@@ -2,13 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventCatalogue } from '../../src/event-catalogue.js';
-import {
-  defineModule,
-  type EventHandler,
-  EventCatalogue,
-  HandlesEvents,
-  renderModulesDoc,
-} from '../../src/outbox/index.js';
+import { defineModule, type EventHandler, HandlesEvents } from '../../src/outbox/index.js';
+import { EventCatalogue, renderModulesDoc } from '../../src/outbox/host.js';
 import { orderedSubscription, ThingHappened } from '../support/outbox-fixtures.js';
 
 const MODULES = join(process.cwd(), 'src', 'modules');

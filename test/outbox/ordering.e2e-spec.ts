@@ -1,10 +1,9 @@
 import { DataSource } from 'typeorm';
-import type { DeliveryToEnqueue } from '../../src/outbox/delivery/lane-queues.js';
-import { LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { type DeliveryToEnqueue, LaneQueues, Relay } from '../../src/outbox/testing.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, createEffectTable, orderedSubscription, outboxTestSetup } from '../support/outbox-fixtures.js';
+import { useApp } from '../support/scenario.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const ORDERED = orderedSubscription.name;
@@ -43,12 +42,7 @@ async function enqueueOneByOne(t: TestApp, deliveries: DeliveryToEnqueue[]): Pro
 }
 
 describe('ordered subscribers', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startOrderedApp({ OUTBOX_SEQUENCE_GAP_TIMEOUT_MS: '60000' });
-  });
-  afterAll(() => t.close());
+  const t = useApp(() => startOrderedApp({ OUTBOX_SEQUENCE_GAP_TIMEOUT_MS: '60000' }));
 
   it("apply one aggregate's events in aggregateSeq order even when jobs arrive shuffled", async () => {
     const dataSource = t.app.get(DataSource);
@@ -83,12 +77,7 @@ describe('ordered subscribers', () => {
 });
 
 describe('ordered subscribers with a sequence gap', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startOrderedApp({ OUTBOX_SEQUENCE_GAP_TIMEOUT_MS: '600' });
-  });
-  afterAll(() => t.close());
+  const t = useApp(() => startOrderedApp({ OUTBOX_SEQUENCE_GAP_TIMEOUT_MS: '600' }));
 
   it('hold a later event while its predecessor is missing, then dead-letter it as sequence-gap', async () => {
     const dataSource = t.app.get(DataSource);

@@ -1,20 +1,15 @@
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
+import { Relay } from '../../src/outbox/testing.js';
 import { appendThings, outboxTestSetup, ThingHappened, ThingObserved } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('relay claim order', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    // No relay loop: the test claims batch by batch itself.
-    t = await startTestApp({
-      ...outboxTestSetup(),
-      env: { APP_ROLES: 'api', OUTBOX_RELAY_BATCH_SIZE: '3', OUTBOX_RELAY_BULK_BATCH_SIZE: '2' },
-    });
+  // No relay loop: the test claims batch by batch itself.
+  const t = useTestApp({
+    ...outboxTestSetup(),
+    env: { APP_ROLES: 'api', OUTBOX_RELAY_BATCH_SIZE: '3', OUTBOX_RELAY_BULK_BATCH_SIZE: '2' },
   });
-  afterAll(() => t.close());
 
   it('claims rows for critical subscribers before an older backlog of bulk rows', async () => {
     const dataSource = t.app.get(DataSource);

@@ -1,16 +1,14 @@
 import { DataSource } from 'typeorm';
-import { Retention } from '../../src/outbox/maintenance/retention.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { Retention } from '../../src/outbox/testing.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('retention and connection safety', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { APP_ROLES: 'api', OUTBOX_DEDUPE_WINDOW_HOURS: '24' } });
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { APP_ROLES: 'api', OUTBOX_DEDUPE_WINDOW_HOURS: '24' } });
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   it('prunes inbox rows, handled deliveries and archived events older than the dedupe window, and keeps the rest', async () => {
     // 6,000 old inbox rows: more than one pruning batch.

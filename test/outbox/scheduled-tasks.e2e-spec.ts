@@ -3,7 +3,7 @@ import type { Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { ScheduledTasks } from '../../src/outbox/index.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const runs: Array<Record<string, unknown>> = [];
 /** While set, runs of the test task wait for it: lets a test hold a run open. */
@@ -24,14 +24,12 @@ class GatedTaskOwner {
 }
 
 describe('scheduled tasks', () => {
-  let t: TestApp;
+  const t = useTestApp({ providers: [GatedTaskOwner] });
 
   beforeAll(async () => {
-    t = await startTestApp({ providers: [GatedTaskOwner] });
     // A job scheduler's first run is due at once: let it pass before the tests count runs.
     await eventually(() => expect(runs).toContainEqual({}));
   });
-  afterAll(() => t.close());
 
   it('appear as BullMQ job schedulers, the outbox sweeper and retention included', async () => {
     const schedulers = await t.app.get(ScheduledTasks).queue.getJobSchedulers();
@@ -87,7 +85,8 @@ describe('scheduled tasks', () => {
 });
 
 describe('scheduled tasks when the maintenance worker stops fetching', () => {
-  let t: TestApp;
+  // A stall is declared after 6 sweep periods, and never under 10 s (scheduled-tasks.ts).
+  const t = useTestApp({ env: { OUTBOX_SWEEP_INTERVAL_MS: '200' } });
   const workerOf = (tasks: ScheduledTasks) => (tasks as unknown as { worker: Worker }).worker;
   const sweepRuns = async (since: Date): Promise<Array<{ slot: Date }>> =>
     t.app
@@ -95,12 +94,6 @@ describe('scheduled tasks when the maintenance worker stops fetching', () => {
       .query(`SELECT slot FROM outbox_task_run WHERE task = 'outbox-sweep' AND finished_at > $1 ORDER BY slot`, [
         since,
       ]);
-
-  beforeAll(async () => {
-    // A stall is declared after 6 sweep periods, and never under 10 s (scheduled-tasks.ts).
-    t = await startTestApp({ env: { OUTBOX_SWEEP_INTERVAL_MS: '200' } });
-  });
-  afterAll(() => t.close());
 
   it('runs the sweep anyway and replaces the worker, after which scheduled runs resume', async () => {
     const tasks = t.app.get(ScheduledTasks);

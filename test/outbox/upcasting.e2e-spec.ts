@@ -7,16 +7,16 @@ import {
   defineEvent,
   defineUpcaster,
   type Envelope,
-  EventCatalogue,
   type EventHandler,
   HandlesEvents,
   NonRetryableError,
   OutboxWriter,
   subscribe,
 } from '../../src/outbox/index.js';
+import { EventCatalogue } from '../../src/outbox/host.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, ThingHappened, ThingPayload } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 /** Version 2 of the test event: a label the first version did not carry. */
 class ThingPayloadV2 extends ThingPayload {
@@ -73,25 +73,23 @@ class V2Recorder implements EventHandler<ThingPayloadV2> {
  * a dead letter; what is stored stays version 1.
  */
 describe('upcasting: a v1 event reaches a subscriber that handles v2', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    catalogue: new EventCatalogue(
+      [...eventCatalogue.allContracts(), ThingHappened, ThingHappenedV2],
+      [...eventCatalogue.allSubscriptions(), v2Subscription],
+      [thingV1ToV2],
+    ),
+    providers: [V2Recorder],
+  });
   let db: DataSource;
   let writer: OutboxWriter;
   const admin = () => `Bearer ${t.token({ sub: 'ops', roles: ['admin'] })}`;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      catalogue: new EventCatalogue(
-        [...eventCatalogue.allContracts(), ThingHappened, ThingHappenedV2],
-        [...eventCatalogue.allSubscriptions(), v2Subscription],
-        [thingV1ToV2],
-      ),
-      providers: [V2Recorder],
-    });
     db = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     await db.query(`CREATE TABLE upcast_effect (event_id uuid PRIMARY KEY, version int, label text, n int)`);
   });
-  afterAll(() => t.close());
 
   it('delivers stored v1 events as v2, and stores them as v1', async () => {
     const [event] = await appendThings(db, writer, 1, { aggregateId: 'upcast-1', startN: 7 });

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import { chargeDelivery, citizen, pay, paymentPostings, registerDebt, settledPayment } from './payment-fixtures.js';
 
 const RECEIVED = [{ kind: 'payment-received', entries: 2, total: 0, accounts: ['gateway:cash', 'payments:clearing'] }];
@@ -11,11 +12,8 @@ const RECEIVED = [{ kind: 'payment-received', entries: 2, total: 0, accounts: ['
  * by looking its charge up at the provider.
  */
 describe('payments over HTTP: a missing webhook is made up for by the reconciler lookup (stub provider)', () => {
-  let t: TestAppWithStub;
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    t = await startTestAppWithStub(
+  const t = useApp(() =>
+    startTestAppWithStub(
       {
         env: {
           RATE_LIMIT_PER_MINUTE: '100000',
@@ -24,10 +22,13 @@ describe('payments over HTTP: a missing webhook is made up for by the reconciler
         },
       },
       { STUB_PENDING_RATE: '1', STUB_SETTLE_DELAY_MS: '100', STUB_WEBHOOK_DROP_RATE: '1' },
-    );
+    ),
+  );
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   async function requestPayment(amount: number): Promise<string> {
     const payer = citizen();

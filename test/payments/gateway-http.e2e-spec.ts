@@ -4,7 +4,8 @@ import { PaymentRequestedV1 } from '../../src/modules/payments/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import type { StubSettings } from '../../scripts/gateway-stub/stub-settings.js';
 import { eventually } from '../support/eventually.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import {
   CHARGE_SUBSCRIBER,
   chargeDelivery,
@@ -43,14 +44,14 @@ const CLEAN: Partial<StubSettings> = {
  * whatever decides a payment is the charging worker (answer or lookup) or the webhook.
  */
 describe('payments over HTTP: the provider protocol and its faults (stub provider)', () => {
-  let t: TestAppWithStub;
+  const t = useApp(() =>
+    startTestAppWithStub({ env: { RATE_LIMIT_PER_MINUTE: '100000', GATEWAY_TIMEOUT_MS: '1000' } }),
+  );
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestAppWithStub({ env: { RATE_LIMIT_PER_MINUTE: '100000', GATEWAY_TIMEOUT_MS: '1000' } });
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
   beforeEach(() => t.stub.configure(CLEAN));
 
   async function requestPayment(amount = 2_000): Promise<{ paymentId: string; debtId: string; reference: string }> {

@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { NO_CHARGE_AT_GATEWAY, PaymentsApi } from '../../src/modules/payments/index.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import type { TestApp } from '../support/test-app.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useApp, useTestApp } from '../support/scenario.js';
 import {
   admin,
   chargeDelivery,
@@ -30,14 +31,12 @@ async function requestPayment(t: TestApp, amount: number): Promise<{ paymentId: 
 }
 
 describe('payments: provider declines (STUB_DECLINE_RATE=1)', () => {
-  let t: TestAppWithStub;
+  const t = useApp(() => startTestAppWithStub({}, { STUB_DECLINE_RATE: '1' }));
   let dataSource: DataSource;
 
-  beforeAll(async () => {
-    t = await startTestAppWithStub({}, { STUB_DECLINE_RATE: '1' });
+  beforeAll(() => {
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   it('fails a declined payment with its reason, publishes payment-failed, posts nothing and leaves the debt owed', async () => {
     const { paymentId, debtId } = await requestPayment(t, 4_000);
@@ -52,13 +51,9 @@ describe('payments: provider declines (STUB_DECLINE_RATE=1)', () => {
 });
 
 describe('payments: declines and timeouts after charge at rate 0.5, 5xx at 0.1, seeded (stub provider)', () => {
-  let t: TestAppWithStub;
-  let dataSource: DataSource;
-  const PAYMENTS = 16;
-
-  beforeAll(async () => {
-    // No webhooks: every payment is decided by the worker's own answers and lookups.
-    t = await startTestAppWithStub(
+  // No webhooks: every payment is decided by the worker's own answers and lookups.
+  const t = useApp(() =>
+    startTestAppWithStub(
       { env: { RATE_LIMIT_PER_MINUTE: '100000' } },
       {
         STUB_DECLINE_RATE: '0.5',
@@ -70,10 +65,14 @@ describe('payments: declines and timeouts after charge at rate 0.5, 5xx at 0.1, 
         STUB_WEBHOOK_DROP_RATE: '1',
         STUB_SEED: '20261121',
       },
-    );
+    ),
+  );
+  let dataSource: DataSource;
+  const PAYMENTS = 16;
+
+  beforeAll(() => {
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   it('charges no payment twice and ends every payment confirmed or failed, as its one charge says', async () => {
     const requested = await Promise.all(Array.from({ length: PAYMENTS }, (_, i) => requestPayment(t, 1_000 + i)));
@@ -124,16 +123,14 @@ describe('payments: declines and timeouts after charge at rate 0.5, 5xx at 0.1, 
  * end to end by gateway-http-reconcile.e2e-spec.ts.
  */
 describe('payments: resolvePending when the gateway is down for charges (GATEWAY_SIM_ERROR_RATE=1)', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { GATEWAY_SIM_ERROR_RATE: '1' } });
   let dataSource: DataSource;
   let payments: PaymentsApi;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { GATEWAY_SIM_ERROR_RATE: '1' } });
     dataSource = t.app.get(DataSource);
     payments = t.app.get(PaymentsApi);
   });
-  afterAll(() => t.close());
 
   /** Calls resolvePending until the charging worker is not mid-attempt. */
   async function resolve(paymentId: string) {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { signWebhook } from '../../src/modules/payments/index.js';
 import { eventually } from '../support/eventually.js';
 import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import {
   admin,
   chargeDelivery,
@@ -28,14 +29,15 @@ const LATENCY_MS = 4000;
  */
 function webhookApp(env: Record<string, string>, stubEnv: Record<string, string>) {
   const ctx = {} as { t: TestAppWithStub; dataSource: DataSource };
-  beforeAll(async () => {
-    ctx.t = await startTestAppWithStub(
+  ctx.t = useApp(() =>
+    startTestAppWithStub(
       { env: { RATE_LIMIT_PER_MINUTE: '100000', ...env } },
       { STUB_WEBHOOK_DROP_RATE: '1', ...stubEnv },
-    );
+    ),
+  );
+  beforeAll(() => {
     ctx.dataSource = ctx.t.app.get(DataSource);
   });
-  afterAll(() => ctx.t.close());
 
   async function pendingPayment(amount = 2_500): Promise<{ id: string; amount: number }> {
     const payer = citizen();

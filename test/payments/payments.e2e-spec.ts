@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import {
   admin,
   citizen,
@@ -18,14 +19,14 @@ import {
 } from './payment-fixtures.js';
 
 describe('payments: request, charge, confirm (POST /v1/payments, GET /v1/payments/{id})', () => {
-  let t: TestAppWithStub;
+  const t = useApp(() =>
+    startTestAppWithStub({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RATE_LIMIT_PER_MINUTE: '100000' } }),
+  );
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    t = await startTestAppWithStub({ env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '100', RATE_LIMIT_PER_MINUTE: '100000' } });
     dataSource = t.app.get(DataSource);
   });
-  afterAll(() => t.close());
 
   it('accepts a citizen paying their debt with 202 pending, then confirms it, posts the ledger and lowers the debt', async () => {
     const alice = citizen();

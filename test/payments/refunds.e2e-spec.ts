@@ -7,13 +7,16 @@ import {
   type PayableResolver,
   Payables,
   type PayableStanding,
+  PaymentRefundedV1,
   PaymentRequestedV1,
 } from '../../src/modules/payments/index.js';
-import { type DeliveryJobData, LaneQueues } from '../../src/outbox/delivery/lane-queues.js';
+import { EntryKinds, LedgerApi, reversed } from '../../src/modules/ledger/index.js';
+import { type DeliveryJobData, deliveryJobId, LaneQueues } from '../../src/outbox/testing.js';
 import { type Envelope, OutboxWriter } from '../../src/outbox/index.js';
 import type { Principal } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
-import { startTestAppWithStub, type TestAppWithStub } from '../support/gateway-stub.js';
+import { startTestAppWithStub } from '../support/gateway-stub.js';
+import { useApp } from '../support/scenario.js';
 import {
   admin,
   chargeInFlight,
@@ -27,7 +30,9 @@ import {
 } from './payment-fixtures.js';
 
 const REFUND_SUBSCRIBER = 'payments.refund-when-order-closed';
-const GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway';
+const GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway-when-requested';
+/** The retired refunder of the release before refunds were requested first (docs/adr/0048-payment-aggregate.md). */
+const RETIRED_GATEWAY_REFUND_SUBSCRIBER = 'payments.refund-at-gateway';
 /** Every charge takes this long at the simulated gateway, so an order can close while one is under way. */
 const LATENCY_MS = 1000;
 const TOTAL = 4_200;
@@ -78,12 +83,8 @@ function openOrder(customerId: string, standing: PayableStanding = 'open'): stri
 }
 
 describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () => {
-  let t: TestAppWithStub;
-  let dataSource: DataSource;
-  let writer: OutboxWriter;
-
-  beforeAll(async () => {
-    t = await startTestAppWithStub(
+  const t = useApp(() =>
+    startTestAppWithStub(
       {
         env: {
           OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
@@ -92,12 +93,16 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
         },
       },
       { STUB_LATENCY_MS: String(LATENCY_MS) },
-    );
+    ),
+  );
+  let dataSource: DataSource;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     useTestOrders(t.app.get(Payables));
   });
-  afterAll(() => t.close());
 
   /** Closes order `orderId` as fulfilment does: the standing and the event, together. */
   async function closeOrder(orderId: string, how: 'rejected' | 'cancelled'): Promise<Envelope> {
@@ -344,6 +349,90 @@ describe('payments: refunds of order payments (SPEC.md "Orders" point 5)', () =>
     await settledPayment(t, paymentId, ['refunded'], LATENCY_MS * 10);
     await handled(cancelled.id);
     await expectRefundedOnce(paymentId, orderId, 'order closed before the payment was confirmed');
+  });
+
+  it('still refunds at the gateway a payment-refunded delivered by the release before refunds were requested first', async () => {
+    const { orderId, paymentId } = await confirmedOrderPayment();
+    const reason = 'order rejected (insufficient-stock)';
+    // The previous release refunded in one transaction without asking the provider: the row went
+    // straight to `refunded` (no reference), the posting was reversed, and payment-refunded v1 was
+    // appended without `refundRef`; its `payments.refund-at-gateway` then gave the money back.
+    const ledger = t.app.get(LedgerApi);
+    const [refunded] = await dataSource.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE payments_payment SET status = 'refunded', refund_reason = $2, refunded_at = now(), updated_at = now()
+         WHERE id = $1 AND status = 'confirmed'`,
+        [paymentId, reason],
+      );
+      const source = `payment-${paymentId}`;
+      const received = await ledger.entries(tx, source, EntryKinds.paymentReceived);
+      await ledger.post(tx, {
+        source,
+        kind: EntryKinds.paymentRefunded,
+        currency: 'SAR',
+        legs: reversed(received),
+      });
+      return writer.append(tx, {
+        contract: PaymentRefundedV1,
+        aggregateId: paymentId,
+        payload: { paymentId, purpose: 'order', referenceId: orderId, amount: TOTAL, currency: 'SAR', reason },
+      });
+    });
+    await eventually(async () => expect(await relayedRefunds(paymentId)).toHaveLength(1));
+    // This release's relay routes it to no gateway refunder: the retired one gets no new delivery.
+    const deliveriesOf = async (subscriber: string): Promise<unknown[]> =>
+      dataSource.query(`SELECT state FROM outbox_delivery WHERE event_id = $1 AND subscriber = $2`, [
+        refunded!.id,
+        subscriber,
+      ]);
+    expect(await deliveriesOf(RETIRED_GATEWAY_REFUND_SUBSCRIBER)).toEqual([]);
+    expect(await deliveriesOf(GATEWAY_REFUND_SUBSCRIBER)).toEqual([]);
+    expect(await gatewayRefunds(paymentId)).toEqual([]);
+
+    // The delivery the previous release's relay made (its ledger row and its job), still in flight.
+    const queue = t.app.get(LaneQueues).queue('critical');
+    const jobId = deliveryJobId(refunded!.id, RETIRED_GATEWAY_REFUND_SUBSCRIBER);
+    await dataSource.query(
+      `INSERT INTO outbox_delivery (event_id, subscriber, lane, state, job_id, enqueued_at)
+       VALUES ($1, $2, 'critical', 'enqueued', $3, now())`,
+      [refunded!.id, RETIRED_GATEWAY_REFUND_SUBSCRIBER, jobId],
+    );
+    await queue.add(
+      RETIRED_GATEWAY_REFUND_SUBSCRIBER,
+      { subscriber: RETIRED_GATEWAY_REFUND_SUBSCRIBER, envelope: refunded! } satisfies DeliveryJobData,
+      { jobId },
+    );
+    await eventually(async () =>
+      expect(await deliveriesOf(RETIRED_GATEWAY_REFUND_SUBSCRIBER)).toEqual([{ state: 'handled' }]),
+    );
+
+    // The money went back once, under the same key, for the charge taken; its reference is stored.
+    const [charge] = await providerCharges(t, paymentId);
+    const made = await gatewayRefunds(paymentId);
+    expect(made).toEqual([{ gateway_ref: charge.gateway_ref, amount: String(TOTAL), refund_ref: expect.any(String) }]);
+    expect(await paymentRow(paymentId)).toMatchObject({
+      status: 'refunded',
+      refund_reason: reason,
+      refund_ref: made[0]!.refund_ref,
+    });
+    // Nothing was stated again: the old release's event stays the only one, and no refund was requested.
+    expect(await eventsOf(dataSource, 'payments.payment-refunded', paymentId)).toBe(1);
+    expect(await eventsOf(dataSource, 'payments.payment-refund-requested', paymentId)).toBe(0);
+    expect((await paymentPostings(dataSource, paymentId)).map((p) => p.kind)).toEqual([
+      'payment-received',
+      'payment-refunded',
+    ]);
+
+    // Delivered again (a stalled job, a replayed dead letter): the inbox skips it, nothing more is refunded.
+    const again = `${jobId}-again`;
+    await queue.add(
+      RETIRED_GATEWAY_REFUND_SUBSCRIBER,
+      { subscriber: RETIRED_GATEWAY_REFUND_SUBSCRIBER, envelope: refunded! } satisfies DeliveryJobData,
+      { jobId: again },
+    );
+    await eventually(async () => expect(await (await queue.getJob(again))?.getState()).toBe('completed'));
+    expect(await gatewayRefunds(paymentId)).toEqual(made);
+    expect((await paymentRow(paymentId)).refund_ref).toBe(made[0]!.refund_ref);
   });
 
   it('refunds a second confirmed payment of an order as a duplicate and refuses a third with 409 already-paid', async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { ProbeController } from '../support/probe.controller.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 function base64url(value: object | string): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -15,16 +15,11 @@ function handMadeToken(header: object, claims: object, secret: string | null): s
 }
 
 describe('authentication and roles', () => {
-  let t: TestApp;
-  const now = () => Math.floor(Date.now() / 1000);
-
-  beforeAll(async () => {
-    t = await startTestApp({
-      controllers: [ProbeController],
-      env: { AUTH_JWT_ISSUER: 'https://idp.example', AUTH_JWT_AUDIENCE: 'debts-hub', AUTH_JWT_MAX_LIFETIME_S: '3600' },
-    });
+  const t = useTestApp({
+    controllers: [ProbeController],
+    env: { AUTH_JWT_ISSUER: 'https://idp.example', AUTH_JWT_AUDIENCE: 'debts-hub', AUTH_JWT_MAX_LIFETIME_S: '3600' },
   });
-  afterAll(() => t.close());
+  const now = () => Math.floor(Date.now() / 1000);
 
   async function expect401(authorization?: string) {
     const req = request(t.url).get('/probe/me');

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { LedgerApi } from '../../src/modules/ledger/index.js';
 import { eventually } from '../support/eventually.js';
 import { api } from '../support/api-client.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64url');
@@ -14,16 +14,14 @@ const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64url');
  * not hand out with a 400 problem; money sums are exact or refused clearly.
  */
 describe('bad input is a 4xx, never a 500', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000', RECONCILIATION_INTERVAL_MS: '3600000' } });
   let db: DataSource;
   let client: ReturnType<typeof api>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000', RECONCILIATION_INTERVAL_MS: '3600000' } });
     db = t.app.get(DataSource);
     client = api(t);
   });
-  afterAll(() => t.close());
 
   describe('tampered cursors', () => {
     const citizenId = `cit-cursor-${randomUUID().slice(0, 8)}`;

@@ -8,7 +8,7 @@ import { databaseName } from '../../src/database/index.js';
 import { typeOrmOptions } from '../../src/database/typeorm-options.js';
 import { createProbeEffectTable, IdempotentProbeController } from '../support/idempotent-probe.controller.js';
 import { outboxTestSetup } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { isolate, type TestIsolation } from '../support/test-env.js';
 
 /**
@@ -18,7 +18,6 @@ import { isolate, type TestIsolation } from '../support/test-env.js';
  */
 describe('app connections: READ COMMITTED whatever the database default', () => {
   let isolation: TestIsolation;
-  let t: TestApp;
 
   beforeAll(async () => {
     isolation = await isolate();
@@ -31,17 +30,15 @@ describe('app connections: READ COMMITTED whatever the database default', () => 
     } finally {
       await admin.end();
     }
-    t = await startTestApp({
-      ...outboxTestSetup([]),
-      controllers: [IdempotentProbeController],
-      env: { APP_ROLES: 'api', DATABASE_URL: isolation.databaseUrl, RATE_LIMIT_PER_MINUTE: '100000' },
-    });
-    await createProbeEffectTable(t.app.get(DataSource));
   });
-  afterAll(async () => {
-    await t?.close();
-    await isolation.dispose();
-  });
+  // The app runs in the database the hook above made; it closes before that database is dropped.
+  const t = useTestApp(() => ({
+    ...outboxTestSetup([]),
+    controllers: [IdempotentProbeController],
+    env: { APP_ROLES: 'api', DATABASE_URL: isolation.databaseUrl, RATE_LIMIT_PER_MINUTE: '100000' },
+  }));
+  beforeAll(() => createProbeEffectTable(t.app.get(DataSource)));
+  afterAll(() => isolation?.dispose());
 
   it('a plain connection to this database defaults to SERIALIZABLE (the premise)', async () => {
     const plain = new pg.Client({ connectionString: isolation.databaseUrl });

@@ -1,16 +1,11 @@
 import request from 'supertest';
 import { ProbeController } from '../support/probe.controller.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
 describe('HTTP platform: problem+json, validation, body limit, correlation', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ controllers: [ProbeController], env: { HTTP_BODY_LIMIT: '1kb' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ controllers: [ProbeController], env: { HTTP_BODY_LIMIT: '1kb' } });
 
   it('accepts a valid body', async () => {
     const res = await request(t.url).post('/probe/echo').send({ name: 'a', amount: 3 });

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Principal } from '../../src/platform/index.js';
 import { placeOrder, stockedSku } from '../fulfilment/order-fixtures.js';
 import { getPayment, pay, registerDebt } from '../payments/payment-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 /**
  * Identity is (role, subject) (issue 12, point 11; docs/adr/0022-identity-is-role-and-subject.md):
@@ -11,7 +11,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  * their Idempotency-Keys never meet.
  */
 describe('identity is (role, subject)', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000', RECONCILIATION_INTERVAL_MS: '3600000' } });
   const X = `same-id-${randomUUID().slice(0, 8)}`;
   const asCitizen: Principal = { sub: X, roles: ['citizen'] };
   const asCustomer: Principal = { sub: X, roles: ['customer'] };
@@ -28,7 +28,6 @@ describe('identity is (role, subject)', () => {
       .set('Authorization', `Bearer ${t.token(principal)}`);
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000', RECONCILIATION_INTERVAL_MS: '3600000' } });
     debt = await registerDebt(t, X, 5000);
     const applied = await request(t.url)
       .post('/v1/licences/applications')
@@ -43,7 +42,6 @@ describe('identity is (role, subject)', () => {
     expect(placed.status).toBe(202);
     order = placed.body;
   });
-  afterAll(() => t.close());
 
   it('keeps one Idempotency-Key of citizen X and of customer X apart: two payments, no replay, no 422', async () => {
     const byCitizen = await pay(t, asCitizen, { purpose: 'debt', referenceId: debt.id, amount: 1000 }, sharedKey);

@@ -1,13 +1,8 @@
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 describe('/metrics', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ env: { METRICS_TOKEN: 'scrape-token' } });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ env: { METRICS_TOKEN: 'scrape-token' } });
 
   it('requires the metrics token when one is set', async () => {
     expect((await request(t.url).get('/metrics')).status).toBe(401);

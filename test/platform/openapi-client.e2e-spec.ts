@@ -9,17 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { renderApiTypes } from '../../scripts/api/render-api-types.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const TYPES = join(process.cwd(), 'scripts', 'api', 'openapi.ts');
 
 describe('the typed API client (scripts/api/openapi.ts)', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('is generated from the document the app serves (UPDATE_API_TYPES=1 rewrites it: npm run api:types)', async () => {
     const res = await request(t.url).get('/docs-json');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const API_MD = join(process.cwd(), '..', 'shared', 'API.md');
 /** The sections of API.md whose tables are this app's REST routes (the gateway protocol is the provider's). */
@@ -109,7 +109,7 @@ function contractRoutes(markdown: string): ContractRoute[] {
 }
 
 describe('OpenAPI document agrees with API.md', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let doc: OpenApiDocument;
   let contract: ContractRoute[];
   /** Every operation of the document under /v1 and /admin, by normalised `METHOD path`. */
@@ -117,7 +117,6 @@ describe('OpenAPI document agrees with API.md', () => {
 
   beforeAll(async () => {
     contract = contractRoutes(readFileSync(API_MD, 'utf8'));
-    t = await startTestApp();
     const res = await request(t.url).get('/docs-json');
     expect(res.status).toBe(200);
     doc = res.body;
@@ -129,9 +128,6 @@ describe('OpenAPI document agrees with API.md', () => {
         if (operation) operations.set(`${method.toUpperCase()} ${normalise(path)}`, operation);
       }
     }
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('reads the route tables of API.md', () => {

@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { ScheduledTasks } from '../../src/outbox/index.js';
 import { PRUNER, type Pruner } from '../../src/platform/index.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const BATCH = 50;
 const INTERVAL_MS = 600_000;
@@ -21,7 +21,13 @@ async function metricValue(name: string, pruner: string): Promise<number> {
  * `prune-*` tasks, a bounded DELETE at a time, while rows still in use stay.
  */
 describe('pruning: nothing grows forever', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    env: {
+      PRUNE_BATCH_SIZE: String(BATCH),
+      PRUNE_INTERVAL_MS: String(INTERVAL_MS),
+      WEBHOOK_RECEIPT_RETENTION_HOURS: String(RETENTION_HOURS),
+    },
+  });
   let dataSource: DataSource;
   let tasks: ScheduledTasks;
 
@@ -29,13 +35,6 @@ describe('pruning: nothing grows forever', () => {
   const batches = new Map<string, number[]>();
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        PRUNE_BATCH_SIZE: String(BATCH),
-        PRUNE_INTERVAL_MS: String(INTERVAL_MS),
-        WEBHOOK_RECEIPT_RETENTION_HOURS: String(RETENTION_HOURS),
-      },
-    });
     dataSource = t.app.get(DataSource);
     const reflector = t.app.get(Reflector);
     for (const { instance, metatype } of t.app.get(DiscoveryService).getProviders()) {
@@ -56,7 +55,6 @@ describe('pruning: nothing grows forever', () => {
       expect(completed).toEqual(expect.arrayContaining(['prune-idempotency-keys', 'prune-payments-webhook-receipts']));
     });
   });
-  afterAll(() => t.close());
 
   /** Runs the task through the scheduler's queue and worker, as its schedule does, and waits for it. */
   async function runTask(name: string): Promise<void> {

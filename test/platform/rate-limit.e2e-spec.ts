@@ -2,22 +2,17 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import { PerProcessThrottlerStorage } from '../../src/platform/throttling/failover-throttler-storage.js';
 import request from 'supertest';
 import { ProbeController } from '../support/probe.controller.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const WEBHOOK = '/v1/payments/gateway-webhook';
 
 describe('rate limits: shared through Redis, per process on the PostgreSQL queue backend', () => {
-  let t: TestApp;
   const LIMIT = 3;
   const WEBHOOK_LIMIT = 5;
-
-  beforeAll(async () => {
-    t = await startTestApp({
-      controllers: [ProbeController],
-      env: { RATE_LIMIT_PER_MINUTE: String(LIMIT), RATE_LIMIT_WEBHOOK_PER_MINUTE: String(WEBHOOK_LIMIT) },
-    });
+  const t = useTestApp({
+    controllers: [ProbeController],
+    env: { RATE_LIMIT_PER_MINUTE: String(LIMIT), RATE_LIMIT_WEBHOOK_PER_MINUTE: String(WEBHOOK_LIMIT) },
   });
-  afterAll(() => t.close());
 
   it('answers 429 problem+json with Retry-After once a principal exceeds its limit, per principal', async () => {
     const alice = `Bearer ${t.token({ sub: 'alice', roles: ['citizen'] })}`;
@@ -98,16 +93,11 @@ describe('rate limits: shared through Redis, per process on the PostgreSQL queue
 });
 
 describe('rate limits behind TRUST_PROXY_HOPS=1', () => {
-  let t: TestApp;
   const LIMIT = 2;
-
-  beforeAll(async () => {
-    t = await startTestApp({
-      controllers: [ProbeController],
-      env: { RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY_HOPS: '1' },
-    });
+  const t = useTestApp({
+    controllers: [ProbeController],
+    env: { RATE_LIMIT_PER_MINUTE: String(LIMIT), TRUST_PROXY_HOPS: '1' },
   });
-  afterAll(() => t.close());
 
   const echo = (forwardedFor: string) =>
     request(t.url).post('/probe/echo').set('X-Forwarded-For', forwardedFor).send({ name: 'x', amount: 1 });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ProbeController } from '../support/probe.controller.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
@@ -34,15 +35,10 @@ function expectApiCsp(headers: Record<string, string>): void {
 
 describe('security headers and the API docs switch', () => {
   describe('with the docs on (the test default)', () => {
-    let t: TestApp;
-
-    beforeAll(async () => {
-      t = await startTestApp({
-        controllers: [ProbeController],
-        env: { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'board-password-123' },
-      });
+    const t = useTestApp({
+      controllers: [ProbeController],
+      env: { ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'board-password-123' },
     });
-    afterAll(() => t.close());
 
     it('puts them, with the strict API CSP, on a successful API response', async () => {
       const res = await request(t.url).get('/health/live');

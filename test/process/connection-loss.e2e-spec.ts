@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { pace } from '../support/pace.js';
 
 /**
@@ -11,21 +11,20 @@ import { pace } from '../support/pace.js';
  * listener (database.module.ts) this run raised about ten uncaught errors.
  */
 describe('PostgreSQL connections terminated under load', () => {
-  let t: TestApp;
   let admin: DataSource;
   // The origin says whether a listener-less 'error' event or an unhandled promise rejection raised it.
   const uncaught: string[] = [];
   const record = (error: Error, origin: string) => uncaught.push(`${origin}: ${error.stack ?? String(error)}`);
 
-  beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-    admin = await new DataSource({ type: 'postgres', url: t.isolation.databaseUrl }).initialize();
-    process.prependListener('uncaughtException', record);
-  });
+  // Declared before the app: hooks run in order, so the admin connection is released before it closes.
   afterAll(async () => {
     process.removeListener('uncaughtException', record);
-    await admin.destroy();
-    await t.close();
+    await admin?.destroy();
+  });
+  const t = useTestApp({ env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+  beforeAll(async () => {
+    admin = await new DataSource({ type: 'postgres', url: t.isolation.databaseUrl }).initialize();
+    process.prependListener('uncaughtException', record);
   });
 
   const registerDebt = (i: number) =>

@@ -7,21 +7,20 @@ import { DataSource } from 'typeorm';
 import { Accounts, EntryKinds, LedgerApi } from '../../src/modules/ledger/index.js';
 import { customer, laneQueue, orderInStatus, payOrder, placeOrder, stockedSku } from '../fulfilment/order-fixtures.js';
 import { citizen, pay, registerDebt, settledPayment } from '../payments/payment-fixtures.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { drift, projectionsAdmin } from './projection-fixtures.js';
 
 describe('balance projections from the ledger', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000', OUTBOX_RELAY_POLL_INTERVAL_MS: '100' } });
   let db: DataSource;
   let admin: ReturnType<typeof projectionsAdmin>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000', OUTBOX_RELAY_POLL_INTERVAL_MS: '100' } });
     db = t.app.get(DataSource);
     admin = projectionsAdmin(t);
   });
-  afterAll(() => t.close());
 
   const totalOutstanding = async (citizenId: string): Promise<number> => {
     const res = await request(t.url)
@@ -37,12 +36,14 @@ describe('balance projections from the ledger', () => {
     expect(res.status).toBe(200);
     return res.body.balances as Array<Record<string, unknown>>;
   };
-  const citizenRows = (citizenId: string) =>
-    db.query(
-      `SELECT b.currency, b.owed::int, b.paid::int, b.outstanding::int FROM ledger_citizen_balance b
-       JOIN ledger_projection p ON p.name = 'citizen-balances' AND b.version = p.live_version WHERE citizen_id = $1`,
-      [citizenId],
-    );
+  /** The citizen's rows of the live `citizen-balances` projection, through the ledger facade. */
+  const citizenRows = async (citizenId: string) =>
+    (await effects(t).citizenBalances(citizenId)).map(({ currency, owed, paid, outstanding }) => ({
+      currency,
+      owed: Number(owed),
+      paid: Number(paid),
+      outstanding: Number(outstanding),
+    }));
 
   it("keeps a citizen's owed, paid and outstanding current, and the debts list reads its total from there", async () => {
     const payer = citizen();

@@ -8,7 +8,7 @@ import { currentCorrelation } from '../../src/platform/index.js';
 import { type Finding, Reconciler } from '../../src/reconciliation/index.js';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient, type StoredRun } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const DAY = 86_400_000;
 const PROBLEM_JSON = /^application\/problem\+json/;
@@ -77,7 +77,7 @@ async function counterValue(name: string, labels: Record<string, string>): Promi
 }
 
 describe('reconciliation framework', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' }, providers: [ProbeReconciler] });
   let rc: ReturnType<typeof reconciliationClient>;
 
   const heals = async (subject: string): Promise<number> => {
@@ -86,7 +86,6 @@ describe('reconciliation framework', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' }, providers: [ProbeReconciler] });
     rc = reconciliationClient(t);
     await rc.db.query(`CREATE TABLE test_probe_heal (subject text NOT NULL, correlation_id text)`);
     // Every job scheduler's first run is due at once: let the probe's pass before counting runs.
@@ -97,7 +96,6 @@ describe('reconciliation framework', () => {
       expect(runs.map((r) => r.status)).toEqual(['succeeded']);
     });
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     probe.planned = [];
     probe.failCheck = false;

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Accounts, LedgerApi } from '../../src/modules/ledger/index.js';
 import { newCitizenId, reconciliationClient, registerDebt } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'debts-ledger-matches-debts';
 
 describe('reconciler: the ledger receivable of each citizen matches their outstanding debts', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
   const ledgerSnapshot = () =>
     rc.db.query(`SELECT id, source, kind, account, amount, currency, created_at FROM ledger_entry ORDER BY id`);

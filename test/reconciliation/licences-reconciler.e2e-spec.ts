@@ -2,27 +2,28 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PaymentConfirmedV1 } from '../../src/modules/payments/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import { applyForLicence, newCitizenId, reconciliationClient, registerDebt } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'licences-issue-cleared-blocked';
 const LICENCE_SUBSCRIBER = 'licences.issue-licences-when-citizen-cleared';
 
 describe('reconciler: blocked applications of cleared citizens are issued', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
+  /** The application as its owner sees it (GET /v1/licences/applications/{id}). */
   const application = async (id: string) => {
-    const [row] = await rc.db.query(`SELECT status, licence_number FROM licences_application WHERE id = $1`, [id]);
-    return row as { status: string; licence_number: string | null };
+    const found = await effects(t).application(id);
+    if (!found) throw new Error(`application ${id} not found`);
+    return found;
   };
 
   it('issues a blocked application whose citizen was cleared without an event, exactly once across two runs', async () => {
@@ -43,7 +44,7 @@ describe('reconciler: blocked applications of cleared citizens are issued', () =
     expect(first).toMatchObject({ status: 'succeeded', findings: 1, healed: 1, exceptions: 0 });
     const issued = await application(blocked.id);
     expect(issued.status).toBe('issued');
-    expect(issued.licence_number).toMatch(/^LIC-\d{8}$/);
+    expect(issued.licenceNumber).toMatch(/^LIC-\d{8}$/);
     expect((await application(stillOwing.id)).status).toBe('blocked');
     const [finding] = await rc.findings(RECONCILER, `citizen:${cleared}`);
     expect(finding).toMatchObject({
@@ -61,7 +62,7 @@ describe('reconciler: blocked applications of cleared citizens are issued', () =
     expect(second).toMatchObject({ status: 'succeeded', findings: 0, healed: 0 });
     expect(await rc.events('licences.licence-issued', 'applicationId', blocked.id)).toHaveLength(1);
     expect(await rc.findings(RECONCILER, `citizen:${cleared}`)).toHaveLength(1);
-    expect((await application(blocked.id)).licence_number).toBe(issued.licence_number);
+    expect((await application(blocked.id)).licenceNumber).toBe(issued.licenceNumber);
   });
 
   it('heals the licence listener failing on purpose: the reconciler issues, the listener later finds nothing to do', async () => {

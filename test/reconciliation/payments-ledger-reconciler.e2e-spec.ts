@@ -2,20 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Accounts, EntryKinds, LedgerApi } from '../../src/modules/ledger/index.js';
 import { citizen, pay, settledPayment } from '../payments/payment-fixtures.js';
 import { newCitizenId, reconciliationClient, registerDebt } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'payments-ledger-matches-payments';
 
 describe('reconciler: the ledger matches payments', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000' } });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
   const confirmedPayment = async (amount: number): Promise<string> => {
     const payer = citizen(newCitizenId('pay-rec'));

@@ -3,29 +3,28 @@ import request from 'supertest';
 import { NO_CHARGE_AT_GATEWAY } from '../../src/modules/payments/index.js';
 import { eventually } from '../support/eventually.js';
 import { newCitizenId, reconciliationClient, registerDebt, type StoredRun } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { effects } from '../support/effects.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'payments-resolve-stale-pending';
 const TIMEOUT_MS = 3000;
 
 describe('reconciler: payments pending beyond the timeout are resolved from the gateway', () => {
-  let t: TestApp;
+  // Every charge attempt of the worker fails with a 5xx before charging: payments stay pending.
+  const t = useTestApp({
+    env: {
+      RECONCILIATION_INTERVAL_MS: '3600000',
+      PAYMENT_PENDING_TIMEOUT_MS: String(TIMEOUT_MS),
+      PAYMENT_NO_CHARGE_TIMEOUT_MS: String(TIMEOUT_MS),
+      GATEWAY_SIM_ERROR_RATE: '1',
+    },
+  });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    // Every charge attempt of the worker fails with a 5xx before charging: payments stay pending.
-    t = await startTestApp({
-      env: {
-        RECONCILIATION_INTERVAL_MS: '3600000',
-        PAYMENT_PENDING_TIMEOUT_MS: String(TIMEOUT_MS),
-        PAYMENT_NO_CHARGE_TIMEOUT_MS: String(TIMEOUT_MS),
-        GATEWAY_SIM_ERROR_RATE: '1',
-      },
-    });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
   async function pendingPayment(amount: number): Promise<{ paymentId: string; debtId: string }> {
     const citizenId = newCitizenId('pay');
@@ -39,13 +38,11 @@ describe('reconciler: payments pending beyond the timeout are resolved from the 
     return { paymentId: res.body.id, debtId: debt.id };
   }
 
+  /** The payment as the payments facade shows it; `stale` once it is older than the pending timeout. */
   const payment = async (id: string) => {
-    const [row] = await rc.db.query(
-      `SELECT status, failure_reason, gateway_ref, (now() - created_at) > $2 * interval '1 millisecond' AS stale
-       FROM payments_payment WHERE id = $1`,
-      [id, TIMEOUT_MS],
-    );
-    return row as { status: string; failure_reason: string | null; gateway_ref: string | null; stale: boolean };
+    const found = await effects(t).payment(id);
+    if (!found) throw new Error(`payment ${id} not found`);
+    return { ...found, stale: Date.now() - Date.parse(found.createdAt) > TIMEOUT_MS };
   };
 
   it('leaves young ones alone, then confirms a charged one and fails an uncharged one; reruns change nothing', async () => {
@@ -83,8 +80,8 @@ describe('reconciler: payments pending beyond the timeout are resolved from the 
     );
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
 
-    expect(await payment(charged.paymentId)).toMatchObject({ gateway_ref: `sim_lost-${charged.paymentId}` });
-    expect(await payment(uncharged.paymentId)).toMatchObject({ failure_reason: NO_CHARGE_AT_GATEWAY });
+    expect(await payment(charged.paymentId)).toMatchObject({ gatewayRef: `sim_lost-${charged.paymentId}` });
+    expect(await payment(uncharged.paymentId)).toMatchObject({ failureReason: NO_CHARGE_AT_GATEWAY });
 
     const [confirmedFinding] = await rc.findings(RECONCILER, `payment:${charged.paymentId}`);
     expect(confirmedFinding.status).toBe('healed');
@@ -94,12 +91,7 @@ describe('reconciler: payments pending beyond the timeout are resolved from the 
     expect(confirmed[0].correlation_id).toBe(healingRun.correlation_id);
     expect(await rc.events('payments.payment-failed', 'paymentId', uncharged.paymentId)).toHaveLength(1);
     // The confirmation flows on: debts applies it.
-    await eventually(async () => {
-      const [debt] = await rc.db.query(`SELECT outstanding::int AS outstanding FROM debts_debt WHERE id = $1`, [
-        charged.debtId,
-      ]);
-      expect(debt.outstanding).toBe(0);
-    });
+    await eventually(async () => expect(await effects(t).debt(charged.debtId)).toMatchObject({ outstanding: 0 }));
 
     const rerun = await rc.run(RECONCILER);
     expect(rerun.status).toBe('succeeded');

@@ -1,20 +1,19 @@
 import { drift } from '../projections/projection-fixtures.js';
 import { eventually } from '../support/eventually.js';
 import { newCitizenId, reconciliationClient, registerDebt } from '../support/reconciliation.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const RECONCILER = 'ledger-projections-match-ledger';
 
 describe('reconciler: every balance projection row equals the ledger', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000', PROJECTION_DRIFT_GRACE_MS: '0' } });
   let rc: ReturnType<typeof reconciliationClient>;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { RECONCILIATION_INTERVAL_MS: '3600000', PROJECTION_DRIFT_GRACE_MS: '0' } });
     rc = reconciliationClient(t);
     await rc.afterStartRuns(RECONCILER);
   });
-  afterAll(() => t.close());
 
   it('finds drift, heals it by recomputing the subjects involved from the ledger, and finds nothing on a rerun', async () => {
     const [skewed, lost, fine] = [newCitizenId('proj-skewed'), newCitizenId('proj-lost'), newCitizenId('proj-fine')];

@@ -1,28 +1,25 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OutboxWriter } from '../../src/outbox/index.js';
-import { Sweeper } from '../../src/outbox/maintenance/sweeper.js';
-import { Relay } from '../../src/outbox/relay/relay.js';
+import { Relay, Sweeper } from '../../src/outbox/testing.js';
 import { eventually } from '../support/eventually.js';
 import { appendThings, createEffectTable, outboxTestSetup, recorderSubscription } from '../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 
 const FINDINGS = 'outbox-sweeper-redrives';
 
 describe("reconciliation: the sweeper's re-drives are recorded as healed findings", () => {
-  let t: TestApp;
+  // No relay loop and no scheduler: the test claims (the relay "dies" before enqueueing) and sweeps.
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    env: { APP_ROLES: 'api,worker', OUTBOX_SWEEP_AFTER_MS: '200' },
+  });
   let db: DataSource;
 
   beforeAll(async () => {
-    // No relay loop and no scheduler: the test claims (the relay "dies" before enqueueing) and sweeps.
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: { APP_ROLES: 'api,worker', OUTBOX_SWEEP_AFTER_MS: '200' },
-    });
     db = t.app.get(DataSource);
     await createEffectTable(db);
   });
-  afterAll(() => t.close());
 
   it('lists one healed finding per re-driven delivery, in a run of its own, once', async () => {
     const events = await appendThings(db, t.app.get(OutboxWriter), 5, { aggregateId: 'lost-on-claim' });

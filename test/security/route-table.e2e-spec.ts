@@ -20,7 +20,7 @@ import { type Principal, ROLES, type Role } from '../../src/platform/index.js';
 import { placeOrder, RIYADH, stockedSku } from '../fulfilment/order-fixtures.js';
 import { pay, registerDebt } from '../payments/payment-fixtures.js';
 import { servedRoutes } from '../support/served-routes.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/scenario.js';
 import { renderRoutePolicyTable, ROUTE_POLICIES, type RoutePolicy } from './route-policies.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
@@ -54,7 +54,14 @@ function bullBoardEndpoints(policy: RoutePolicy): Endpoint[] {
 }
 
 describe('route table security (every served route has a policy, checked by HTTP)', () => {
-  let t: TestApp;
+  const t = useTestApp({
+    env: {
+      HTTP_BODY_LIMIT: `${BODY_LIMIT_BYTES}b`,
+      METRICS_TOKEN,
+      ADMIN_USERNAME: 'ops',
+      ADMIN_PASSWORD: 'route-table-admin-password',
+    },
+  });
   let served: string[];
   let endpoints: Endpoint[];
   const citizenA: Principal = { sub: `cit-a-${randomUUID().slice(0, 8)}`, roles: ['citizen'] };
@@ -66,14 +73,6 @@ describe('route table security (every served route has a policy, checked by HTTP
   const as = (role: Role) => auth({ sub: `someone-${role}`, roles: [role] });
 
   beforeAll(async () => {
-    t = await startTestApp({
-      env: {
-        HTTP_BODY_LIMIT: `${BODY_LIMIT_BYTES}b`,
-        METRICS_TOKEN,
-        ADMIN_USERNAME: 'ops',
-        ADMIN_PASSWORD: 'route-table-admin-password',
-      },
-    });
     served = servedRoutes(t.app);
     endpoints = served.flatMap((key): Endpoint[] => {
       const policy = ROUTE_POLICIES[key];
@@ -104,9 +103,6 @@ describe('route table security (every served route has a policy, checked by HTTP
     expect(order.status).toBe(202);
     fx.orderId = order.body.id;
     fx.orderTotal = order.body.total;
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   /** A concrete path: the fixtures' own objects where the route names one, placeholders elsewhere. */

@@ -8,12 +8,12 @@ import {
   type Subscription,
   type Envelope,
   type EventHandler,
-  EventCatalogue,
   HandlesEvents,
   NonRetryableError,
   OutboxWriter,
   subscribe,
 } from '../../src/outbox/index.js';
+import { EventCatalogue } from '../../src/outbox/host.js';
 import { pace } from './pace.js';
 
 export class ThingPayload {

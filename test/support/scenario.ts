@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { DataSource } from 'typeorm';
 import type { Envelope } from '../../src/outbox/index.js';
-import { type ClaimedRow, toEnvelope } from '../../src/outbox/relay/relay.js';
+import { type ClaimedRow, toEnvelope } from '../../src/outbox/testing.js';
 import { consistently, eventually } from './eventually.js';
 import { currentSuite, onBehalfOf } from './suite-backends.js';
 import { startTestApp, type TestApp, type TestAppOptions } from './test-app.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AppModule } from '../../src/app.module.js';
 import { createApp } from '../../src/bootstrap.js';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
-import type { EventCatalogue } from '../../src/outbox/index.js';
+import { type EventCatalogue } from '../../src/outbox/host.js';
 import { type Principal, TokenService } from '../../src/platform/index.js';
 import { isolate, type TestIsolation } from './test-env.js';
 

@@ -1,8 +1,8 @@
-import type { AppConfig } from '../../config/index.js';
+import type { OutboxOptions } from '../outbox-options.js';
 import { CriticalFirst } from './critical-first.js';
 
 function criticalFirst(criticalHoldMs: number, bulkYieldMaxMs: number): CriticalFirst {
-  return new CriticalFirst({ outbox: { criticalHoldMs, bulkYieldMaxMs } } as AppConfig);
+  return new CriticalFirst({ criticalHoldMs, bulkYieldMaxMs } as OutboxOptions);
 }
 
 describe('CriticalFirst', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 
 const RECHECK_MS = 2;
 /** Size of the in-flight map at which a commit first drops the expired entries. */
@@ -20,9 +20,9 @@ export class CriticalFirst {
   private readonly holdMs: number;
   private readonly yieldMaxMs: number;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.holdMs = config.outbox.criticalHoldMs;
-    this.yieldMaxMs = config.outbox.bulkYieldMaxMs;
+  constructor(@Inject(OUTBOX_OPTIONS) config: OutboxOptions) {
+    this.holdMs = config.criticalHoldMs;
+    this.yieldMaxMs = config.bulkYieldMaxMs;
   }
 
   /** Critical events were committed by this process. */

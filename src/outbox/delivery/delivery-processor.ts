@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { runWithCorrelation } from '../../platform/context/index.js';
-import { contextFromTraceparent, inSpan, tracingEnabled, withTraceparent } from '../../platform/tracing/index.js';
+import { DataSource, type EntityManager } from 'typeorm';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, InvalidEventPayloadError } from '../catalogue/event-contract.js';
-import type { Subscription } from '../catalogue/subscription.js';
+import { passesFilter, type Subscription } from '../catalogue/subscription.js';
 import { DeadLetters } from '../dead-letters/dead-letters.service.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { OUTBOX_PORTS, type OutboxPorts } from '../ports.js';
 import { ENQUEUED_BY_NOW } from '../relay/relay.js';
 import { prepared, runPrepared, runPreparedOnPool } from '../sql/prepared.js';
 import { CriticalFirst } from './critical-first.js';
@@ -20,7 +19,7 @@ import {
   isEnvelopeShaped,
   VERIFY_ENVELOPE,
 } from './job-authenticity.js';
-import { type BoundSubscription, HandlerRegistry } from './handler-registry.js';
+import { type BoundSubscription, type EventHandler, HandlerRegistry } from './handler-registry.js';
 import type { DeliveryJobData } from './lane-queues.js';
 import { NonRetryableError } from './non-retryable.error.js';
 import { checkSequence } from './sequence-gate.js';
@@ -137,24 +136,26 @@ export class DeliveryProcessor {
   private readonly groups = new Map<string, CommitGroup>();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly dataSource: DataSource,
     private readonly handlers: HandlerRegistry,
     private readonly deadLetters: DeadLetters,
     private readonly metrics: OutboxMetrics,
     private readonly criticalFirst: CriticalFirst,
     private readonly catalogue: EventCatalogue,
+    @Inject(OUTBOX_PORTS) private readonly ports: OutboxPorts,
   ) {}
 
   async process(job: Job<DeliveryJobData>, token?: string): Promise<DeliveryOutcome> {
-    if (!tracingEnabled()) return this.processJob(job, token);
+    const { tracing } = this.ports;
+    if (!tracing.enabled()) return this.processJob(job, token);
     const { envelope, subscriber } = job.data;
     // A child of the relay span that enqueued the job (docs/adr/0034-tracing-across-the-outbox-hop.md).
-    return inSpan(
+    return tracing.inSpan(
       `outbox handle ${subscriber}`,
       {
         kind: SpanKind.CONSUMER,
-        parent: contextFromTraceparent(isEnvelopeShaped(envelope) ? envelope.traceparent : undefined),
+        parent: tracing.contextFromTraceparent(isEnvelopeShaped(envelope) ? envelope.traceparent : undefined),
         attributes: {
           'messaging.system': 'bullmq',
           'messaging.destination.name': job.queueName,
@@ -196,7 +197,7 @@ export class DeliveryProcessor {
     grouped = false,
   ): Promise<DeliveryOutcome> {
     const { envelope } = job.data;
-    return runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, async () => {
+    return this.ports.context.run({ correlationId: envelope.correlationId, causationId: envelope.id }, async () => {
       try {
         // The relay routes an event only by the catalogue's routes: any other pairing did not come from it.
         const route = this.catalogue.routeOf(bound.subscription, envelope);
@@ -218,7 +219,7 @@ export class DeliveryProcessor {
   private group(bound: BoundSubscription): CommitGroup {
     let group = this.groups.get(bound.subscription.name);
     if (!group) {
-      const maxSize = this.config.outbox.laneConcurrency[bound.subscription.lane];
+      const maxSize = this.config.laneConcurrency[bound.subscription.lane];
       group = new CommitGroup(GROUP_TRANSACTIONS_IN_FLIGHT, maxSize, (members) => this.handleGroup(bound, members));
       this.groups.set(bound.subscription.name, group);
     }
@@ -238,7 +239,7 @@ export class DeliveryProcessor {
       if (subscription.ordered && (await checkSequence(tx, subscription, envelope)) === 'wait') {
         throw new PredecessorPending();
       }
-      await handler.handle(this.asHandled(subscription, envelope), tx);
+      await this.callHandler(subscription, handler, envelope, tx);
       return 'handled';
     });
     stopTimer();
@@ -278,9 +279,11 @@ export class DeliveryProcessor {
         });
         for (const [i, { envelope }] of members.entries()) {
           if (result[i] !== 'handled') continue;
-          await runWithCorrelation({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
+          await this.ports.context.run({ correlationId: envelope.correlationId, causationId: envelope.id }, () =>
             // What a member appends joins its own event's trace, not the trace of the job that ran the group.
-            withTraceparent(envelope.traceparent, () => handler.handle(this.asHandled(subscription, envelope), tx)),
+            this.ports.tracing.withTraceparent(envelope.traceparent, () =>
+              this.callHandler(subscription, handler, envelope, tx),
+            ),
           );
         }
         return result;
@@ -307,6 +310,22 @@ export class DeliveryProcessor {
     const outcomes = members.map((member) => member.alone());
     members.forEach((member, i) => member.settle(outcomes[i]));
     await Promise.allSettled(outcomes);
+  }
+
+  /**
+   * Calls the handler, unless the event fails the subscription's filter: the relay routes only
+   * events that pass it, but a delivery relayed before the filter existed (or replayed from a dead
+   * letter of that time) still arrives. It is recorded as handled without reaching the handler, so
+   * handlers never repeat their subscription's filter as a guard.
+   */
+  private async callHandler(
+    subscription: Subscription,
+    handler: EventHandler,
+    envelope: Envelope,
+    tx: EntityManager,
+  ): Promise<void> {
+    if (!passesFilter(subscription, envelope.payload)) return;
+    await handler.handle(this.asHandled(subscription, envelope), tx);
   }
 
   /**
@@ -346,7 +365,7 @@ export class DeliveryProcessor {
       [envelope.id, subscription.name],
     );
     const waitedMs = Number(row?.waited_ms ?? 0);
-    if (waitedMs > this.config.outbox.sequenceGapTimeoutMs) {
+    if (waitedMs > this.config.sequenceGapTimeoutMs) {
       const error = new Error(
         `sequence-gap: an earlier event of ${envelope.aggregateType} ${envelope.aggregateId} is missing after ${Math.round(waitedMs)} ms`,
       );
@@ -363,7 +382,7 @@ export class DeliveryProcessor {
       });
       throw new UnrecoverableError(error.message);
     }
-    await job.moveToDelayed(Date.now() + this.config.outbox.sequenceRecheckMs, token);
+    await job.moveToDelayed(Date.now() + this.config.sequenceRecheckMs, token);
     throw new DelayedError();
   }
 
@@ -388,7 +407,7 @@ export class DeliveryProcessor {
     );
     if (genuine) return this.fail(job, subscription, error);
     if (unrelayed) {
-      const { sequenceRecheckMs, relayPollIntervalMs } = this.config.outbox;
+      const { sequenceRecheckMs, relayPollIntervalMs } = this.config;
       await job.moveToDelayed(Date.now() + Math.max(sequenceRecheckMs, relayPollIntervalMs), token);
       return new DelayedError();
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { retryHorizonMs } from '../catalogue/subscription.js';
 
@@ -11,24 +11,24 @@ import { retryHorizonMs } from '../catalogue/subscription.js';
 @Injectable()
 export class DeliverySafetyCheck implements OnModuleInit {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly catalogue: EventCatalogue,
   ) {}
 
   onModuleInit(): void {
-    const windowMs = this.config.outbox.dedupeWindowHours * 3_600_000;
+    const windowMs = this.config.dedupeWindowHours * 3_600_000;
     const problems = this.catalogue.allSubscriptions().flatMap((subscription) => {
       const horizonMs =
         retryHorizonMs(subscription.retry) +
-        (subscription.ordered ? this.config.outbox.sequenceGapTimeoutMs : 0) +
-        this.config.outbox.sweepAfterMs;
+        (subscription.ordered ? this.config.sequenceGapTimeoutMs : 0) +
+        this.config.sweepAfterMs;
       return horizonMs > windowMs
         ? [`subscriber ${subscription.name} may be redelivered up to ${Math.ceil(horizonMs / 1000)} s later`]
         : [];
     });
     if (problems.length > 0) {
       throw new Error(
-        `OUTBOX_DEDUPE_WINDOW_HOURS=${this.config.outbox.dedupeWindowHours} is shorter than the longest retry horizon: ${problems.join('; ')}`,
+        `OUTBOX_DEDUPE_WINDOW_HOURS=${this.config.dedupeWindowHours} is shorter than the longest retry horizon: ${problems.join('; ')}`,
       );
     }
   }

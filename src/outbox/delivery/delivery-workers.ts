@@ -6,7 +6,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import type { Worker } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { LANES } from '../catalogue/event-contract.js';
 import { QueueBackend } from '../redis/redis-connections.js';
 import { DeliveryProcessor } from './delivery-processor.js';
@@ -23,7 +23,7 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
   private readonly workers: Worker<DeliveryJobData>[] = [];
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly backend: QueueBackend,
     private readonly processor: DeliveryProcessor,
   ) {}
@@ -32,9 +32,9 @@ export class DeliveryWorkers implements OnApplicationBootstrap, BeforeApplicatio
     if (!this.config.roles.has('worker')) return;
     for (const lane of LANES) {
       const worker = this.backend.worker<DeliveryJobData>(lane, (job, token) => this.processor.process(job, token), {
-        concurrency: this.config.outbox.laneConcurrency[lane],
-        lockDuration: this.config.outbox.jobLockMs,
-        stalledInterval: this.config.outbox.stalledIntervalMs,
+        concurrency: this.config.laneConcurrency[lane],
+        lockDuration: this.config.jobLockMs,
+        stalledInterval: this.config.stalledIntervalMs,
       });
       worker.on('error', (error) => this.logger.warn(`worker ${lane}: ${error.message}`));
       this.workers.push(worker);

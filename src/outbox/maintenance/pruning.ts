@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { PRUNER, type Pruner } from '../../platform/pruning/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { OUTBOX_PORTS, type OutboxPorts, type OutboxPruner as Pruner } from '../ports.js';
 import { ScheduledTasks } from './scheduled-tasks.js';
+import { TaskRunPruner } from './task-run-pruner.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -11,8 +12,9 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const pruneTaskName = (pruner: string) => `prune-${pruner}`;
 
 /**
- * Finds every `@Pruner()` provider at start (the platform's and the modules', none of which know
- * BullMQ) and registers each as the scheduled task `prune-<name>`. A run calls the pruner's
+ * Finds every provider the host marked as a pruner at start (`ports.prunerMarker`: in this app
+ * `@Pruner()`, the platform's and the modules', none of which know BullMQ), adds the outbox's own,
+ * and registers each as the scheduled task `prune-<name>`. A run calls the pruner's
  * bounded `pruneBatch(PRUNE_BATCH_SIZE)` until a batch comes back short, counting rows and batches.
  */
 @Injectable()
@@ -21,16 +23,21 @@ export class Pruning implements OnModuleInit {
   private readonly pruners = new Map<string, Pruner>();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
     private readonly tasks: ScheduledTasks,
     private readonly metrics: OutboxMetrics,
+    @Inject(OUTBOX_PORTS) private readonly ports: OutboxPorts,
+    private readonly taskRuns: TaskRunPruner,
   ) {}
 
   onModuleInit(): void {
+    this.add(this.taskRuns, TaskRunPruner.name);
+    const marker = this.ports.prunerMarker;
+    if (marker === undefined) return;
     for (const { instance, metatype } of this.discovery.getProviders()) {
-      if (!instance || !metatype || !this.reflector.get<boolean | undefined>(PRUNER, metatype)) continue;
+      if (!instance || !metatype || !this.reflector.get<boolean | undefined>(marker, metatype)) continue;
       this.add(instance as Pruner, metatype.name);
     }
   }

@@ -1,5 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { loggableError } from '../../platform/logging/loggable-error.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OUTBOX_PORTS, type OutboxPorts } from '../ports.js';
 
 /** A delivery the sweeper found lost (its job gone, or finished without its ledger row) and enqueued again. */
 export interface RedrivenDelivery {
@@ -26,6 +26,8 @@ export class RedriveObservers {
   private readonly logger = new Logger(RedriveObservers.name);
   private readonly observers: RedriveObserver[] = [];
 
+  constructor(@Inject(OUTBOX_PORTS) private readonly ports: OutboxPorts) {}
+
   register(observer: RedriveObserver): void {
     this.observers.push(observer);
   }
@@ -39,7 +41,7 @@ export class RedriveObservers {
         this.logger.error({
           msg: 're-drive observer failed',
           deliveries: deliveries.length,
-          error: loggableError(error),
+          error: this.ports.describeError(error),
         });
       }
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 
 const BATCH = 5000;
 
@@ -13,12 +13,12 @@ export class Retention {
   private readonly logger = new Logger(Retention.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly dataSource: DataSource,
   ) {}
 
   async prune(): Promise<Record<string, number>> {
-    const hours = this.config.outbox.dedupeWindowHours;
+    const hours = this.config.dedupeWindowHours;
     const removed = {
       inbox: await this.pruneBatches(
         `DELETE FROM outbox_inbox WHERE ctid IN (

@@ -10,7 +10,7 @@ import { DelayedError, type Job, type Queue, type Worker } from 'bullmq';
 import { v7 as uuidv7 } from 'uuid';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { QueueBackend } from '../redis/redis-connections.js';
 import { sessionPool } from '../sql/session-pool.js';
 
@@ -69,7 +69,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
   private directPool?: pg.Pool;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly backend: QueueBackend,
     private readonly dataSource: DataSource,
   ) {
@@ -104,7 +104,7 @@ export class ScheduledTasks implements OnApplicationBootstrap, BeforeApplication
     this.refreshTimer = setInterval(() => {
       this.upsertSchedules().catch((error: Error) => this.logger.warn(`scheduler refresh failed: ${error.message}`));
       this.watchSchedule().catch((error: Error) => this.logger.warn(`schedule check failed: ${error.message}`));
-    }, this.config.outbox.sweepIntervalMs);
+    }, this.config.sweepIntervalMs);
     this.startWorker();
   }
 

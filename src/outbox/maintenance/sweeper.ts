@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
@@ -22,7 +22,7 @@ export class Sweeper {
   private readonly logger = new Logger(Sweeper.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly dataSource: DataSource,
     private readonly catalogue: EventCatalogue,
     private readonly queues: LaneQueues,
@@ -55,7 +55,7 @@ export class Sweeper {
          ORDER BY d.updated_at
          LIMIT ${BATCH}
          FOR UPDATE OF d SKIP LOCKED`,
-        [this.config.outbox.sweepAfterMs],
+        [this.config.sweepAfterMs],
       );
       // One Redis round trip per delivery, all in flight at once: row locks are held meanwhile, so
       // the whole round has a deadline (a failed sweep rolls back; the next one starts over).

@@ -1,8 +1,8 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { addScrapeSource, type Reading } from '../../platform/metrics/scrape-gauges.js';
 import { LANES } from '../catalogue/event-contract.js';
 import { LaneQueues } from '../delivery/lane-queues.js';
+import { OUTBOX_PORTS, type OutboxGaugeReading as Reading, type OutboxPorts } from '../ports.js';
 
 /** The BullMQ job states `outbox_queue_jobs` reports, per lane queue. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -41,11 +41,12 @@ export class OutboxGauges implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly queues: LaneQueues,
+    @Inject(OUTBOX_PORTS) private readonly ports: OutboxPorts,
   ) {}
 
   onModuleInit(): void {
     this.removers.push(
-      addScrapeSource(
+      this.ports.metrics.addScrapeSource(
         'outbox',
         [
           { name: 'outbox_backlog_events', help: 'Events appended to the outbox and not yet relayed' },
@@ -69,7 +70,7 @@ export class OutboxGauges implements OnModuleInit, OnApplicationShutdown {
         ],
         () => this.readOutbox(),
       ),
-      addScrapeSource(
+      this.ports.metrics.addScrapeSource(
         'queues',
         [{ name: 'outbox_queue_jobs', help: 'Jobs in each lane queue by state', labelNames: ['lane', 'state'] }],
         () => this.readQueues(),

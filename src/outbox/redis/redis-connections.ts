@@ -5,7 +5,7 @@ import { createPostgresBackend, Queue, type QueueOptions, runMigrations, Worker,
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, type QueueBackendKind } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions, type OutboxQueueBackend } from '../outbox-options.js';
 import { sessionPool } from '../sql/session-pool.js';
 import { CLOSE_DEADLINE_MS, closeWithin } from './bounded.js';
 
@@ -53,7 +53,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private sharedProducer?: RedisClient;
   readonly topology: RedisTopology;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(@Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions) {
     this.topology = config.redisClusterNodes ? 'cluster' : config.redisSentinel ? 'sentinel' : 'standalone';
   }
 
@@ -231,7 +231,7 @@ type BackendWorkerOptions = Omit<WorkerOptions, 'connection' | 'prefix'>;
  * only on Redis) and the health probe's name.
  */
 export class QueueBackend implements OnApplicationShutdown {
-  readonly kind: QueueBackendKind;
+  readonly kind: OutboxQueueBackend;
   /**
    * The Redis key prefix of every queue, a Cluster hash tag (ignored by the PostgreSQL backend). On a
    * Cluster each queue has a hash tag of its own instead ({@link QueueBackend.prefixOf}).
@@ -245,7 +245,7 @@ export class QueueBackend implements OnApplicationShutdown {
   private readonly redisWorkerConnections = new Map<Worker, RedisClient>();
 
   private constructor(
-    private readonly config: AppConfig,
+    private readonly config: OutboxOptions,
     private readonly redis: RedisConnections,
   ) {
     this.kind = config.queueBackend;
@@ -267,7 +267,7 @@ export class QueueBackend implements OnApplicationShutdown {
    * every queue checks the schema once, when it is built. `dataSource` is only awaited: the app's
    * database exists (and has its own migrations) before the queues' schema is added to it.
    */
-  static async create(config: AppConfig, redis: RedisConnections, dataSource: DataSource): Promise<QueueBackend> {
+  static async create(config: OutboxOptions, redis: RedisConnections, dataSource: DataSource): Promise<QueueBackend> {
     const backend = new QueueBackend(config, redis);
     if (backend.kind === 'postgres') {
       if (!dataSource.isInitialized) throw new Error('the database must be initialised before the queues');

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { CriticalFirst } from '../delivery/critical-first.js';
 import { LaneQueues } from '../delivery/lane-queues.js';
 import { OUTBOX_CHANNEL, RelaySignal } from './relay-signal.js';
@@ -74,7 +74,7 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly drains: Drain[];
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly relay: Relay,
     private readonly signal: RelaySignal,
     private readonly criticalFirst: CriticalFirst,
@@ -101,7 +101,7 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!this.config.roles.has('relay')) return;
     this.signal.onCommit(() => this.wake());
     await this.listen();
-    this.pollTimer = setInterval(() => this.wake(), this.config.outbox.relayPollIntervalMs);
+    this.pollTimer = setInterval(() => this.wake(), this.config.relayPollIntervalMs);
     this.wake();
   }
 
@@ -112,7 +112,7 @@ export class RelayLoop implements OnApplicationBootstrap, BeforeApplicationShutd
    * burst of CPU that critical deliveries would have to share.
    */
   private async waitForBulkRoom(): Promise<void> {
-    const max = this.config.outbox.relayBulkBacklogMax;
+    const max = this.config.relayBulkBacklogMax;
     if (max === 0) return;
     const bulk = this.queues.queue('bulk');
     while (!this.stopped && (await bulk.getWaitingCount()) >= max) await delay(BULK_BACKLOG_RECHECK_MS);

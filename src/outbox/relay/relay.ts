@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox-options.js';
 import { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { Envelope } from '../catalogue/event-contract.js';
 import { type DeliveryToEnqueue, LaneQueues } from '../delivery/lane-queues.js';
 import { OutboxMetrics } from '../metrics/outbox-metrics.js';
+import { OUTBOX_PORTS, type OutboxPorts } from '../ports.js';
 import { prepared, runPreparedOnPool } from '../sql/prepared.js';
 import { startRelaySpans } from './relay-tracing.js';
 
@@ -130,11 +131,12 @@ export class Relay {
   private readonly routeFilters: (string | null)[] = [];
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(OUTBOX_OPTIONS) private readonly config: OutboxOptions,
     private readonly dataSource: DataSource,
     private readonly catalogue: EventCatalogue,
     private readonly queues: LaneQueues,
     private readonly metrics: OutboxMetrics,
+    @Inject(OUTBOX_PORTS) private readonly ports: OutboxPorts,
   ) {
     // Live subscribers only (a retired one drains the deliveries it had), and each earlier version of
     // a subscribed event that upcasts to it (docs/adr/0045-event-upcasters.md).
@@ -156,7 +158,7 @@ export class Relay {
     const stopTimer = this.metrics.relayBatchSeconds.startTimer();
     const { claimed, deliveries } = await this.claim(scope);
     if (claimed === 0) return 0;
-    const spans = startRelaySpans(deliveries);
+    const spans = startRelaySpans(this.ports.tracing, deliveries);
     try {
       await this.queues.enqueue(deliveries);
       await this.markEnqueued(deliveries);
@@ -174,7 +176,7 @@ export class Relay {
 
   /** Step 1 alone (exposed for fault tests that stop a relay between its steps). */
   async claim(scope: ClaimScope = 'all'): Promise<{ claimed: number; deliveries: DeliveryToEnqueue[] }> {
-    const { relayBatchSize, relayBulkBatchSize } = this.config.outbox;
+    const { relayBatchSize, relayBulkBatchSize } = this.config;
     const rows = await runPreparedOnPool<
       Omit<ClaimedRow, 'subscriber'> & { subscriber: string | null; job_id: string | null }
     >(this.dataSource, CLAIM, [

@@ -1,13 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, type QueryRunner } from 'typeorm';
 import { setImmediate } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import { SpanKind } from '@opentelemetry/api';
-import { currentCorrelation } from '../../platform/context/index.js';
-import { failed, startSpan, traceparentOf, tracingEnabled } from '../../platform/tracing/index.js';
 import { EventCatalogue, LANE_PRIORITY } from '../catalogue/event-catalogue.js';
 import { assertValidPayload, type Envelope, type EventContract } from '../catalogue/event-contract.js';
 import { RelaySignal } from '../relay/relay-signal.js';
+import { OUTBOX_PORTS, type OutboxPorts } from '../ports.js';
 import { prepared, runPrepared } from '../sql/prepared.js';
 
 /** An event to append: which contract, about which aggregate, with what payload. */
@@ -90,6 +89,7 @@ export class OutboxWriter {
   constructor(
     private readonly catalogue: EventCatalogue,
     private readonly signal: RelaySignal,
+    @Inject(OUTBOX_PORTS) private readonly ports: OutboxPorts,
   ) {}
 
   /**
@@ -114,20 +114,24 @@ export class OutboxWriter {
       assertValidPayload(event.contract, event.payload);
     }
 
-    if (!tracingEnabled()) return this.insert(runner, list);
-    const span = startSpan(`outbox append ${list.length === 1 ? list[0].contract.type : `${list.length} events`}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: { 'messaging.system': 'outbox', 'messaging.batch.message_count': list.length },
-    })!;
+    const { tracing } = this.ports;
+    if (!tracing.enabled()) return this.insert(runner, list);
+    const span = tracing.startSpan(
+      `outbox append ${list.length === 1 ? list[0].contract.type : `${list.length} events`}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: { 'messaging.system': 'outbox', 'messaging.batch.message_count': list.length },
+      },
+    )!;
     try {
-      const envelopes = await this.insert(runner, list, traceparentOf(span));
+      const envelopes = await this.insert(runner, list, tracing.traceparentOf(span));
       span.setAttribute(
         'outbox.event_ids',
         envelopes.map((e) => e.id),
       );
       return envelopes;
     } catch (error) {
-      failed(span, error);
+      tracing.failed(span, error);
       throw error;
     } finally {
       span.end();
@@ -136,7 +140,7 @@ export class OutboxWriter {
 
   /** The append itself; `traceparent`, when tracing is on, is the append span's, stored with each event. */
   private async insert(runner: QueryRunner, list: readonly NewEvent[], traceparent?: string): Promise<Envelope[]> {
-    const context = currentCorrelation();
+    const context = this.ports.context.current();
     const correlationId = context?.correlationId ?? uuidv7();
     const occurredAt = new Date().toISOString();
     const envelopes: Envelope[] = list.map((event) => ({

@@ -1,9 +1,15 @@
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../../src/config/index.js';
-import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
-import { EventCatalogue, OutboxWriter } from '../../../src/outbox/index.js';
-import { OutboxMetrics } from '../../../src/outbox/metrics/outbox-metrics.js';
-import { Relay } from '../../../src/outbox/relay/relay.js';
+import {
+  LaneQueues,
+  OUTBOX_OPTIONS,
+  OUTBOX_PORTS,
+  OutboxMetrics,
+  type OutboxOptions,
+  type OutboxPorts,
+  Relay,
+} from '../../../src/outbox/testing.js';
+import { OutboxWriter } from '../../../src/outbox/index.js';
+import { EventCatalogue } from '../../../src/outbox/host.js';
 import { eventually } from '../../support/eventually.js';
 import {
   appendThings,
@@ -13,7 +19,7 @@ import {
   outboxTestSetup,
   recorderSubscription,
 } from '../../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { useTestApp } from '../../support/scenario.js';
 import { pace } from '../../support/pace.js';
 
 const RECORDER = recorderSubscription.name;
@@ -24,22 +30,18 @@ const TOTAL = TRANSACTIONS * EVENTS_PER_TRANSACTION;
 const WRITER_CHAINS = 10;
 
 describe('chaos: many relays racing for the same outbox', () => {
-  let t: TestApp;
   let dataSource: DataSource;
 
+  beforeAll(() => faults.recorder.reset());
+  afterAll(() => faults.recorder.reset());
+  // api + worker only: the app's own relay loop stays off, the relays below are the only ones.
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    env: { APP_ROLES: 'api,worker', OUTBOX_RELAY_BATCH_SIZE: '100', LANE_CONCURRENCY_CRITICAL: '16' },
+  });
   beforeAll(async () => {
-    faults.recorder.reset();
-    // api + worker only: the app's own relay loop stays off, the relays below are the only ones.
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: { APP_ROLES: 'api,worker', OUTBOX_RELAY_BATCH_SIZE: '100', LANE_CONCURRENCY_CRITICAL: '16' },
-    });
     dataSource = t.app.get(DataSource);
     await createEffectTable(dataSource);
-  });
-  afterAll(async () => {
-    faults.recorder.reset();
-    await t?.close();
   });
 
   it(`relays ${TOTAL} events appended concurrently with ${RELAYS} relays, each handled exactly once`, async () => {
@@ -48,11 +50,12 @@ describe('chaos: many relays racing for the same outbox', () => {
       { length: RELAYS },
       () =>
         new Relay(
-          t.app.get<AppConfig>(APP_CONFIG),
+          t.app.get<OutboxOptions>(OUTBOX_OPTIONS),
           dataSource,
           t.app.get(EventCatalogue),
           t.app.get(LaneQueues),
           t.app.get(OutboxMetrics),
+          t.app.get<OutboxPorts>(OUTBOX_PORTS),
         ),
     );
     const claimedBy = relays.map(() => 0);

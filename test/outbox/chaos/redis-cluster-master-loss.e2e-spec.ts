@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { QueueBackend } from '../../../src/outbox/index.js';
+import { QueueBackend } from '../../../src/outbox/host.js';
 import { eventually } from '../../support/eventually.js';
 import { faults, recorderSubscription } from '../../support/outbox-fixtures.js';
 import { type PrivateRedisCluster, startPrivateRedisCluster } from '../../support/private-redis-cluster.js';
@@ -12,7 +12,7 @@ import {
   postUnsignedWebhook,
   startRedisLossApp,
 } from '../../support/redis-loss-flow.js';
-import { type TestApp } from '../../support/test-app.js';
+import { useApp } from '../../support/scenario.js';
 import { redisSuite } from '../../support/suite-backends.js';
 import { REDIS_SERVER } from '../../support/tools.js';
 
@@ -25,22 +25,23 @@ const TOTAL = TRANSACTIONS * EVENTS_PER_TRANSACTION;
 
 describeOnRedis('chaos: a Redis Cluster master is killed and its keys are lost in the middle of a flow', () => {
   let cluster: PrivateRedisCluster;
-  let t: TestApp;
   let dataSource: DataSource;
 
   beforeAll(async () => {
     // Killing a master of a cluster other suites use would break them: this one gets its own.
     cluster = await startPrivateRedisCluster();
-    ({ t, dataSource } = await startRedisLossApp({ REDIS_CLUSTER_NODES: cluster.nodes }));
   });
+  // The app runs on the cluster started above and closes first (hooks run in declaration order).
+  const t = useApp(async () => {
+    const started = await startRedisLossApp({ REDIS_CLUSTER_NODES: cluster.nodes });
+    dataSource = started.dataSource;
+    return started.t;
+  });
+  // Private servers go whatever became of the app (an afterAll runs after a failed one): none is
+  // left running after a failure.
   afterAll(async () => {
     faults.recorder.reset();
-    try {
-      await t?.close();
-    } finally {
-      // Private servers go whatever became of the app: none is left running after a failure.
-      await cluster?.stop();
-    }
+    await cluster?.stop();
   });
 
   it('puts each lane queue under a hash tag of its own and reports the cluster ready', async () => {

@@ -7,7 +7,7 @@ import {
   flowWithFault,
   startRedisLossApp,
 } from '../../support/redis-loss-flow.js';
-import { type TestApp } from '../../support/test-app.js';
+import { useApp } from '../../support/scenario.js';
 import { redisSuite } from '../../support/suite-backends.js';
 import { REDIS_SERVER } from '../../support/tools.js';
 
@@ -20,17 +20,20 @@ const TOTAL = TRANSACTIONS * EVENTS_PER_TRANSACTION;
 
 describeOnRedis('chaos: Redis loses every key (FLUSHALL) in the middle of a flow', () => {
   let redis: PrivateRedis;
-  let t: TestApp;
   let dataSource: DataSource;
 
   beforeAll(async () => {
     // FLUSHALL on the shared Redis would wipe every other suite's queues: this one gets its own.
     redis = await startPrivateRedis();
-    ({ t, dataSource } = await startRedisLossApp({ REDIS_URL: redis.url }));
+  });
+  // The app runs on the Redis started above, and closes before that Redis is killed.
+  const t = useApp(async () => {
+    const started = await startRedisLossApp({ REDIS_URL: redis.url });
+    dataSource = started.dataSource;
+    return started.t;
   });
   afterAll(async () => {
     faults.recorder.reset();
-    await t?.close();
     await redis?.kill();
   });
 

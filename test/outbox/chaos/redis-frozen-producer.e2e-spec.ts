@@ -1,5 +1,4 @@
-import { loadConfig } from '../../../src/config/index.js';
-import { RedisConnections } from '../../../src/outbox/index.js';
+import { RedisConnections, resolveOutboxOptions } from '../../../src/outbox/host.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
 import { redisSuite } from '../../support/suite-backends.js';
 import { REDIS_SERVER } from '../../support/tools.js';
@@ -19,7 +18,7 @@ describeOnRedis('a producer connection to a frozen Redis', () => {
   beforeAll(async () => {
     redis = await startPrivateRedis();
     connections = new RedisConnections(
-      loadConfig({ ...process.env, QUEUE_BACKEND: 'redis', REDIS_URL: redis.url, REDIS_CLUSTER_NODES: '' }),
+      resolveOutboxOptions({ databaseUrl: 'postgres://unused', queueBackend: 'redis', redisUrl: redis.url }),
     );
     await connections.onModuleInit();
   });

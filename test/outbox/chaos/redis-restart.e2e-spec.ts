@@ -10,7 +10,7 @@ import {
   recorderSubscription,
 } from '../../support/outbox-fixtures.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/private-redis.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { useTestApp } from '../../support/scenario.js';
 import { redisSuite } from '../../support/suite-backends.js';
 import { REDIS_SERVER } from '../../support/tools.js';
 
@@ -21,30 +21,31 @@ const RECORDER = recorderSubscription.name;
 
 describeOnRedis('chaos: Redis restarts empty under a running app', () => {
   let redis: PrivateRedis;
-  let t: TestApp;
   let dataSource: DataSource;
   let writer: OutboxWriter;
 
   beforeAll(async () => {
     faults.recorder.reset();
     redis = await startPrivateRedis();
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: {
-        REDIS_URL: redis.url,
-        OUTBOX_SWEEP_AFTER_MS: '500',
-        OUTBOX_SWEEP_INTERVAL_MS: '500',
-        OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
-      },
-    });
+  });
+  // The app runs on the Redis started above, and closes before that Redis is killed.
+  const t = useTestApp(() => ({
+    ...outboxTestSetup([recorderSubscription]),
+    env: {
+      REDIS_URL: redis.url,
+      OUTBOX_SWEEP_AFTER_MS: '500',
+      OUTBOX_SWEEP_INTERVAL_MS: '500',
+      OUTBOX_RELAY_POLL_INTERVAL_MS: '100',
+    },
+  }));
+  afterAll(async () => {
+    faults.recorder.reset();
+    await redis?.kill();
+  });
+  beforeAll(async () => {
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     await createEffectTable(dataSource);
-  });
-  afterAll(async () => {
-    faults.recorder.reset();
-    await t?.close();
-    await redis?.kill();
   });
 
   const handledOf = async (ids: string[]) =>

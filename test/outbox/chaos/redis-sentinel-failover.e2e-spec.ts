@@ -15,7 +15,7 @@ import {
   postUnsignedWebhook,
   startRedisLossApp,
 } from '../../support/redis-loss-flow.js';
-import { type TestApp } from '../../support/test-app.js';
+import { useApp } from '../../support/scenario.js';
 import { redisSuite } from '../../support/suite-backends.js';
 import { REDIS_SERVER } from '../../support/tools.js';
 
@@ -28,25 +28,26 @@ const TOTAL = TRANSACTIONS * EVENTS_PER_TRANSACTION;
 
 describeOnRedis('chaos: Redis Sentinel fails the master over to its replica in the middle of a flow', () => {
   let redis: PrivateRedisSentinel;
-  let t: TestApp;
   let dataSource: DataSource;
 
   beforeAll(async () => {
     // 1 master, 1 replica, 3 sentinels of this suite's own: the machine's Redis is never touched.
     redis = await startPrivateRedisSentinel();
-    ({ t, dataSource } = await startRedisLossApp({
+  });
+  // The app runs on the servers started above and closes first (hooks run in declaration order).
+  const t = useApp(async () => {
+    const started = await startRedisLossApp({
       REDIS_SENTINELS: redis.sentinels,
       REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
-    }));
+    });
+    dataSource = started.dataSource;
+    return started.t;
   });
+  // Private servers go whatever became of the app (an afterAll runs after a failed one): none is
+  // left running after a failure.
   afterAll(async () => {
     faults.recorder.reset();
-    try {
-      await t?.close();
-    } finally {
-      // Private servers go whatever became of the app: none is left running after a failure.
-      await redis?.stop();
-    }
+    await redis?.stop();
   });
 
   const readyRedis = async () => (await request(t.url).get('/health/ready')).body.details.redis;

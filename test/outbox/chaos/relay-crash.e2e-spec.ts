@@ -1,8 +1,6 @@
 import { DataSource } from 'typeorm';
-import { LaneQueues } from '../../../src/outbox/delivery/lane-queues.js';
+import { LaneQueues, Relay, Sweeper } from '../../../src/outbox/testing.js';
 import { OutboxWriter } from '../../../src/outbox/index.js';
-import { Sweeper } from '../../../src/outbox/maintenance/sweeper.js';
-import { Relay } from '../../../src/outbox/relay/relay.js';
 import { eventually } from '../../support/eventually.js';
 import {
   appendThings,
@@ -11,27 +9,27 @@ import {
   outboxTestSetup,
   recorderSubscription,
 } from '../../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { useTestApp } from '../../support/scenario.js';
 
 const RECORDER = recorderSubscription.name;
 const SWEEP_AFTER_MS = 200;
 
 describe('chaos: a relay that dies between its steps', () => {
-  let t: TestApp;
   let dataSource: DataSource;
   let writer: OutboxWriter;
   let relay: Relay;
   let queues: LaneQueues;
   let sweeper: Sweeper;
 
+  beforeAll(() => faults.recorder.reset());
+  afterAll(() => faults.recorder.reset());
+  // No relay loop and no scheduler: the only relay is the one the test drives step by step, and
+  // the sweeper runs only when the test calls it.
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    env: { APP_ROLES: 'api,worker', OUTBOX_SWEEP_AFTER_MS: String(SWEEP_AFTER_MS), LANE_CONCURRENCY_CRITICAL: '2' },
+  });
   beforeAll(async () => {
-    faults.recorder.reset();
-    // No relay loop and no scheduler: the only relay is the one the test drives step by step, and
-    // the sweeper runs only when the test calls it.
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      env: { APP_ROLES: 'api,worker', OUTBOX_SWEEP_AFTER_MS: String(SWEEP_AFTER_MS), LANE_CONCURRENCY_CRITICAL: '2' },
-    });
     dataSource = t.app.get(DataSource);
     writer = t.app.get(OutboxWriter);
     relay = t.app.get(Relay);
@@ -40,10 +38,6 @@ describe('chaos: a relay that dies between its steps', () => {
     await createEffectTable(dataSource);
   });
   afterEach(() => faults.recorder.reset());
-  afterAll(async () => {
-    faults.recorder.reset();
-    await t?.close();
-  });
 
   const effectsOf = async (ids: string[]) =>
     (

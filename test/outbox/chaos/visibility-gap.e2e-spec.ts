@@ -9,7 +9,7 @@ import {
   recorderSubscription,
   ThingHappened,
 } from '../../support/outbox-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { useTestApp } from '../../support/scenario.js';
 import { pace } from '../../support/pace.js';
 
 const RECORDER = recorderSubscription.name;
@@ -30,28 +30,27 @@ interface WriterOutcome {
 }
 
 describe('chaos: the visibility gap (sequence order is not commit order)', () => {
-  let t: TestApp;
   let dataSource: DataSource;
   let writersSource: DataSource;
 
-  beforeAll(async () => {
+  beforeAll(() => faults.recorder.reset());
+  // Declared before the app: hooks run in order, so the writers' pool is released before it closes.
+  afterAll(async () => {
     faults.recorder.reset();
-    t = await startTestApp({
-      ...outboxTestSetup([recorderSubscription]),
-      // All roles; the relay polls often and claims small batches, so it claims while writers are open.
-      env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '20', OUTBOX_RELAY_BATCH_SIZE: '7' },
-    });
+    if (writersSource?.isInitialized) await writersSource.destroy();
+  });
+  const t = useTestApp({
+    ...outboxTestSetup([recorderSubscription]),
+    // All roles; the relay polls often and claims small batches, so it claims while writers are open.
+    env: { OUTBOX_RELAY_POLL_INTERVAL_MS: '20', OUTBOX_RELAY_BATCH_SIZE: '7' },
+  });
+  beforeAll(async () => {
     dataSource = t.app.get(DataSource);
     await createEffectTable(dataSource);
     // The writers hold their transactions open at the same time: give them a pool of their own so
     // they neither starve nor are starved by the app's pools.
     writersSource = new DataSource({ type: 'postgres', url: t.isolation.databaseUrl, extra: { max: WRITERS + 2 } });
     await writersSource.initialize();
-  });
-  afterAll(async () => {
-    faults.recorder.reset();
-    if (writersSource?.isInitialized) await writersSource.destroy();
-    await t?.close();
   });
 
   it(`delivers every committed event of ${WRITERS} overlapping writers exactly once, skipping none`, async () => {

@@ -46,7 +46,6 @@ export class SettleDebtWhenPaymentConfirmedListener implements EventHandler<Paym
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
     const payment = event.payload;
-    if (payment.purpose !== 'debt') return; // a delivery relayed before the filter existed
     // One citizen at a time: whoever settles the last debt must see every other settlement. A debt's
     // citizen never changes, so only the debt's amounts need the fresh read (after the lock) below.
     if (!(await this.debts.lockCitizenOf(tx, payment.referenceId))) {

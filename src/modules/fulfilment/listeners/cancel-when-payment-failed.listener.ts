@@ -20,8 +20,7 @@ export class CancelWhenPaymentFailedListener implements EventHandler<PaymentFail
   constructor(private readonly orders: OrderLifecycle) {}
 
   async handle(event: Envelope<PaymentFailedV1Payload>, tx: EntityManager): Promise<void> {
-    const { purpose, referenceId } = event.payload;
-    if (purpose !== 'order') return; // a delivery relayed before the filter existed
+    const { referenceId } = event.payload;
     await this.orders.cancel(tx, referenceId, 'payment-failed', { paymentFailed: true });
   }
 }

@@ -20,8 +20,7 @@ export class NoteRefundListener implements EventHandler<PaymentRefundedV1Payload
   constructor(private readonly orders: OrderLifecycle) {}
 
   async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
-    const { purpose, referenceId, paymentId } = event.payload;
-    if (purpose !== 'order') return; // a delivery relayed before the filter existed
+    const { referenceId, paymentId } = event.payload;
     await this.orders.paymentRefunded(tx, referenceId, paymentId);
   }
 }

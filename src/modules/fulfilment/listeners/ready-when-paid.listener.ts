@@ -20,8 +20,7 @@ export class ReadyWhenPaidListener implements EventHandler<PaymentConfirmedV1Pay
   constructor(private readonly orders: OrderLifecycle) {}
 
   async handle(event: Envelope<PaymentConfirmedV1Payload>, tx: EntityManager): Promise<void> {
-    const { purpose, referenceId, paymentId } = event.payload;
-    if (purpose !== 'order') return; // a delivery relayed before the filter existed
+    const { referenceId, paymentId } = event.payload;
     await this.orders.paymentConfirmed(tx, referenceId, paymentId);
   }
 }

@@ -15,7 +15,7 @@ import { PAYMENT_RECEIVED_KIND, PAYMENT_REFUNDED_KIND, paymentLedgerSource } fro
  *    `payments.payment-refund-requested`, in the caller's transaction. Only the call that moves the
  *    payment appends, so a redelivered event or a second cause (the order closed, and the payment
  *    was a duplicate) requests once.
- * 2. {@link record}, once the provider answered the refund (RefundAtGatewayListener): a
+ * 2. {@link record}, once the provider answered the refund (RefundAtGatewayWhenRequestedListener): a
  *    compare-and-set of `refunding` to `refunded` with the provider's refund reference, the
  *    reversal of the payment's own ledger posting as new entries, and `payments.payment-refunded`
  *    carrying the reference, all in one transaction. The reversal is keyed by (source, kind,

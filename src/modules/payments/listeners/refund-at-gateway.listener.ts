@@ -7,53 +7,49 @@ import {
   NonRetryableError,
   subscribe,
 } from '../../../outbox/index.js';
-import { PaymentRefunder } from '../application/refund-payment.js';
-import { PaymentRefundRequestedV1, type PaymentRefundRequestedV1Payload } from '../events/index.js';
+import { PaymentRefundedV1, type PaymentRefundedV1Payload } from '../events/index.js';
 import { GatewayRequestRejectedError, PAYMENT_GATEWAY, type PaymentGateway } from '../gateway/payment-gateway.js';
 import { PaymentRepository } from '../persistence/payment.repository.js';
 
-export const refundAtGatewaySubscription = subscribe(PaymentRefundRequestedV1, {
+export const refundAtGatewaySubscription = subscribe(PaymentRefundedV1, {
   name: 'payments.refund-at-gateway',
   module: 'payments',
   lane: 'critical',
   retry: { attempts: 8, backoffMs: 500 },
   nonRetryable: [GatewayRequestRejectedError],
+  retired: 'the refund is made once requested and stated once the provider answered (ADR 0048)',
 });
 
 /**
- * Gives the money of a payment whose refund was requested back at the gateway, then records the
- * refund (PaymentRefunder.record: status `refunded`, the provider's refund reference, the reversed
- * ledger posting and `payments.payment-refunded`) in this inbox transaction - so the event is
- * appended only once the provider has answered with a reference. The gateway call is made before
- * any payment row is locked, and carries an idempotency key derived from the payment id
- * (`refund-<paymentId>`), so a retry after a timeout, a crash or a redelivery finds the refund
- * made instead of making another, and gets the same reference back; the compare-and-set on
- * `refunding` records it once. Timeouts and 5xx are thrown and retried with backoff (nothing is
- * recorded); a refusal (no such charge) goes to dead letters for an admin.
+ * The gateway refund as it was before a refund was requested first (docs/adr/0048-payment-aggregate.md):
+ * the payment was already `refunded` (status, reversed ledger posting, `payments.payment-refunded`)
+ * and this subscriber then gave the money back at the gateway. Kept only to handle deliveries of
+ * `payments.payment-refunded` made before that release - in a queue, waiting for a retry, or a dead
+ * letter replayed later - whose money would otherwise never go back. It calls the gateway with the
+ * same idempotency key as before and as its successor (`refund-<paymentId>`, derived by the
+ * adapter), so a refund already made is found, not made again, and stores the provider's refund
+ * reference on a payment that has none yet. It appends no event: the payment was stated refunded
+ * by the old release. Timeouts and 5xx are retried with backoff; a refusal goes to dead letters.
+ * Delete it, with its manifest entry, once no delivery to it is open and no dead letter of it can
+ * be replayed.
  */
 @Injectable()
 @HandlesEvents(refundAtGatewaySubscription)
-export class RefundAtGatewayListener implements EventHandler<PaymentRefundRequestedV1Payload> {
+export class RefundAtGatewayListener implements EventHandler<PaymentRefundedV1Payload> {
   private readonly logger = new Logger(RefundAtGatewayListener.name);
 
   constructor(
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly payments: PaymentRepository,
-    private readonly refunder: PaymentRefunder,
   ) {}
 
-  async handle(event: Envelope<PaymentRefundRequestedV1Payload>, tx: EntityManager): Promise<void> {
+  async handle(event: Envelope<PaymentRefundedV1Payload>, tx: EntityManager): Promise<void> {
     const { paymentId, amount, currency } = event.payload;
-    const payment = await this.payments.find(tx, paymentId);
-    // Recorded already (a redelivery after the commit): the provider was asked and answered.
-    if (payment?.status === 'refunded') return;
-    // The event commits with the `refunding` row, and a confirmed payment always has its charge's ref.
-    if (payment?.status !== 'refunding' || !payment.gatewayRef) {
-      throw new NonRetryableError(`payment ${paymentId} is not being refunded, or has no gateway charge`);
-    }
-    const { refundRef } = await this.gateway.refund({ paymentId, gatewayRef: payment.gatewayRef, amount, currency });
-    if (await this.refunder.record(tx, paymentId, refundRef)) {
-      this.logger.log(`payment ${paymentId} refunded at the gateway (${refundRef})`);
-    }
+    const charge = await this.payments.gatewayRefOf(tx, paymentId);
+    // The event committed with the refunded row, and a confirmed payment always has its charge's ref.
+    if (!charge?.gatewayRef) throw new NonRetryableError(`refunded payment ${paymentId} has no gateway charge`);
+    const { refundRef } = await this.gateway.refund({ paymentId, gatewayRef: charge.gatewayRef, amount, currency });
+    const stored = await this.payments.storeLateRefundRef(tx, paymentId, refundRef);
+    this.logger.log(`payment ${paymentId} refunded at the gateway (${refundRef})${stored ? ', reference stored' : ''}`);
   }
 }

@@ -219,4 +219,21 @@ export class PaymentRepository {
     );
     return rows[0];
   }
+
+  /**
+   * Stores the provider's refund reference on a payment refunded before references were recorded
+   * (the retired `payments.refund-at-gateway` drains that release's refunds): only on a `refunded`
+   * payment without one, so a reference recorded already is never overwritten. Not a transition:
+   * the status stays. True when stored.
+   */
+  async storeLateRefundRef(tx: EntityManager, id: string, refundRef: string): Promise<boolean> {
+    const refunded: PaymentStatus = 'refunded';
+    const [rows]: [Array<{ id: string }>, number] = await tx.query(
+      `UPDATE payments_payment SET refund_ref = $2, updated_at = now()
+       WHERE id = $1 AND status = $3 AND refund_ref IS NULL
+       RETURNING id`,
+      [id, refundRef, refunded],
+    );
+    return rows.length > 0;
+  }
 }

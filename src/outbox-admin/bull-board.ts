@@ -4,10 +4,9 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { INestApplication } from '@nestjs/common';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { APP_CONFIG, type AppConfig } from '../../config/index.js';
-import { constantTimeEqual, TokenService } from '../../platform/auth/index.js';
-import { LaneQueues } from '../delivery/lane-queues.js';
-import { ScheduledTasks } from '../maintenance/scheduled-tasks.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { LaneQueues, ScheduledTasks } from '../outbox/host.js';
+import { constantTimeEqual, TokenService } from '../platform/auth/index.js';
 import { BasicAuthLimiter, clientKey } from './basic-auth-limiter.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';

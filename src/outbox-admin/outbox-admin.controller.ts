@@ -9,18 +9,19 @@ import {
 } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { CurrentPrincipal, type Principal, Roles } from '../../platform/auth/index.js';
-import { decodeCursor, encodeCursor, OFFSET_CURSOR, type Page, PageQuery } from '../../platform/http/pagination.js';
-import { ApiAuthProblems, ApiBodyProblems, ApiOkPage, ApiProblems } from '../../platform/http/api-docs.js';
-import { ValidationProblem } from '../../platform/http/problem.js';
+import { CurrentPrincipal, type Principal, Roles } from '../platform/auth/index.js';
+import { decodeCursor, encodeCursor, OFFSET_CURSOR, type Page, PageQuery } from '../platform/http/pagination.js';
+import { ApiAuthProblems, ApiBodyProblems, ApiOkPage, ApiProblems } from '../platform/http/api-docs.js';
+import { ValidationProblem } from '../platform/http/problem.js';
 import {
   BULK_REPLAY_DEFAULT_LIMIT,
   BULK_REPLAY_MAX_LIMIT,
   type DeadLetter,
   type DeadLetterReplay,
   DeadLetters,
-} from '../dead-letters/dead-letters.service.js';
-import { type MessageJourney, MessageJourneys } from './message-journeys.js';
+  type MessageJourney,
+  MessageJourneys,
+} from '../outbox/host.js';
 import {
   BulkReplayResponse,
   DeadLetterReplayResponse,

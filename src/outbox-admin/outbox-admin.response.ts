@@ -1,7 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Envelope } from '../catalogue/event-contract.js';
-import type { DeadLetter, DeadLetterReason, DeadLetterReplay } from '../dead-letters/dead-letters.service.js';
-import type { CausedEvent, JourneyDelivery, MessageJourney } from './message-journeys.js';
+import type {
+  CausedEvent,
+  DeadLetter,
+  DeadLetterReason,
+  DeadLetterReplay,
+  Envelope,
+  JourneyDelivery,
+  MessageJourney,
+} from '../outbox/host.js';
 
 /** The outbox admin API's answers as the OpenAPI document describes them (API.md, "Admin"). */
 export class OutboxStatsResponse {
