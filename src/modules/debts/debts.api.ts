@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DebtEntity } from './persistence/debt.entity.js';
+import { DebtRepository } from './persistence/debt.repository.js';
 
 /** A debt that blocks something, as other modules need to know it. */
 export interface OutstandingDebt {
@@ -15,14 +15,14 @@ export interface OutstandingDebt {
  */
 @Injectable()
 export class DebtsApi {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly debts: DebtRepository,
+  ) {}
 
   /** The citizen's outstanding debts, oldest first; empty when the citizen owes nothing. */
   async outstandingDebts(citizenId: string, tx: EntityManager = this.dataSource.manager): Promise<OutstandingDebt[]> {
-    const debts = await tx.getRepository(DebtEntity).find({
-      where: { citizenId, status: 'outstanding' },
-      order: { id: 'ASC' },
-    });
+    const debts = await this.debts.outstandingOfCitizen(tx, citizenId);
     return debts.map((d) => ({ id: d.id, outstanding: Number(d.outstanding), currency: d.currency }));
   }
 
@@ -32,10 +32,7 @@ export class DebtsApi {
     tx: EntityManager = this.dataSource.manager,
   ): Promise<Set<string>> {
     if (citizenIds.length === 0) return new Set();
-    const rows: Array<{ citizen_id: string }> = await tx.query(
-      `SELECT DISTINCT citizen_id FROM debts_debt WHERE citizen_id = ANY($1::text[]) AND status = 'outstanding'`,
-      [citizenIds],
-    );
+    const rows = await this.debts.citizensOwing(tx, citizenIds);
     return new Set(rows.map((row) => row.citizen_id));
   }
 }

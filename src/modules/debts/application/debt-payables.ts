@@ -1,19 +1,22 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type Payable, type PayableResolver, Payables } from '../../payments/index.js';
-import { DebtEntity } from '../persistence/debt.entity.js';
+import { DebtRepository } from '../persistence/debt.repository.js';
 
 /** Tells payments what a debt payment may be: up to the outstanding amount, by its citizen. */
 @Injectable()
 export class DebtPayables implements PayableResolver, OnModuleInit {
-  constructor(private readonly payables: Payables) {}
+  constructor(
+    private readonly payables: Payables,
+    private readonly debts: DebtRepository,
+  ) {}
 
   onModuleInit(): void {
     this.payables.register('debt', this);
   }
 
   async resolve(tx: EntityManager, referenceId: string): Promise<Payable | undefined> {
-    const debt = await tx.getRepository(DebtEntity).findOneBy({ id: referenceId });
+    const debt = await this.debts.findById(tx, referenceId);
     if (!debt) return undefined;
     return {
       ownerId: debt.citizenId,

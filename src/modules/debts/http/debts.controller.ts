@@ -1,7 +1,7 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DataSource, MoreThan } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   ApiAuthProblems,
   ApiBodyProblems,
@@ -23,7 +23,7 @@ import { LedgerApi } from '../../ledger/index.js';
 import { type DebtView, toDebtView } from '../application/debt.view.js';
 import { RegisterDebtHandler } from '../application/register-debt.handler.js';
 import { CITIZEN_ID_PATTERN } from '../domain/debt.js';
-import { DebtEntity } from '../persistence/debt.entity.js';
+import { DebtRepository } from '../persistence/debt.repository.js';
 import { DebtResponse } from './debt.response.js';
 import { RegisterDebtDto } from './register-debt.dto.js';
 
@@ -46,6 +46,7 @@ export class DebtsController {
     private readonly register: RegisterDebtHandler,
     private readonly dataSource: DataSource,
     private readonly ledger: LedgerApi,
+    private readonly debts: DebtRepository,
   ) {}
 
   @Post('debts')
@@ -65,7 +66,7 @@ export class DebtsController {
   @ApiOkResponse({ type: DebtResponse })
   @ApiProblems(400, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<DebtView> {
-    const debt = await this.dataSource.getRepository(DebtEntity).findOneBy({ id });
+    const debt = await this.debts.findById(this.dataSource.manager, id);
     if (!debt || !mayRead(principal, debt.citizenId)) throw new NotFoundException(`debt ${id} not found`);
     return toDebtView(debt);
   }
@@ -86,11 +87,7 @@ export class DebtsController {
       throw new NotFoundException(`citizen ${citizenId} not found`);
     }
     const after = decodeCursor(UUID_CURSOR, page.cursor);
-    const rows = await this.dataSource.getRepository(DebtEntity).find({
-      where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
-      order: { id: 'ASC' },
-      take: page.limit + 1,
-    });
+    const rows = await this.debts.pageOfCitizen(this.dataSource.manager, citizenId, after, page.limit + 1);
     // From the ledger's citizen-balances projection (one event hop behind a registration or payment).
     const balances = await this.ledger.citizenBalances(citizenId);
     return {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, MoreThan } from 'typeorm';
 import { DebtEntity } from './debt.entity.js';
 
 /** What a new debt is registered with. */
@@ -14,10 +14,11 @@ export interface NewDebt {
 }
 
 /**
- * The debt aggregate's one home: every statement that writes `debts_debt`, and the reads and locks
- * its state changes depend on (test/architecture/aggregate-homes.e2e-spec.ts keeps every other file
- * from writing the table). Registration is idempotent by reference; a payment moves `outstanding`
- * down and, at zero, `status` to `settled`, under the citizen's lock.
+ * The debt aggregate's one home: every statement in src/ that touches `debts_debt`, read or write
+ * (test/architecture/aggregate-homes.e2e-spec.ts fails on a statement anywhere else), including the
+ * reads the facade, the controller, payables and the ledger reconciler make. Registration is
+ * idempotent by reference; a payment moves `outstanding` down and, at zero, `status` to `settled`,
+ * under the citizen's lock.
  */
 @Injectable()
 export class DebtRepository {
@@ -81,5 +82,52 @@ export class DebtRepository {
       ],
     );
     return stillOwed;
+  }
+
+  /** The debt, or null when there is none. */
+  async findById(tx: EntityManager, id: string): Promise<DebtEntity | null> {
+    return tx.getRepository(DebtEntity).findOneBy({ id });
+  }
+
+  /** One page of the citizen's debts by id, after `after` when given (`take` rows at most). */
+  async pageOfCitizen(
+    tx: EntityManager,
+    citizenId: string,
+    after: string | undefined,
+    take: number,
+  ): Promise<DebtEntity[]> {
+    return tx.getRepository(DebtEntity).find({
+      where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
+      order: { id: 'ASC' },
+      take,
+    });
+  }
+
+  /** The citizen's outstanding debts, oldest (lowest id) first. */
+  async outstandingOfCitizen(tx: EntityManager, citizenId: string): Promise<DebtEntity[]> {
+    return tx.getRepository(DebtEntity).find({
+      where: { citizenId, status: 'outstanding' },
+      order: { id: 'ASC' },
+    });
+  }
+
+  /** Which of `citizenIds` have an outstanding debt (one statement for many citizens). */
+  async citizensOwing(tx: EntityManager, citizenIds: readonly string[]): Promise<Array<{ citizen_id: string }>> {
+    return tx.query(
+      `SELECT DISTINCT citizen_id FROM debts_debt WHERE citizen_id = ANY($1::text[]) AND status = 'outstanding'`,
+      [citizenIds],
+    );
+  }
+
+  /**
+   * What every citizen's debts still have outstanding, per citizen and currency, as exact decimal
+   * text (the ledger reconciler compares it with the citizens' receivable balances).
+   */
+  async outstandingByCitizenAndCurrency(
+    tx: EntityManager,
+  ): Promise<Array<{ citizen_id: string; currency: string; outstanding: string }>> {
+    return tx.query(
+      `SELECT citizen_id, currency, sum(outstanding)::text AS outstanding FROM debts_debt GROUP BY citizen_id, currency`,
+    );
   }
 }

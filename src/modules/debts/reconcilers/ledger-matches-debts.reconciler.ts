@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 import { exactMinorUnits, jsonMinorUnits } from '../../../platform/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { Accounts, LedgerApi } from '../../ledger/index.js';
+import { DebtRepository } from '../persistence/debt.repository.js';
 
 /**
  * Per citizen and currency, the ledger balance of `citizen:<id>:receivable` must equal what the
@@ -23,14 +24,13 @@ export class LedgerMatchesDebtsReconciler implements Reconciler {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly ledger: LedgerApi,
+    private readonly debts: DebtRepository,
   ) {
     this.everyMs = config.reconciliation.intervalMs;
   }
 
   async check(_window: ReconciliationWindow, tx: EntityManager): Promise<Finding[]> {
-    const owed: Array<{ citizen_id: string; currency: string; outstanding: string }> = await tx.query(
-      `SELECT citizen_id, currency, sum(outstanding)::text AS outstanding FROM debts_debt GROUP BY citizen_id, currency`,
-    );
+    const owed = await this.debts.outstandingByCitizenAndCurrency(tx);
     // Compared exactly (bigint): sums past 2^53 would compare equal as numbers while they differ.
     const balances = new Map<string, { citizenId: string; currency: string; ledger: bigint; debts: bigint }>();
     const entry = (citizenId: string, currency: string) => {

@@ -3,7 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type Payable, type PayableResolver, Payables, type PayableStanding } from '../../payments/index.js';
 import { CLOSED_STATUSES } from '../domain/order/order.js';
-import { OrderEntity } from '../persistence/order.entity.js';
+import { findOrderOrNull } from '../persistence/orders.js';
 
 /**
  * Tells payments what an order payment may be: exactly the order's total, by its customer, while
@@ -20,7 +20,7 @@ export class OrderPayables implements PayableResolver, OnModuleInit {
 
   async resolve(tx: EntityManager, referenceId: string): Promise<Payable | undefined> {
     if (!isUUID(referenceId)) return undefined;
-    const order = await tx.getRepository(OrderEntity).findOneBy({ id: referenceId });
+    const order = await findOrderOrNull(tx, referenceId);
     if (!order) return undefined;
     let standing: PayableStanding = 'open';
     if (CLOSED_STATUSES.includes(order.status)) standing = 'closed';

@@ -6,7 +6,7 @@ import { OutboxWriter } from '../../../outbox/index.js';
 import { isOwner, type Principal, ProblemException } from '../../../platform/index.js';
 import { invalidLines, OPEN_UNPAID_STATUSES, type OrderLine, orderTotal, orderUnits } from '../domain/order/order.js';
 import { OrderPlacedV1 } from '../events/index.js';
-import { findOrder, insertOrder } from '../persistence/orders.js';
+import { countOpenUnpaidOf, findOrder, insertOrder } from '../persistence/orders.js';
 import { type OrderView, toOrderView } from './order.view.js';
 
 export interface PlaceOrderCommand {
@@ -122,11 +122,7 @@ export class PlaceOrderHandler {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
       `fulfilment-customer-orders:${customerId}`,
     ]);
-    const [{ open }]: Array<{ open: number }> = await tx.query(
-      `SELECT count(*)::int AS open FROM fulfilment_order
-       WHERE customer_id = $1 AND status = ANY($2::text[]) AND payment_status <> 'confirmed'`,
-      [customerId, OPEN_UNPAID_STATUSES],
-    );
+    const open = await countOpenUnpaidOf(tx, customerId, OPEN_UNPAID_STATUSES);
     if (open >= this.maxOpenUnpaid) {
       throw new ProblemException(
         409,

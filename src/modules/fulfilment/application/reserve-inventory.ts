@@ -15,7 +15,7 @@ import type { OrderEntity } from '../persistence/order.entity.js';
 import { lockOrder, recordRejection, recordReservation } from '../persistence/orders.js';
 import { OrderLifecycle } from './order-lifecycle.js';
 import { reservationMetrics } from './reservation.metrics.js';
-import { holdStock } from '../persistence/stock-buckets.js';
+import { availableStockOf, holdStock } from '../persistence/stock-buckets.js';
 
 /** The MILP solver for orders too large to enumerate (one per process: a pool of HiGHS worker threads). */
 export const MILP_SOLVER = Symbol('MILP_SOLVER');
@@ -28,17 +28,6 @@ export class ReservationContendedError extends Error {}
 
 /** What {@link ReserveInventory.reserve} did. */
 export type ReservationOutcome = 'reserved' | 'rejected' | 'skipped';
-
-interface StockRow {
-  location_id: string;
-  lat: number;
-  lon: number;
-  handling_cost_per_unit: string;
-  shipping_cost_per_km: number;
-  fixed_cost_per_shipment: string;
-  sku: string;
-  available: number;
-}
 
 /**
  * Reserves an order's stock (SPEC.md "Orders", step 3): plans the cheapest routing over the stock
@@ -96,14 +85,7 @@ export class ReserveInventory {
 
   /** Every bucket of the order's SKUs with units available, grouped per location. */
   private async availableStock(tx: EntityManager, skus: string[]): Promise<StockLocation[]> {
-    const rows: StockRow[] = await tx.query(
-      `SELECT l.id AS location_id, l.lat, l.lon, l.handling_cost_per_unit, l.shipping_cost_per_km,
-              l.fixed_cost_per_shipment, s.sku, s.on_hand - s.reserved AS available
-       FROM fulfilment_stock s JOIN fulfilment_location l ON l.id = s.location_id
-       WHERE s.sku = ANY($1::text[]) AND s.on_hand > s.reserved
-       ORDER BY l.id, s.sku`,
-      [skus],
-    );
+    const rows = await availableStockOf(tx, skus);
     const locations = new Map<string, StockLocation & { available: Record<string, number> }>();
     for (const row of rows) {
       let location = locations.get(row.location_id);

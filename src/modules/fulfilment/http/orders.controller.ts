@@ -17,7 +17,7 @@ import {
 } from '../../../platform/index.js';
 import { type OrderView, toOrderView } from '../application/order.view.js';
 import { PlaceOrderHandler } from '../application/place-order.handler.js';
-import { OrderEntity } from '../persistence/order.entity.js';
+import { findOrderOrNull } from '../persistence/orders.js';
 import { OrderResponse } from './fulfilment.response.js';
 import { PlaceOrderDto } from './place-order.dto.js';
 
@@ -69,7 +69,7 @@ export class OrdersController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<OrderView> {
-    const order = await this.dataSource.getRepository(OrderEntity).findOneBy({ id });
+    const order = await findOrderOrNull(this.dataSource.manager, id);
     if (!order || (!principal.roles.includes('admin') && !isOwner(principal, 'customer', order.customerId))) {
       throw new NotFoundException(`order ${id} not found`);
     }

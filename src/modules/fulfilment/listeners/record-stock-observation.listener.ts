@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { afterCommit, type Envelope, type EventHandler, HandlesEvents, subscribe } from '../../../outbox/index.js';
 import { StockObservedV1, type StockObservedV1Payload } from '../events/index.js';
+import { recordObservation } from '../persistence/stock-buckets.js';
 import { stockObservationMetrics } from './stock-observation.metrics.js';
 
 export const recordStockObservationSubscription = subscribe(StockObservedV1, {
@@ -21,24 +22,12 @@ export const recordStockObservationSubscription = subscribe(StockObservedV1, {
 export class RecordStockObservationListener implements EventHandler<StockObservedV1Payload> {
   async handle(event: Envelope<StockObservedV1Payload>, tx: EntityManager): Promise<void> {
     const { locationId, sku, observedOnHand, observedAt } = event.payload;
-    // One statement: concurrent observations of the same bucket serialise on its row, and the
-    // WHERE re-checks against whichever one committed first.
-    const rows: Array<{ drift: number | null }> = await tx.query(
-      `INSERT INTO fulfilment_stock_observation (location_id, sku, observed_on_hand, observed_at, drift)
-       VALUES ($1, $2, $3, $4,
-         (SELECT $3::int - on_hand FROM fulfilment_stock WHERE location_id = $1 AND sku = $2))
-       ON CONFLICT (location_id, sku) DO UPDATE SET
-         observed_on_hand = EXCLUDED.observed_on_hand,
-         observed_at = EXCLUDED.observed_at,
-         drift = EXCLUDED.drift,
-         updated_at = now()
-       WHERE fulfilment_stock_observation.observed_at < EXCLUDED.observed_at
-       RETURNING drift`,
-      [locationId, sku, observedOnHand, observedAt],
-    );
+    // One statement (the bucket's home measures the drift in it): concurrent observations of the
+    // same bucket serialise on its row, and the WHERE re-checks against whichever one committed first.
+    const drift = await recordObservation(tx, locationId, sku, observedOnHand, observedAt);
     // Counted once the observation has committed: a delivery retried after a failed commit is not
     // counted twice.
-    afterCommit(tx, () => countObservation(rows[0]?.drift));
+    afterCommit(tx, () => countObservation(drift));
   }
 }
 

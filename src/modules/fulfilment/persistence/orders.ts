@@ -3,8 +3,11 @@ import type { OrderCancellationReason, OrderStatus } from '../domain/order/order
 import { OrderEntity } from './order.entity.js';
 
 /**
- * The order's one home: every statement that writes `fulfilment_order` (test/architecture/
- * aggregate-homes.e2e-spec.ts keeps every other file from writing the table). Each transition is
+ * The order's one home: every statement in src/ that touches `fulfilment_order`, read or write
+ * (test/architecture/aggregate-homes.e2e-spec.ts fails on a statement anywhere else), including the
+ * controller's and payables' reads, the open-unpaid cap and the reservation-TTL sweep. The one
+ * exception is the stock reconciliation's read, which joins orders to buckets in one statement and
+ * lives with the aggregate it checks (stock-buckets.ts, {@link reservedVersusOrders}). Each transition is
  * named for what it records; the callers decide it (src/modules/fulfilment/domain/order/order.ts)
  * under the order's row lock ({@link lockOrder}) in their transaction.
  */
@@ -106,5 +109,40 @@ export async function noteRefund(tx: EntityManager, id: string, paymentId: strin
     `UPDATE fulfilment_order SET payment_status = 'refunded', payment_id = coalesce(payment_id, $2), updated_at = now()
      WHERE id = $1 AND payment_status <> 'refunded'`,
     [id, paymentId],
+  );
+}
+
+/** The order, or null when there is none. */
+export async function findOrderOrNull(tx: EntityManager, id: string): Promise<OrderEntity | null> {
+  return tx.getRepository(OrderEntity).findOneBy({ id });
+}
+
+/**
+ * How many of the customer's orders are open (`statuses`) without a confirmed payment. Callers
+ * that enforce a cap take the customer's lock first, so the count cannot go stale before it is used.
+ */
+export async function countOpenUnpaidOf(
+  tx: EntityManager,
+  customerId: string,
+  statuses: readonly OrderStatus[],
+): Promise<number> {
+  const [{ open }]: Array<{ open: number }> = await tx.query(
+    `SELECT count(*)::int AS open FROM fulfilment_order
+       WHERE customer_id = $1 AND status = ANY($2::text[]) AND payment_status <> 'confirmed'`,
+    [customerId, statuses],
+  );
+  return open;
+}
+
+/** Orders that have held stock since before `heldBefore`, oldest reservation first, `limit` at most. */
+export async function reservedBefore(
+  tx: EntityManager,
+  heldBefore: Date,
+  limit: number,
+): Promise<Array<{ id: string; reserved_at: Date }>> {
+  return tx.query(
+    `SELECT id, reserved_at FROM fulfilment_order
+       WHERE status = 'reserved' AND reserved_at < $1 ORDER BY reserved_at LIMIT $2`,
+    [heldBefore, limit],
   );
 }

@@ -2,8 +2,10 @@ import type { EntityManager } from 'typeorm';
 import type { Allocation } from '../domain/routing/index.js';
 
 /**
- * The stock bucket's one home: every statement that writes `fulfilment_stock`
- * (test/architecture/aggregate-homes.e2e-spec.ts keeps every other file from writing the table).
+ * The stock bucket's one home: every statement in src/ that touches `fulfilment_stock`, read or
+ * write (test/architecture/aggregate-homes.e2e-spec.ts fails on a statement anywhere else),
+ * including the stock-levels view, the routing's available stock, the drift of a scanner
+ * observation and the reservations reconciliation.
  * Conditional stock moves: each statement re-checks its condition against the committed row it
  * locks (READ COMMITTED), so concurrent moves never oversell; the table's CHECK
  * (`0 <= reserved <= on_hand`) stands behind them. Buckets are always touched in (location, sku)
@@ -100,4 +102,101 @@ async function moveHeld(
       throw new StockMoveError(`cannot ${what} ${quantity} × ${sku} at ${locationId}: fewer units are reserved there`);
     }
   }
+}
+
+/** A stock bucket with units available, with its location's coordinates and costs, for routing. */
+export interface AvailableStockRow {
+  location_id: string;
+  lat: number;
+  lon: number;
+  handling_cost_per_unit: string;
+  shipping_cost_per_km: number;
+  fixed_cost_per_shipment: string;
+  sku: string;
+  available: number;
+}
+
+/** Every bucket of `skus` with units available, with its location, by location then SKU. */
+export async function availableStockOf(tx: EntityManager, skus: readonly string[]): Promise<AvailableStockRow[]> {
+  return tx.query(
+    `SELECT l.id AS location_id, l.lat, l.lon, l.handling_cost_per_unit, l.shipping_cost_per_km,
+              l.fixed_cost_per_shipment, s.sku, s.on_hand - s.reserved AS available
+       FROM fulfilment_stock s JOIN fulfilment_location l ON l.id = s.location_id
+       WHERE s.sku = ANY($1::text[]) AND s.on_hand > s.reserved
+       ORDER BY l.id, s.sku`,
+    [skus],
+  );
+}
+
+/** Every bucket of the SKU, by location. */
+export async function bucketsOfSku(
+  db: Queryable,
+  sku: string,
+): Promise<Array<{ location_id: string; on_hand: number; reserved: number }>> {
+  return db.query(`SELECT location_id, on_hand, reserved FROM fulfilment_stock WHERE sku = $1 ORDER BY location_id`, [
+    sku,
+  ]);
+}
+
+/**
+ * Keeps a scanner observation of a bucket unless a newer one is kept, with its drift from the
+ * bucket's recorded on-hand measured in the same statement (null when there is no bucket). One
+ * statement: concurrent observations of the same bucket serialise on its row, and the WHERE
+ * re-checks against whichever one committed first. Returns the drift, or undefined when the
+ * observation was older than the one kept. Never changes the bucket itself.
+ */
+export async function recordObservation(
+  tx: EntityManager,
+  locationId: string,
+  sku: string,
+  observedOnHand: number,
+  observedAt: string,
+): Promise<number | null | undefined> {
+  const rows: Array<{ drift: number | null }> = await tx.query(
+    `INSERT INTO fulfilment_stock_observation (location_id, sku, observed_on_hand, observed_at, drift)
+       VALUES ($1, $2, $3, $4,
+         (SELECT $3::int - on_hand FROM fulfilment_stock WHERE location_id = $1 AND sku = $2))
+       ON CONFLICT (location_id, sku) DO UPDATE SET
+         observed_on_hand = EXCLUDED.observed_on_hand,
+         observed_at = EXCLUDED.observed_at,
+         drift = EXCLUDED.drift,
+         updated_at = now()
+       WHERE fulfilment_stock_observation.observed_at < EXCLUDED.observed_at
+       RETURNING drift`,
+    [locationId, sku, observedOnHand, observedAt],
+  );
+  return rows[0]?.drift;
+}
+
+/** A bucket whose `reserved` differs from the units orders still holding stock have allocated there. */
+export interface ReservationMismatch {
+  location_id: string;
+  sku: string;
+  reserved: number;
+  held_by_orders: number;
+  orders: string[] | null;
+}
+
+/**
+ * The buckets whose `reserved` is not what the orders still holding stock (`reserved`, `paid` with a
+ * reservation, `ready`) have allocated there, with those orders, by location and SKU; empty when
+ * the books agree. One statement, one snapshot of both tables: it reads `fulfilment_order` too, the
+ * one read of that table outside orders.ts, because it checks the buckets against the orders
+ * (the reservations-match-orders reconciler), and test/architecture/aggregate-homes.e2e-spec.ts names
+ * this file as that table's only other reader.
+ */
+export async function reservedVersusOrders(tx: EntityManager): Promise<ReservationMismatch[]> {
+  return tx.query(
+    `WITH held AS (
+         SELECT a->>'locationId' AS location_id, a->>'sku' AS sku, sum((a->>'quantity')::int)::int AS units,
+                array_agg(DISTINCT o.id::text ORDER BY o.id::text) AS orders
+         FROM fulfilment_order o, jsonb_array_elements(o.allocations) a
+         WHERE o.reserved_at IS NOT NULL AND o.status IN ('reserved', 'paid', 'ready')
+         GROUP BY 1, 2)
+       SELECT coalesce(s.location_id, h.location_id) AS location_id, coalesce(s.sku, h.sku) AS sku,
+              coalesce(s.reserved, 0) AS reserved, coalesce(h.units, 0) AS held_by_orders, h.orders
+       FROM fulfilment_stock s FULL JOIN held h ON h.location_id = s.location_id AND h.sku = s.sku
+       WHERE coalesce(s.reserved, 0) <> coalesce(h.units, 0)
+       ORDER BY 1, 2`,
+  );
 }

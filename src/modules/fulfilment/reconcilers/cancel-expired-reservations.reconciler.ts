@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { PaymentsApi } from '../../payments/index.js';
 import { OrderLifecycle } from '../application/order-lifecycle.js';
+import { reservedBefore } from '../persistence/orders.js';
 
 /** Orders cancelled per run at most; the rest wait for the next run (oldest first). */
 const BATCH = 500;
@@ -35,11 +36,7 @@ export class CancelExpiredReservationsReconciler implements Reconciler {
 
   async check(_window: ReconciliationWindow, tx: EntityManager): Promise<Finding[]> {
     const heldBefore = new Date(Date.now() - this.ttlMs);
-    const expired: Array<{ id: string; reserved_at: Date }> = await tx.query(
-      `SELECT id, reserved_at FROM fulfilment_order
-       WHERE status = 'reserved' AND reserved_at < $1 ORDER BY reserved_at LIMIT $2`,
-      [heldBefore, BATCH],
-    );
+    const expired = await reservedBefore(tx, heldBefore, BATCH);
     // A customer paying right now is not cut off: that payment's outcome decides (confirmed → ready,
     // failed → cancelled), and a payment stuck pending is resolved by the payments reconciler.
     const paying = await this.payments.referencesWithPendingPayment(

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { DataSource, MoreThan } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   ApiAuthProblems,
   ApiBodyProblems,
@@ -17,7 +17,7 @@ import {
 } from '../../../platform/index.js';
 import { type ApplicationView, toApplicationView } from '../application/application.view.js';
 import { ApplyForLicenceHandler } from '../application/apply-for-licence.handler.js';
-import { LicenceApplicationEntity } from '../persistence/licence-application.entity.js';
+import { LicenceApplicationRepository } from '../persistence/licence-application.repository.js';
 import { ApplicationResponse } from './application.response.js';
 import { ApplyForLicenceDto } from './apply-for-licence.dto.js';
 
@@ -33,6 +33,7 @@ export class LicencesController {
   constructor(
     private readonly apply: ApplyForLicenceHandler,
     private readonly dataSource: DataSource,
+    private readonly applications: LicenceApplicationRepository,
   ) {}
 
   @Post('licences/applications')
@@ -52,7 +53,7 @@ export class LicencesController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ApplicationView> {
-    const application = await this.dataSource.getRepository(LicenceApplicationEntity).findOneBy({ id });
+    const application = await this.applications.findById(this.dataSource.manager, id);
     if (!application || !isOwnerOrAdmin(principal, application.citizenId)) {
       throw new NotFoundException(`application ${id} not found`);
     }
@@ -69,11 +70,7 @@ export class LicencesController {
   ) {
     if (!isOwnerOrAdmin(principal, citizenId)) throw new NotFoundException(`citizen ${citizenId} not found`);
     const after = decodeCursor(UUID_CURSOR, page.cursor);
-    const rows = await this.dataSource.getRepository(LicenceApplicationEntity).find({
-      where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
-      order: { id: 'ASC' },
-      take: page.limit + 1,
-    });
+    const rows = await this.applications.pageOfCitizen(this.dataSource.manager, citizenId, after, page.limit + 1);
     return toPage(rows, page.limit, UUID_CURSOR, (row) => row.id, toApplicationView);
   }
 }

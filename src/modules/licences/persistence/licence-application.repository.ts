@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, MoreThan } from 'typeorm';
 import { LicenceApplicationEntity } from './licence-application.entity.js';
 
 /**
- * The licence application's one home: every statement that writes `licences_application`
- * (test/architecture/aggregate-homes.e2e-spec.ts keeps every other file from writing the table). An
+ * The licence application's one home: every statement in src/ that touches `licences_application`,
+ * read or write (test/architecture/aggregate-homes.e2e-spec.ts fails on a statement anywhere else),
+ * including the controller's reads and the blocked-applications reconciler's sweep. An
  * application is inserted `issued` (with its number) or `blocked`; a blocked one is issued once,
  * when its citizen owes nothing.
  */
@@ -38,5 +39,43 @@ export class LicenceApplicationRepository {
       [citizenId],
     );
     return rows;
+  }
+
+  /** The application, or null when there is none. */
+  async findById(tx: EntityManager, id: string): Promise<LicenceApplicationEntity | null> {
+    return tx.getRepository(LicenceApplicationEntity).findOneBy({ id });
+  }
+
+  /** One page of the citizen's applications by id, after `after` when given (`take` rows at most). */
+  async pageOfCitizen(
+    tx: EntityManager,
+    citizenId: string,
+    after: string | undefined,
+    take: number,
+  ): Promise<LicenceApplicationEntity[]> {
+    return tx.getRepository(LicenceApplicationEntity).find({
+      where: { citizenId, ...(after ? { id: MoreThan(after) } : {}) },
+      order: { id: 'ASC' },
+      take,
+    });
+  }
+
+  /**
+   * Blocked applications grouped by citizen, for citizens after `after` in order, `limit` citizens
+   * at most (keyset pages over the partial index on blocked rows). `limit` is the caller's integer
+   * constant, written into the statement as before.
+   */
+  async blockedByCitizenAfter(
+    tx: EntityManager,
+    after: string,
+    limit: number,
+  ): Promise<Array<{ citizen_id: string; application_ids: string[] }>> {
+    return tx.query(
+      `SELECT citizen_id, array_agg(id::text ORDER BY id) AS application_ids
+         FROM licences_application
+         WHERE status = 'blocked' AND citizen_id > $1
+         GROUP BY citizen_id ORDER BY citizen_id LIMIT ${limit}`,
+      [after],
+    );
   }
 }

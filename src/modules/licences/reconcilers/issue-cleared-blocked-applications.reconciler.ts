@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../../config/index.js';
 import { type Finding, Reconciler, type ReconciliationWindow } from '../../../reconciliation/index.js';
 import { DebtsApi } from '../../debts/index.js';
 import { IssueLicences } from '../application/issue-licences.js';
+import { LicenceApplicationRepository } from '../persistence/licence-application.repository.js';
 
 const BATCH = 500;
 
@@ -25,6 +26,7 @@ export class IssueClearedBlockedApplicationsReconciler implements Reconciler {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly debts: DebtsApi,
     private readonly issue: IssueLicences,
+    private readonly applications: LicenceApplicationRepository,
   ) {
     this.everyMs = config.reconciliation.intervalMs;
   }
@@ -33,13 +35,7 @@ export class IssueClearedBlockedApplicationsReconciler implements Reconciler {
     const findings: Finding[] = [];
     let after = '';
     for (;;) {
-      const rows: Array<{ citizen_id: string; application_ids: string[] }> = await tx.query(
-        `SELECT citizen_id, array_agg(id::text ORDER BY id) AS application_ids
-         FROM licences_application
-         WHERE status = 'blocked' AND citizen_id > $1
-         GROUP BY citizen_id ORDER BY citizen_id LIMIT ${BATCH}`,
-        [after],
-      );
+      const rows = await this.applications.blockedByCitizenAfter(tx, after, BATCH);
       const owing = await this.debts.citizensOwing(
         rows.map((row) => row.citizen_id),
         tx,
