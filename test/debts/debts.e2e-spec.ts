@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { PaymentConfirmedV1 } from '../../src/modules/payments/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import { scenario, useTestApp } from '../support/scenario.js';
 
@@ -201,10 +202,6 @@ describe('debts', () => {
       { type: 'debts.citizen-cleared', n: 1 },
       { type: 'debts.debt-settled', n: 2 },
     ]);
-    const [{ balance }] = await dataSource.query(
-      `SELECT coalesce(sum(amount), 0)::int AS balance FROM ledger_entry WHERE account = $1`,
-      [`citizen:${citizenId}:receivable`],
-    );
-    expect(balance).toBe(0);
+    expect(await effects(t).ledgerBalance(`citizen:${citizenId}:receivable`)).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { CitizenClearedV1 } from '../../src/modules/debts/index.js';
 import { OutboxWriter } from '../../src/outbox/index.js';
 import { api, reference } from '../support/api-client.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import { useTestApp } from '../support/scenario.js';
 
@@ -75,10 +76,8 @@ describe('licences', () => {
       [citizenId],
     );
     expect(n).toBe(2);
-    const numbers = await dataSource.query(`SELECT licence_number FROM licences_application WHERE citizen_id = $1`, [
-      citizenId,
-    ]);
-    expect(new Set(numbers.map((r: { licence_number: string }) => r.licence_number)).size).toBe(2);
+    const numbers = (await effects(t).applicationsOf(citizenId)).map((application) => application.licenceNumber);
+    expect(new Set(numbers).size).toBe(2);
   });
 
   it('lets citizens apply and read only for themselves', async () => {

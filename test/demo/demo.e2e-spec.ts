@@ -109,14 +109,16 @@ describe('npm run demo (scripts/demo.ts) against a running app', () => {
   });
 
   it('rebuilds a projection to the end, printing its progress in ledger entries', async () => {
-    const [rebuild] = await db.query(
-      `SELECT id, status, entries_done, entries_total FROM ledger_projection_rebuild WHERE projection = 'citizen-balances'`,
-    );
-    expect(rebuild.status).toBe('succeeded');
-    const total = Number(rebuild.entries_total);
+    const projection = await fetch(`${t.url}/admin/projections/citizen-balances`, { headers: admin() });
+    expect(projection.status).toBe(200);
+    const { rebuild } = (await projection.json()) as {
+      rebuild: { id: string; status: string; progress: { done: number; total: number | null } } | null;
+    };
+    expect(rebuild?.status).toBe('succeeded');
+    const total = Number(rebuild!.progress.total);
     expect(total).toBeGreaterThan(0);
     expect(demo.stdout).toContain(
-      `rebuild ${String(rebuild.id).slice(-8)} → version 2: ${total.toLocaleString('en')} / ${total.toLocaleString('en')} ledger entries (100%), succeeded`,
+      `rebuild ${String(rebuild!.id).slice(-8)} → version 2: ${total.toLocaleString('en')} / ${total.toLocaleString('en')} ledger entries (100%), succeeded`,
     );
     expect(demo.stdout).toMatch(/live version 1 → 2/);
     expect(demo.stdout).toMatch(/totalOutstanding 0 SAR, read from the rebuilt projection/);

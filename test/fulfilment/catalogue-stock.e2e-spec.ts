@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { api } from '../support/api-client.js';
+import { effects } from '../support/effects.js';
 import { useTestApp } from '../support/scenario.js';
 
 describe('fulfilment catalogue, locations and stock', () => {
@@ -134,8 +135,7 @@ describe('fulfilment catalogue, locations and stock', () => {
       expect((await putStock('known-loc', 'known-sku', bad)).status).toBe(400);
     }
     expect((await putStock('known-loc', 'known-sku', { onHand: 1 }, client.service)).status).toBe(403);
-    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM fulfilment_stock WHERE sku = 'known-sku'`);
-    expect(n).toBe(0);
+    expect((await effects(t).stock('known-sku'))?.locations).toEqual([]);
   });
 
   it('refuses on-hand below the reserved units with 409 and leaves the bucket unchanged', async () => {
@@ -151,10 +151,9 @@ describe('fulfilment catalogue, locations and stock', () => {
     expect(conflict.status).toBe(409);
     expect(conflict.headers['content-type']).toContain('application/problem+json');
     expect(conflict.body).toMatchObject({ type: '/problems/stock-below-reserved', status: 409, reserved: 6 });
-    const [row] = await dataSource.query(
-      `SELECT on_hand, reserved FROM fulfilment_stock WHERE location_id = 'res-loc' AND sku = 'res-sku'`,
-    );
-    expect(row).toEqual({ on_hand: 10, reserved: 6 });
+    expect((await effects(t).stock('res-sku'))?.locations).toEqual([
+      expect.objectContaining({ locationId: 'res-loc', onHand: 10, reserved: 6 }),
+    ]);
 
     const exact = await putStock('res-loc', 'res-sku', { onHand: 6 });
     expect(exact.status).toBe(200);
@@ -180,7 +179,8 @@ describe('fulfilment catalogue, locations and stock', () => {
         `INSERT INTO fulfilment_stock (location_id, sku, on_hand, reserved) VALUES ('chk-loc', 'known-nothing', 1, 0)`,
       ),
     ).rejects.toThrow(/foreign key/);
-    const [row] = await dataSource.query(`SELECT on_hand, reserved FROM fulfilment_stock ${where}`);
-    expect(row).toEqual({ on_hand: 4, reserved: 0 });
+    expect((await effects(t).stock('chk-sku'))?.locations).toEqual([
+      expect.objectContaining({ locationId: 'chk-loc', onHand: 4, reserved: 0 }),
+    ]);
   });
 });

@@ -72,7 +72,7 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     const buyer = customer();
     const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 3 }]);
     await orderInStatus(t, order.id, 'reserved');
-    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 3 })]);
+    expect(await buckets(t, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 3 })]);
     await pastReservationTtl(db, order.id);
 
     const reconciliation = reconciliationClient(t);
@@ -86,7 +86,7 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
 
     const cancelled = await orderInStatus(t, order.id, 'cancelled');
     expect(cancelled.rejectionReason).toBe('reservation-expired');
-    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 0 })]);
+    expect(await buckets(t, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 0 })]);
     const events = await orderEvents(db, 'fulfilment.order-cancelled', order.id);
     expect(events.map((e) => e.payload)).toEqual([{ orderId: order.id, reason: 'reservation-expired' }]);
 
@@ -158,7 +158,7 @@ describe('orders: cancellation, reservation TTL and refunds', () => {
     const refunds = await orderEvents(db, 'payments.payment-refunded', order.id);
     expect(refunds).toHaveLength(1);
     expect(refunds[0]!.payload).toMatchObject({ paymentId, referenceId: order.id, amount: 2400, purpose: 'order' });
-    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 1, reserved: 0 })]);
+    expect(await buckets(t, sku)).toEqual([expect.objectContaining({ on_hand: 1, reserved: 0 })]);
   });
 
   it('refunds a payment requested before the rejection and confirmed after it', async () => {
@@ -215,12 +215,12 @@ describe('orders: a failed payment cancels the order', () => {
     const buyer = customer();
     const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 4 }]);
     await orderInStatus(t, order.id, 'reserved');
-    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 4, reserved: 4 })]);
+    expect(await buckets(t, sku)).toEqual([expect.objectContaining({ on_hand: 4, reserved: 4 })]);
     const paymentId = await payOrder(t, buyer, order);
     const cancelled = await orderInStatus(t, order.id, 'cancelled');
     expect(cancelled).toMatchObject({ paymentStatus: 'failed', rejectionReason: 'payment-failed' });
     expect((await paymentOf(t, paymentId)).status).toBe('failed');
-    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 4, reserved: 0 })]);
+    expect(await buckets(t, sku)).toEqual([expect.objectContaining({ on_hand: 4, reserved: 0 })]);
     expect(await orderEvents(db, 'fulfilment.order-cancelled', order.id)).toHaveLength(1);
     expect(await orderEvents(db, 'payments.payment-refunded', order.id)).toEqual([]);
   });

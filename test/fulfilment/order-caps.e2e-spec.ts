@@ -46,7 +46,7 @@ describe('order abuse caps', () => {
       )
     )[0].n;
   const reservedUnits = async (): Promise<number> =>
-    (await buckets(db, sku)).reduce((sum, bucket) => sum + bucket.reserved, 0);
+    (await buckets(t, sku)).reduce((sum, bucket) => sum + bucket.reserved, 0);
   /**
    * The reserved units once every order placed so far has been through reservation (it runs after
    * the 202, in the worker), so a later reading differs only by what the test itself does.

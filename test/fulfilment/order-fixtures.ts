@@ -11,6 +11,7 @@ import {
 } from '../../src/outbox/testing.js';
 import type { Envelope, Lane } from '../../src/outbox/index.js';
 import type { Principal } from '../../src/platform/index.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import type { TestApp } from '../support/test-app.js';
 
@@ -131,7 +132,22 @@ export interface Bucket {
   reserved: number;
 }
 
-export function buckets(db: DataSource, sku: string): Promise<Bucket[]> {
+/** A SKU's buckets by location, as `GET /v1/inventory/skus/{sku}` shows them (none for an unknown SKU). */
+export async function buckets(t: TestApp, sku: string): Promise<Bucket[]> {
+  const stock = await effects(t).stock(sku);
+  return (stock?.locations ?? []).map((level) => ({
+    location_id: level.locationId,
+    on_hand: level.onHand,
+    reserved: level.reserved,
+  }));
+}
+
+/**
+ * The same buckets read in SQL, for a watcher that samples them every few milliseconds while
+ * hundreds of orders race: faster than the route's per-principal rate limit lets a reader ask, and
+ * without adding HTTP load to the race it watches.
+ */
+export function sampledBuckets(db: DataSource, sku: string): Promise<Bucket[]> {
   return db.query(`SELECT location_id, on_hand, reserved FROM fulfilment_stock WHERE sku = $1 ORDER BY location_id`, [
     sku,
   ]);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Envelope } from '../../src/outbox/index.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import { reconciliationClient } from '../support/reconciliation.js';
 import { startTestAppWithStub } from '../support/gateway-stub.js';
@@ -15,6 +16,7 @@ import {
   countOrderEvents,
   orderEvents,
   orderInStatus,
+  sampledBuckets,
   payOrder,
   placeOrder,
   deliverAsBeforeRetirement,
@@ -185,7 +187,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     );
     expect(reserved.routing).toMatchObject({ solver: 'milp', cost: 1175 });
     expect(reserved.routing?.solverMs).toBeGreaterThan(0);
-    expect(await buckets(db, sku)).toEqual(
+    expect(await buckets(t, sku)).toEqual(
       [
         { location_id: far.id, on_hand: 10, reserved: 0 },
         { location_id: mid.id, on_hand: 2, reserved: 2 },
@@ -197,7 +199,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     const shipped = await orderInStatus(t, placed.body.id, 'shipped');
     expect(shipped.paymentStatus).toBe('confirmed');
     expect(shipped.shippedAt).not.toBeNull();
-    expect(await buckets(db, sku)).toEqual(
+    expect(await buckets(t, sku)).toEqual(
       [
         { location_id: far.id, on_hand: 10, reserved: 0 },
         { location_id: mid.id, on_hand: 0, reserved: 0 },
@@ -214,11 +216,8 @@ describe('orders: placement, reservation, readiness, shipping', () => {
         ].sort(byLocation),
       },
     ]);
-    const ledger = await db.query(
-      `SELECT account, amount::int FROM ledger_entry WHERE source = $1 AND kind = 'order-shipped' ORDER BY account`,
-      [`order-${placed.body.id}`],
-    );
-    expect(ledger).toEqual([
+    const ledger = await effects(t).ledgerEntries(`order-${placed.body.id}`, 'order-shipped');
+    expect(ledger.map(({ account, amount }) => ({ account, amount }))).toEqual([
       { account: `customer:${buyer.sub}:orders`, amount: 12000 },
       { account: 'revenue:order', amount: -12000 },
     ]);
@@ -235,7 +234,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        seen.push(await buckets(db, sku));
+        seen.push(await sampledBuckets(db, sku));
         await pace(20); // the watcher's sampling interval, not a wait for an effect
       }
     })();
@@ -265,7 +264,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
             ]),
           { timeoutMs: 90_000 },
         );
-        expect(await buckets(db, sku)).toEqual([
+        expect(await buckets(t, sku)).toEqual([
           expect.objectContaining({ on_hand: 4, reserved: 4 }),
           expect.objectContaining({ on_hand: 3, reserved: 3 }),
           expect.objectContaining({ on_hand: 3, reserved: 3 }),
@@ -298,7 +297,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       }
     })();
 
-    expect((await buckets(db, sku)).map(({ on_hand, reserved }) => [on_hand, reserved])).toEqual([
+    expect((await buckets(t, sku)).map(({ on_hand, reserved }) => [on_hand, reserved])).toEqual([
       [0, 0],
       [0, 0],
       [0, 0],
@@ -327,7 +326,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     const expectOneShipment = async (orderId: string, sku: string, onHandBefore: number) => {
       expect((await orderEvents(db, 'fulfilment.order-ready', orderId)).length).toBe(1);
       expect((await orderEvents(db, 'fulfilment.order-shipped', orderId)).length).toBe(1);
-      const [bucket] = await buckets(db, sku);
+      const [bucket] = await buckets(t, sku);
       expect(bucket).toMatchObject({ on_hand: onHandBefore - 2, reserved: 0 });
       const ledger = await db.query(`SELECT count(*)::int AS n FROM ledger_entry WHERE source = $1`, [
         `order-${orderId}`,
@@ -403,7 +402,7 @@ describe('orders: placement, reservation, readiness, shipping', () => {
     const buyer = customer();
     const { body: order } = await placeOrder(t, buyer, [{ sku, quantity: 2 }]);
     await orderInStatus(t, order.id, 'reserved');
-    const [bucket] = await buckets(db, sku);
+    const [bucket] = await buckets(t, sku);
     const subject = `stock:${bucket!.location_id}/${sku}`;
 
     expect((await reconciliation.run('fulfilment-reservations-match-orders')).status).toBe('succeeded');
@@ -418,6 +417,6 @@ describe('orders: placement, reservation, readiness, shipping', () => {
       status: 'open',
       details: { reserved: 3, heldByOrders: 2, difference: 1, orders: [order.id] },
     });
-    expect(await buckets(db, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 3 })]);
+    expect(await buckets(t, sku)).toEqual([expect.objectContaining({ on_hand: 5, reserved: 3 })]);
   });
 });

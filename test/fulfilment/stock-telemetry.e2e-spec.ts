@@ -2,6 +2,7 @@ import { type Counter, register } from 'prom-client';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { api } from '../support/api-client.js';
+import { effects } from '../support/effects.js';
 import { eventually } from '../support/eventually.js';
 import { useTestApp } from '../support/scenario.js';
 
@@ -150,10 +151,8 @@ describe('fulfilment stock telemetry', () => {
     });
 
     // Telemetry never moves stock or reservations.
-    const [bucket] = await dataSource.query(
-      `SELECT on_hand, reserved FROM fulfilment_stock WHERE location_id = 'l0' AND sku = 's0'`,
-    );
-    expect(bucket).toEqual({ on_hand: 50, reserved: 20 });
+    const bucket = (await effects(t).stock('s0'))?.locations.find((level) => level.locationId === 'l0');
+    expect(bucket).toMatchObject({ onHand: 50, reserved: 20 });
 
     // A later batch: an older reading is ignored, a newer one replaces the kept observation.
     const late = await postTelemetry({

@@ -58,7 +58,7 @@ describe('effect readers (test/support/effects.ts)', () => {
       expect(await read.debtsOf(`nobody-${randomUUID().slice(0, 8)}`)).toEqual([]);
     });
 
-    it('reads an order, and the ledger entries a debt registration posted', async () => {
+    it('reads an order, a SKU’s stock, and the ledger entries a debt registration posted', async () => {
       const read = effects(t);
       const buyer = customer();
       const sku = await stockedSku(t, 1_250, [
@@ -75,6 +75,12 @@ describe('effect readers (test/support/effects.ts)', () => {
         }),
       );
       expect(await read.order(randomUUID())).toBeUndefined();
+      expect(await read.stock(sku)).toEqual({
+        sku,
+        locations: [expect.objectContaining({ sku, onHand: 3, reserved: 2, available: 1 })],
+        totalAvailable: 1,
+      });
+      expect(await read.stock(`no-sku-${randomUUID().slice(0, 8)}`)).toBeUndefined();
 
       const owing = `effects-led-${randomUUID().slice(0, 8)}`;
       const debt = await registerDebt(t, owing, 700);

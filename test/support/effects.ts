@@ -51,6 +51,8 @@ export function effects(t: TestApp) {
 
     /** An order as `GET /v1/orders/{id}` shows it (API.md `Order`). */
     order: (id: string) => get<OrderView>(`/v1/orders/${id}`),
+    /** A SKU's stock per location, by location id, as `GET /v1/inventory/skus/{sku}` shows it; an unknown SKU is undefined. */
+    stock: (sku: string) => get<SkuStock>(`/v1/inventory/skus/${encodeURIComponent(sku)}`),
 
     /** The balance of a ledger account in `currency`, in minor units (0 for an account with no entries). */
     ledgerBalance: (account: string, currency = 'SAR'): Promise<number> =>
@@ -100,6 +102,22 @@ export interface Application {
   licenceNumber: string | null;
   createdAt: string;
   issuedAt: string | null;
+}
+
+/** API.md `StockLevel`: one stock bucket (a SKU at a location). */
+export interface StockLevel {
+  locationId: string;
+  sku: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+}
+
+/** API.md "Fulfilment", `GET /v1/inventory/skus/{sku}`: a SKU's buckets and what they hold available. */
+export interface SkuStock {
+  sku: string;
+  locations: StockLevel[];
+  totalAvailable: number;
 }
 
 /** API.md "Admin": a message journey as `GET /admin/messages/{eventId}` answers it. */
