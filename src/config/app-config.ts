@@ -3,18 +3,25 @@
  * Parsing collects every problem before failing, so one start shows them all.
  */
 import { availableParallelism } from 'node:os';
+import {
+  OUTBOX_LIMITS,
+  OUTBOX_QUEUE_BACKENDS,
+  OUTBOX_ROLES,
+  type OutboxQueueBackend,
+  type OutboxRedisNode,
+  type OutboxRole,
+  type OutboxTuning,
+} from '../outbox/host.js';
 
-export const APP_ROLES = ['api', 'relay', 'worker', 'scheduler'] as const;
-export type AppRole = (typeof APP_ROLES)[number];
+/** A process's roles are the outbox's: `api` serves HTTP and appends, the others run its relay, workers and scheduler. */
+export const APP_ROLES = OUTBOX_ROLES;
+export type AppRole = OutboxRole;
 
 /** One Redis address of a cluster seed list or a sentinel list. */
-export interface RedisNode {
-  host: string;
-  port: number;
-}
+export type RedisNode = OutboxRedisNode;
 
-export const QUEUE_BACKENDS = ['redis', 'postgres'] as const;
-export type QueueBackendKind = (typeof QUEUE_BACKENDS)[number];
+export const QUEUE_BACKENDS = OUTBOX_QUEUE_BACKENDS;
+export type QueueBackendKind = OutboxQueueBackend;
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -160,39 +167,8 @@ export interface FulfilmentConfig {
   maxUnitsPerOrder: number;
 }
 
-/** Delivery tuning (README, "Configuration"). */
-export interface OutboxConfig {
-  /** Outbox rows of critical and default subscribers claimed per relay batch. */
-  relayBatchSize: number;
-  /** Bulk-only rows claimed per relay batch: small, so urgent rows never wait behind a big bulk batch. */
-  relayBulkBatchSize: number;
-  /** Polling fallback for when a LISTEN/NOTIFY wake-up is missed. */
-  relayPollIntervalMs: number;
-  /** Bulk rows are left in the outbox while the bulk queue holds this many waiting jobs; 0 disables. */
-  relayBulkBacklogMax: number;
-  /** How long a critical event committed here counts as in flight at most (it may be handled elsewhere). */
-  criticalHoldMs: number;
-  /** Longest a bulk batch or bulk handler waits for in-flight critical work before it goes ahead anyway; 0 disables. */
-  bulkYieldMaxMs: number;
-  /** A delivery not handled this long after its last progress is re-driven by the sweeper. */
-  sweepAfterMs: number;
-  sweepIntervalMs: number;
-  /**
-   * A delivery job's lock (BullMQ `lockDuration`, renewed at half of it while the handler runs):
-   * a worker that died holding it lets the job run elsewhere this long after its last renewal.
-   */
-  jobLockMs: number;
-  /** How often each worker looks for jobs whose lock expired (BullMQ `stalledInterval`). */
-  stalledIntervalMs: number;
-  /** Inbox rows (and handled history) are kept at least this long. */
-  dedupeWindowHours: number;
-  retentionIntervalMs: number;
-  /** An ordered delivery whose predecessor is missing this long becomes a `sequence-gap` dead letter. */
-  sequenceGapTimeoutMs: number;
-  /** How long an out-of-order delivery waits before checking for its predecessor again. */
-  sequenceRecheckMs: number;
-  laneConcurrency: { critical: number; default: number; bulk: number };
-}
+/** Delivery tuning (README, "Configuration"): the outbox's own options, read from `OUTBOX_*` and `LANE_CONCURRENCY_*`. */
+export type OutboxConfig = OutboxTuning;
 
 /** Reconcilers (docs/adr/0011-reconciliation.md). */
 export interface ReconciliationConfig {
@@ -321,26 +297,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
     otelServiceName: r.optional('OTEL_SERVICE_NAME'),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 25_000, 1),
+    // The outbox's own defaults and ranges (src/outbox/outbox-options.ts), under the environment's names.
     outbox: {
-      relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 500, 1, 10_000),
-      relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', 20, 1, 10_000),
-      relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', 1000, 10),
-      relayBulkBacklogMax: r.int('OUTBOX_RELAY_BULK_BACKLOG_MAX', 500, 0, 1_000_000),
-      criticalHoldMs: r.int('OUTBOX_CRITICAL_HOLD_MS', 1000, 1, 60_000),
-      bulkYieldMaxMs: r.int('OUTBOX_BULK_YIELD_MAX_MS', 100, 0, 10_000),
-      // Defaults sized so the deployment converges within 30 s of a fault (docs/adr/0027).
-      sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', 15_000, 100),
-      sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', 5_000, 100),
-      jobLockMs: r.int('OUTBOX_JOB_LOCK_MS', 15_000, 1000, 600_000),
-      stalledIntervalMs: r.int('OUTBOX_STALLED_INTERVAL_MS', 5_000, 1000, 600_000),
-      dedupeWindowHours: r.int('OUTBOX_DEDUPE_WINDOW_HOURS', 168, 1),
-      retentionIntervalMs: r.int('OUTBOX_RETENTION_INTERVAL_MS', 3_600_000, 1000),
-      sequenceGapTimeoutMs: r.int('OUTBOX_SEQUENCE_GAP_TIMEOUT_MS', 300_000, 100),
-      sequenceRecheckMs: r.int('OUTBOX_SEQUENCE_RECHECK_MS', 250, 10),
+      relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', ...OUTBOX_LIMITS.relayBatchSize),
+      relayBulkBatchSize: r.int('OUTBOX_RELAY_BULK_BATCH_SIZE', ...OUTBOX_LIMITS.relayBulkBatchSize),
+      relayPollIntervalMs: r.int('OUTBOX_RELAY_POLL_INTERVAL_MS', ...OUTBOX_LIMITS.relayPollIntervalMs),
+      relayBulkBacklogMax: r.int('OUTBOX_RELAY_BULK_BACKLOG_MAX', ...OUTBOX_LIMITS.relayBulkBacklogMax),
+      criticalHoldMs: r.int('OUTBOX_CRITICAL_HOLD_MS', ...OUTBOX_LIMITS.criticalHoldMs),
+      bulkYieldMaxMs: r.int('OUTBOX_BULK_YIELD_MAX_MS', ...OUTBOX_LIMITS.bulkYieldMaxMs),
+      sweepAfterMs: r.int('OUTBOX_SWEEP_AFTER_MS', ...OUTBOX_LIMITS.sweepAfterMs),
+      sweepIntervalMs: r.int('OUTBOX_SWEEP_INTERVAL_MS', ...OUTBOX_LIMITS.sweepIntervalMs),
+      jobLockMs: r.int('OUTBOX_JOB_LOCK_MS', ...OUTBOX_LIMITS.jobLockMs),
+      stalledIntervalMs: r.int('OUTBOX_STALLED_INTERVAL_MS', ...OUTBOX_LIMITS.stalledIntervalMs),
+      dedupeWindowHours: r.int('OUTBOX_DEDUPE_WINDOW_HOURS', ...OUTBOX_LIMITS.dedupeWindowHours),
+      retentionIntervalMs: r.int('OUTBOX_RETENTION_INTERVAL_MS', ...OUTBOX_LIMITS.retentionIntervalMs),
+      sequenceGapTimeoutMs: r.int('OUTBOX_SEQUENCE_GAP_TIMEOUT_MS', ...OUTBOX_LIMITS.sequenceGapTimeoutMs),
+      sequenceRecheckMs: r.int('OUTBOX_SEQUENCE_RECHECK_MS', ...OUTBOX_LIMITS.sequenceRecheckMs),
       laneConcurrency: {
-        critical: r.int('LANE_CONCURRENCY_CRITICAL', 16, 1, 1000),
-        default: r.int('LANE_CONCURRENCY_DEFAULT', 16, 1, 1000),
-        bulk: r.int('LANE_CONCURRENCY_BULK', 2, 1, 1000),
+        critical: r.int('LANE_CONCURRENCY_CRITICAL', ...OUTBOX_LIMITS.laneConcurrency.critical),
+        default: r.int('LANE_CONCURRENCY_DEFAULT', ...OUTBOX_LIMITS.laneConcurrency.default),
+        bulk: r.int('LANE_CONCURRENCY_BULK', ...OUTBOX_LIMITS.laneConcurrency.bulk),
       },
     },
     reconciliation: {
@@ -357,8 +333,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxUnitsPerOrder: r.int('ORDER_MAX_UNITS', 1000, 1, 2_147_483_647),
     },
     pruning: {
-      intervalMs: r.int('PRUNE_INTERVAL_MS', 3_600_000, 1000),
-      batchSize: r.int('PRUNE_BATCH_SIZE', 1000, 1, 100_000),
+      intervalMs: r.int('PRUNE_INTERVAL_MS', ...OUTBOX_LIMITS.pruning.intervalMs),
+      batchSize: r.int('PRUNE_BATCH_SIZE', ...OUTBOX_LIMITS.pruning.batchSize),
       webhookReceiptRetentionHours: r.int('WEBHOOK_RECEIPT_RETENTION_HOURS', 720, 24),
     },
   };

@@ -15,7 +15,13 @@ export { LaneQueues } from './delivery/lane-queues.js';
 export { ScheduledTasks } from './maintenance/scheduled-tasks.js';
 export { OutboxModule } from './outbox.module.js';
 export type { OutboxModuleOptions } from './outbox.module.js';
-export { OUTBOX_QUEUE_BACKENDS, OUTBOX_ROLES, OutboxOptionsError, resolveOutboxOptions } from './outbox-options.js';
+export {
+  OUTBOX_LIMITS,
+  OUTBOX_QUEUE_BACKENDS,
+  OUTBOX_ROLES,
+  OutboxOptionsError,
+  resolveOutboxOptions,
+} from './outbox-options.js';
 export type {
   OutboxOptions,
   OutboxOptionsInput,

@@ -87,7 +87,7 @@ export class OutboxOptionsError extends Error {
   }
 }
 
-/** Integer options: default, least, most. */
+/** Integer options: default, least, most. A host reading them from elsewhere (the environment) checks the same ranges. */
 const INTEGERS = {
   relayBatchSize: [500, 1, 10_000],
   relayBulkBatchSize: [20, 1, 10_000],
@@ -108,8 +108,15 @@ const INTEGERS = {
   shutdownTimeoutMs: [25_000, 1, Number.MAX_SAFE_INTEGER],
 } as const satisfies Record<string, readonly [number, number, number]>;
 
-const LANES = { critical: 16, default: 16, bulk: 2 } as const;
+const LANES = {
+  critical: [16, 1, 1000],
+  default: [16, 1, 1000],
+  bulk: [2, 1, 1000],
+} as const satisfies Record<keyof OutboxTuning['laneConcurrency'], readonly [number, number, number]>;
 const PRUNING = { intervalMs: [3_600_000, 1000, Number.MAX_SAFE_INTEGER], batchSize: [1000, 1, 100_000] } as const;
+
+/** Every integer option's default, least and most value. */
+export const OUTBOX_LIMITS = { ...INTEGERS, laneConcurrency: LANES, pruning: PRUNING } as const;
 
 /** Fills the defaults and checks every option; throws {@link OutboxOptionsError} listing each problem. */
 export function resolveOutboxOptions(input: OutboxOptionsInput): OutboxOptions {
@@ -125,9 +132,9 @@ export function resolveOutboxOptions(input: OutboxOptionsInput): OutboxOptions {
     Object.entries(INTEGERS).map(([name, range]) => [name, integer(name, input[name as keyof typeof INTEGERS], range)]),
   ) as Record<keyof typeof INTEGERS, number>;
   const laneConcurrency = {
-    critical: integer('laneConcurrency.critical', input.laneConcurrency?.critical, [LANES.critical, 1, 1000]),
-    default: integer('laneConcurrency.default', input.laneConcurrency?.default, [LANES.default, 1, 1000]),
-    bulk: integer('laneConcurrency.bulk', input.laneConcurrency?.bulk, [LANES.bulk, 1, 1000]),
+    critical: integer('laneConcurrency.critical', input.laneConcurrency?.critical, LANES.critical),
+    default: integer('laneConcurrency.default', input.laneConcurrency?.default, LANES.default),
+    bulk: integer('laneConcurrency.bulk', input.laneConcurrency?.bulk, LANES.bulk),
   };
   const pruning = {
     intervalMs: integer('pruning.intervalMs', input.pruning?.intervalMs, PRUNING.intervalMs),

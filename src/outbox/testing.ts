@@ -13,7 +13,7 @@ export { Sweeper } from './maintenance/sweeper.js';
 export { OutboxMetrics } from './metrics/outbox-metrics.js';
 export { OUTBOX_OPTIONS } from './outbox-options.js';
 export type { OutboxOptions } from './outbox-options.js';
-export { OUTBOX_PORTS, resolvePorts } from './ports.js';
+export { OUTBOX_PORTS } from './ports.js';
 export type { OutboxPorts } from './ports.js';
 export { Relay, toEnvelope } from './relay/relay.js';
 export type { ClaimedRow } from './relay/relay.js';

@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DebtsApi, type OutstandingDebt } from '../../src/modules/debts/index.js';
-import type { OrderView } from '../../src/modules/fulfilment/index.js';
+import type { OrderView, SkuStockView } from '../../src/modules/fulfilment/index.js';
 import { type CitizenBalance, type CustomerBalance, LedgerApi } from '../../src/modules/ledger/index.js';
 import { PaymentsApi, type PaymentView } from '../../src/modules/payments/index.js';
-import type { Envelope } from '../../src/outbox/index.js';
+import type { MessageJourney } from '../../src/outbox/host.js';
 import type { TestApp } from './test-app.js';
 
 /**
@@ -52,7 +52,7 @@ export function effects(t: TestApp) {
     /** An order as `GET /v1/orders/{id}` shows it (API.md `Order`). */
     order: (id: string) => get<OrderView>(`/v1/orders/${id}`),
     /** A SKU's stock per location, by location id, as `GET /v1/inventory/skus/{sku}` shows it; an unknown SKU is undefined. */
-    stock: (sku: string) => get<SkuStock>(`/v1/inventory/skus/${encodeURIComponent(sku)}`),
+    stock: (sku: string) => get<SkuStockView>(`/v1/inventory/skus/${encodeURIComponent(sku)}`),
 
     /** The balance of a ledger account in `currency`, in minor units (0 for an account with no entries). */
     ledgerBalance: (account: string, currency = 'SAR'): Promise<number> =>
@@ -67,10 +67,10 @@ export function effects(t: TestApp) {
       t.app.get(LedgerApi).customerBalances(customerId),
 
     /** What happened to one event (`GET /admin/messages/{eventId}`): its envelope, deliveries and caused events. */
-    journey: (eventId: string) => get<Journey>(`/admin/messages/${eventId}`),
+    journey: (eventId: string) => get<MessageJourney>(`/admin/messages/${eventId}`),
     /** The journeys of every event of one correlation id (an HTTP request and all it caused), oldest first. */
     journeysOf: (correlationId: string) =>
-      all<Journey>(`/admin/messages?correlationId=${encodeURIComponent(correlationId)}`),
+      all<MessageJourney>(`/admin/messages?correlationId=${encodeURIComponent(correlationId)}`),
   };
 }
 
@@ -102,40 +102,6 @@ export interface Application {
   licenceNumber: string | null;
   createdAt: string;
   issuedAt: string | null;
-}
-
-/** API.md `StockLevel`: one stock bucket (a SKU at a location). */
-export interface StockLevel {
-  locationId: string;
-  sku: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-}
-
-/** API.md "Fulfilment", `GET /v1/inventory/skus/{sku}`: a SKU's buckets and what they hold available. */
-export interface SkuStock {
-  sku: string;
-  locations: StockLevel[];
-  totalAvailable: number;
-}
-
-/** API.md "Admin": a message journey as `GET /admin/messages/{eventId}` answers it. */
-export interface Journey {
-  envelope: Envelope;
-  relayedAt: string | null;
-  deliveries: Array<{
-    subscriber: string;
-    lane: string;
-    state: 'pending' | 'enqueued' | 'handled' | 'dead';
-    attempts: number;
-    redrives: number;
-    enqueuedAt: string | null;
-    handledAt: string | null;
-    lastError: string | null;
-    deadLetter: { id: string; reason: string; status: 'dead' | 'replayed'; replayCount: number } | null;
-  }>;
-  causedEvents: Array<{ id: string; type: string; version: number; occurredAt: string }>;
 }
 
 /** One page of a list route (API.md "Conventions"). */

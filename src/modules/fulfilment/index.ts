@@ -7,5 +7,7 @@ export * from './events/index.js';
 export { CUSTOMER_ID_PATTERN, ORDER_STATUSES } from './domain/order/order.js';
 export type { OrderStatus, OrderPaymentStatus } from './domain/order/order.js';
 export type { OrderView } from './application/order.view.js';
+export type { SkuStockView } from './application/stock-levels.query.js';
+export type { StockLevel } from './domain/stock/stock.js';
 export { TELEMETRY_BODY_LIMIT, TELEMETRY_PATH } from './http/telemetry-limits.js';
 export { fulfilmentManifest } from './fulfilment.manifest.js';

@@ -3,8 +3,19 @@ import type { EntityManager } from 'typeorm';
 import { OutboxWriter } from '../../../outbox/index.js';
 import { LedgerApi, reversed } from '../../ledger/index.js';
 import { PaymentRefundedV1, PaymentRefundRequestedV1 } from '../events/index.js';
-import { PaymentRepository } from '../persistence/payment.repository.js';
+import { type MovedPayment, PaymentRepository } from '../persistence/payment.repository.js';
 import { PAYMENT_RECEIVED_KIND, PAYMENT_REFUNDED_KIND, paymentLedgerSource } from './payment-postings.js';
+
+/** What both refund events say of the payment refunded. */
+function refundOf(paymentId: string, moved: MovedPayment) {
+  return {
+    paymentId,
+    purpose: moved.purpose,
+    referenceId: moved.reference_id,
+    amount: Number(moved.amount),
+    currency: moved.currency,
+  };
+}
 
 /**
  * Refunds confirmed payments (SPEC.md, "Orders" point 5) in two steps, so that
@@ -40,14 +51,7 @@ export class PaymentRefunder {
     await this.outbox.append(tx, {
       contract: PaymentRefundRequestedV1,
       aggregateId: paymentId,
-      payload: {
-        paymentId,
-        purpose: moved.purpose,
-        referenceId: moved.reference_id,
-        amount: Number(moved.amount),
-        currency: moved.currency,
-        reason,
-      },
+      payload: { ...refundOf(paymentId, moved), reason },
     });
     return true;
   }
@@ -77,15 +81,7 @@ export class PaymentRefunder {
     await this.outbox.append(tx, {
       contract: PaymentRefundedV1,
       aggregateId: paymentId,
-      payload: {
-        paymentId,
-        purpose: moved.purpose,
-        referenceId: moved.reference_id,
-        amount: Number(moved.amount),
-        currency: moved.currency,
-        reason: moved.refund_reason,
-        refundRef,
-      },
+      payload: { ...refundOf(paymentId, moved), reason: moved.refund_reason, refundRef },
     });
     return true;
   }
